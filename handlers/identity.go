@@ -1,0 +1,47 @@
+package handlers
+
+import "github.com/labstack/echo/v4"
+
+// Role is what a signed-in person may do in the dashboard.
+type Role string
+
+// The dashboard's roles. Admins may change things; viewers may only look.
+const (
+	RoleAdmin  Role = "admin"
+	RoleViewer Role = "viewer"
+)
+
+// Identity is the person behind a request, as the identity middleware found it.
+type Identity struct {
+	User   string
+	Email  string
+	Groups []string
+	Role   Role
+	// Anonymous is set when no identity provider is configured (loopback only).
+	Anonymous bool
+}
+
+// CanWrite reports whether the identity may run mutations.
+func (id Identity) CanWrite() bool { return id.Role == RoleAdmin }
+
+// identityKey is the echo context key under which the middleware stores the
+// request's Identity.
+const identityKey = "identity"
+
+// IdentityFrom returns the request's identity. Without identity middleware the
+// request is anonymous with the admin role, which is only allowed on loopback.
+func IdentityFrom(c echo.Context) Identity {
+	if id, ok := c.Get(identityKey).(Identity); ok {
+		return id
+	}
+	return Identity{User: "nobody", Role: RoleAdmin, Anonymous: true}
+}
+
+// csrfKey is the echo context key where the CSRF middleware leaves the token.
+const csrfKey = "csrf"
+
+// CSRFToken returns the token that forms and htmx requests must send back.
+func CSRFToken(c echo.Context) string {
+	s, _ := c.Get(csrfKey).(string)
+	return s
+}

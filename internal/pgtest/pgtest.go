@@ -1,0 +1,120 @@
+// Package pgtest gives tests their own throw-away databases on a real Postgres
+// server. The server comes from TEST_DATABASE_URL, defaulting to the local one.
+// Without a reachable server tests skip with a hint, unless CI is set, in which
+// case they fail: CI must never pass by skipping.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultURL is the server tests use when TEST_DATABASE_URL is unset.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// URL returns the administrative connection string tests use.
+func URL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+var (
+	probeOnce sync.Once
+	probeErr  error
+)
+
+// Require returns the administrative URL, or skips (fails under CI) the test when
+// the server cannot be reached.
+func Require(t testing.TB) string {
+	t.Helper()
+	probeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, URL())
+		if err != nil {
+			probeErr = err
+			return
+		}
+		probeErr = conn.Ping(ctx)
+		conn.Close(ctx)
+	})
+	if probeErr != nil {
+		msg := fmt.Sprintf("postgres at %s unreachable (%v); start it with `pg_ctlcluster --skip-systemctl-redirect 15 main start` or set TEST_DATABASE_URL", redact(URL()), probeErr)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return URL()
+}
+
+// NewDatabase creates an empty database for the test, drops it when the test
+// ends, and returns a connection string for it.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	admin := Require(t)
+	name := "test_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() { DropDatabase(t, name) })
+	return WithDatabase(admin, name)
+}
+
+// DropDatabase drops a database, ending its sessions first.
+func DropDatabase(t testing.TB, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		t.Errorf("pgtest: connect to drop %s: %v", name, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Errorf("pgtest: drop database %s: %v", name, err)
+	}
+}
+
+// WithDatabase returns connString pointing at database name instead.
+func WithDatabase(connString, name string) string {
+	u, err := url.Parse(connString)
+	if err != nil {
+		return connString
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func redact(connString string) string {
+	u, err := url.Parse(connString)
+	if err != nil {
+		return "(unparsable TEST_DATABASE_URL)"
+	}
+	return u.Redacted()
+}
