@@ -1,0 +1,5 @@
+package handlers
+
+// UserDatabases opens the users table of an integration's database.
+// (Filled in with the users page.)
+type UserDatabases interface{}
