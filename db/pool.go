@@ -1,0 +1,261 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PoolOptions bounds the pools Pools creates. Zero fields take the defaults
+// noted on each.
+type PoolOptions struct {
+	// MaxConns caps each pool (default 4): the dashboard runs a handful of
+	// read queries at a time and must not exhaust a small Neon compute.
+	MaxConns int32
+	// MaxConnIdleTime closes a connection idle this long (default 1 minute), so
+	// an idle dashboard does not keep a Neon compute from suspending.
+	MaxConnIdleTime time.Duration
+	// ConnectTimeout bounds each connection attempt (default 5s) unless the
+	// connection string sets connect_timeout itself.
+	ConnectTimeout time.Duration
+	// PoolIdleTimeout closes and forgets a whole pool unused this long
+	// (default 10 minutes); connection strings change when passwords are reset
+	// or branches come and go, and their pools must not pile up.
+	PoolIdleTimeout time.Duration
+	// SweepInterval is how often the janitor looks for idle pools (default 1 minute).
+	SweepInterval time.Duration
+}
+
+func (o PoolOptions) withDefaults() PoolOptions {
+	if o.MaxConns <= 0 {
+		o.MaxConns = 4
+	}
+	if o.MaxConnIdleTime <= 0 {
+		o.MaxConnIdleTime = time.Minute
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if o.PoolIdleTimeout <= 0 {
+		o.PoolIdleTimeout = 10 * time.Minute
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = time.Minute
+	}
+	return o
+}
+
+// applicationName labels the dashboard's sessions in pg_stat_activity.
+const applicationName = "neonauth-dashboard"
+
+// Pools hands out one bounded pgxpool.Pool per connection string and closes
+// pools nobody has used for PoolOptions.PoolIdleTimeout. Callers should call Get
+// for each unit of work rather than keep a pool for longer than that timeout.
+type Pools struct {
+	opts PoolOptions
+	now  func() time.Time // the janitor's clock; tests fix it to sweep without sleeping
+
+	mu     sync.Mutex
+	pools  map[poolKey]*poolEntry
+	closed bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// poolKey identifies a connection string by its hash, so that printing Pools
+// with %+v cannot reveal the passwords the strings carry.
+type poolKey [sha256.Size]byte
+
+func keyOf(connString string) poolKey { return sha256.Sum256([]byte(connString)) }
+
+type poolEntry struct {
+	pool     *pgxpool.Pool
+	target   string
+	lastUsed atomic.Int64 // unix nanoseconds of the last Get or connection acquire
+}
+
+func (e *poolEntry) touch(t time.Time) { e.lastUsed.Store(t.UnixNano()) }
+
+// NewPools starts an empty set of pools and its janitor; Close stops both.
+func NewPools(opts PoolOptions) *Pools {
+	return newPoolsWithClock(opts, time.Now)
+}
+
+func newPoolsWithClock(opts PoolOptions, now func() time.Time) *Pools {
+	p := &Pools{
+		opts:  opts.withDefaults(),
+		now:   now,
+		pools: make(map[poolKey]*poolEntry),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	go p.janitor()
+	return p
+}
+
+// Get returns the pool for connString, creating it on first use. Creating a
+// pool does not connect: connection failures surface from the first query,
+// which Detect and UserDirectory report as ErrUnreachable.
+func (p *Pools) Get(ctx context.Context, connString string) (*pgxpool.Pool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, fmt.Errorf("db: open %s: %w", Describe(connString), ErrClosed)
+	}
+	key := keyOf(connString)
+	if e, ok := p.pools[key]; ok {
+		e.touch(p.now())
+		return e.pool, nil
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		// pgx's parse error may quote the connection string: never wrap it.
+		return nil, fmt.Errorf("db: open %s: %w", Describe(connString), ErrBadConnString)
+	}
+	e := &poolEntry{target: describeConfig(&cfg.ConnConfig.Config)}
+	cfg.MaxConns = p.opts.MaxConns
+	cfg.MinConns, cfg.MinIdleConns = 0, 0
+	cfg.MaxConnIdleTime = p.opts.MaxConnIdleTime
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = p.opts.ConnectTimeout
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName
+	}
+	// PrepareConn runs synchronously on every acquire, which makes it the
+	// cheapest place to notice that a pool is still in use.
+	cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) {
+		e.touch(p.now())
+		return true, nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, wrapErr("open pool", e.target, err)
+	}
+	e.pool = pool
+	e.touch(p.now())
+	p.pools[key] = e
+	return pool, nil
+}
+
+// Close stops the janitor and closes every pool, waiting for connections in
+// use to be returned. Get fails with ErrClosed afterwards.
+func (p *Pools) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	entries := p.pools
+	p.pools = nil
+	p.mu.Unlock()
+
+	close(p.stop)
+	<-p.done
+	for _, e := range entries {
+		e.pool.Close()
+	}
+}
+
+func (p *Pools) janitor() {
+	defer close(p.done)
+	t := time.NewTicker(p.opts.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.sweep(p.now())
+		}
+	}
+}
+
+// sweep closes and forgets the pools that have no connection in use and have
+// not been used since PoolIdleTimeout before now. It returns how many it closed.
+func (p *Pools) sweep(now time.Time) int {
+	cutoff := now.Add(-p.opts.PoolIdleTimeout).UnixNano()
+	var idle []*poolEntry
+	p.mu.Lock()
+	for key, e := range p.pools {
+		if e.lastUsed.Load() <= cutoff && e.pool.Stat().AcquiredConns() == 0 {
+			idle = append(idle, e)
+			delete(p.pools, key)
+		}
+	}
+	p.mu.Unlock()
+	// Closing outside the lock: pgxpool.Close waits for connections to close.
+	for _, e := range idle {
+		e.pool.Close()
+	}
+	return len(idle)
+}
+
+// PoolStat is a snapshot of the pools to one target, for metrics.
+type PoolStat struct {
+	// Target is host:port/database, never credentials.
+	Target   string
+	Acquired int32
+	Idle     int32
+	Total    int32
+	Max      int32
+}
+
+// Stats returns one entry per target, ordered by target. Pools that reach the
+// same database with different roles are summed, so the target can label a
+// metric without two series colliding.
+func (p *Pools) Stats() []PoolStat {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	byTarget := make(map[string]*PoolStat, len(p.pools))
+	for _, e := range p.pools {
+		st := e.pool.Stat()
+		s, ok := byTarget[e.target]
+		if !ok {
+			s = &PoolStat{Target: e.target}
+			byTarget[e.target] = s
+		}
+		s.Acquired += st.AcquiredConns()
+		s.Idle += st.IdleConns()
+		s.Total += st.TotalConns()
+		s.Max += st.MaxConns()
+	}
+	out := make([]PoolStat, 0, len(byTarget))
+	for _, s := range byTarget {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b PoolStat) int { return cmp.Compare(a.Target, b.Target) })
+	return out
+}
+
+// Describe returns "host:port/database" for connString, without user or
+// password, for display and error messages.
+func Describe(connString string) string {
+	cfg, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return "(invalid connection string)"
+	}
+	return describeConfig(cfg)
+}
+
+func describeConfig(cfg *pgconn.Config) string {
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
+}
+
+// describePool is describeConfig for a pool built elsewhere.
+func describePool(pool *pgxpool.Pool) string {
+	return describeConfig(&pool.Config().ConnConfig.Config)
+}
