@@ -1,5 +1,3 @@
-// Package sandbox is a local emulator of the Neon API v2, backed by a real
-// Postgres server, for demos, tests and CI.
 package sandbox
 
 import (

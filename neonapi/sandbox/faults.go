@@ -1,0 +1,171 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FaultKind is a failure the sandbox can inject into API answers.
+type FaultKind string
+
+// Fault kinds: Neon's answers to overload (429 with Retry-After), outages (503)
+// and locked projects (423), a request that never answers, a dropped
+// connection, and a 200 whose JSON is cut short.
+const (
+	FaultRateLimited FaultKind = "429"
+	FaultUnavailable FaultKind = "503"
+	FaultLocked      FaultKind = "423"
+	FaultHang        FaultKind = "hang"
+	FaultDrop        FaultKind = "drop"
+	FaultMalformed   FaultKind = "malformed"
+)
+
+// Default parameters of injected faults.
+const (
+	DefaultRetryAfter = time.Second
+	DefaultHang       = time.Minute
+)
+
+// Fault makes the next Count API requests whose path contains PathContains
+// (every API request when empty) fail as Kind says. A hang lasts Hang, or until
+// the client gives up, and then the request is served normally.
+type Fault struct {
+	Kind         FaultKind
+	Count        int // 0 means 1
+	PathContains string
+	RetryAfter   time.Duration // for 429; 0 means DefaultRetryAfter
+	Hang         time.Duration // for hang; 0 means DefaultHang
+}
+
+// Validate reports whether the fault can be injected.
+func (f Fault) Validate() error {
+	switch f.Kind {
+	case FaultRateLimited, FaultUnavailable, FaultLocked, FaultHang, FaultDrop, FaultMalformed:
+	default:
+		return fmt.Errorf("unknown fault kind %q (want 429, 503, 423, hang, drop or malformed)", f.Kind)
+	}
+	if f.Count < 0 || f.RetryAfter < 0 || f.Hang < 0 {
+		return fmt.Errorf("fault count and durations must not be negative")
+	}
+	return nil
+}
+
+// ParseFault reads the command line's short form KIND[:COUNT[:PATH_CONTAINS]],
+// e.g. "503:3" or "429:2:/auth/user".
+func ParseFault(spec string) (Fault, error) {
+	kind, rest, _ := strings.Cut(spec, ":")
+	count, path, _ := strings.Cut(rest, ":")
+	f := Fault{Kind: FaultKind(kind), Count: 1, PathContains: path}
+	if count != "" {
+		n, err := strconv.Atoi(count)
+		if err != nil || n < 1 {
+			return Fault{}, fmt.Errorf("fault %q: count must be a positive integer", spec)
+		}
+		f.Count = n
+	}
+	if err := f.Validate(); err != nil {
+		return Fault{}, fmt.Errorf("fault %q: %w", spec, err)
+	}
+	return f, nil
+}
+
+// faultTable is the list of armed faults, first armed first used.
+type faultTable struct {
+	mu    sync.Mutex
+	armed []*Fault // Count is what remains
+}
+
+// InjectFault arms a fault, as POST /_sandbox/faults does. Invalid faults are
+// ignored with a warning; check them with Fault.Validate.
+func (s *Sandbox) InjectFault(f Fault) {
+	if err := f.Validate(); err != nil {
+		s.log.Warn("sandbox: fault ignored", "err", err)
+		return
+	}
+	f.Count = max(f.Count, 1)
+	if f.RetryAfter == 0 {
+		f.RetryAfter = DefaultRetryAfter
+	}
+	if f.Hang == 0 {
+		f.Hang = DefaultHang
+	}
+	s.faults.mu.Lock()
+	s.faults.armed = append(s.faults.armed, &f)
+	s.faults.mu.Unlock()
+}
+
+// ClearFaults disarms every fault, as DELETE /_sandbox/faults does.
+func (s *Sandbox) ClearFaults() {
+	s.faults.mu.Lock()
+	s.faults.armed = nil
+	s.faults.mu.Unlock()
+}
+
+// Faults returns the armed faults with their remaining counts.
+func (s *Sandbox) Faults() []Fault {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	out := make([]Fault, 0, len(s.faults.armed))
+	for _, f := range s.faults.armed {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// takeFault uses up one count of the first fault matching the path.
+func (s *Sandbox) takeFault(path string) (Fault, bool) {
+	t := &s.faults
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, f := range t.armed {
+		if !strings.Contains(path, f.PathContains) {
+			continue
+		}
+		f.Count--
+		if f.Count <= 0 {
+			t.armed = append(t.armed[:i], t.armed[i+1:]...)
+		}
+		return *f, true
+	}
+	return Fault{}, false
+}
+
+// applyFault answers the request with an armed fault, reporting whether it
+// did; a hang that outlives its wait lets the request through.
+func (s *Sandbox) applyFault(w http.ResponseWriter, r *http.Request) bool {
+	f, ok := s.takeFault(r.URL.Path)
+	if !ok {
+		return false
+	}
+	s.log.Info("sandbox fault injected", "kind", string(f.Kind), "path", r.URL.Path, "request_id", requestID(r))
+	switch f.Kind {
+	case FaultRateLimited:
+		secs := max(1, int((f.RetryAfter+time.Second-1)/time.Second))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, r, http.StatusTooManyRequests, codeRateLimited, "too many requests: rate limit exceeded")
+	case FaultUnavailable:
+		writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "service temporarily unavailable")
+	case FaultLocked:
+		writeError(w, r, http.StatusLocked, codeLocked, "project already has running conflicting operations, scheduling of new ones is prohibited")
+	case FaultMalformed:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"data": [{"id": "trunc`))
+	case FaultDrop:
+		hijackAndClose(w)
+	case FaultHang:
+		t := time.NewTimer(f.Hang)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return false
+		case <-r.Context().Done():
+		case <-s.ctx.Done():
+		}
+	}
+	return true
+}

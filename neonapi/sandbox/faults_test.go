@@ -1,0 +1,144 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestFaultStatuses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	tests := []struct {
+		kind   string
+		status int
+		code   string
+	}{
+		{"429", http.StatusTooManyRequests, codeRateLimited},
+		{"503", http.StatusServiceUnavailable, codeUnavailable},
+		{"423", http.StatusLocked, codeLocked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			var armed struct {
+				Faults []faultJSON `json:"faults"`
+			}
+			e.expect("POST", e.srv.URL+"/_sandbox/faults", `{"kind":"`+tt.kind+`","count":2,"path_contains":"/projects","retry_after_seconds":3}`, http.StatusCreated, &armed)
+			if len(armed.Faults) != 1 || armed.Faults[0].Count != 2 {
+				t.Fatalf("armed %+v", armed)
+			}
+			// Paths without the text are not affected.
+			e.expect("GET", "/auth", nil, http.StatusOK, nil)
+			for i := range 2 {
+				res := e.request("GET", "/projects", nil, "X-Request-ID", "fault-"+tt.kind)
+				if res.status != tt.status {
+					t.Fatalf("request %d: status %d, want %d", i, res.status, tt.status)
+				}
+				if got := res.generalError(t); got.Code != tt.code || got.Message == "" || got.RequestID != "fault-"+tt.kind {
+					t.Errorf("request %d: %+v", i, got)
+				}
+				if ra := res.header.Get("Retry-After"); (tt.kind == "429") != (ra == "3") {
+					t.Errorf("Retry-After %q", ra)
+				}
+			}
+			e.expect("GET", "/projects", nil, http.StatusOK, nil)
+		})
+	}
+}
+
+func TestFaultMalformed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.sb.InjectFault(Fault{Kind: FaultMalformed})
+	res := e.request("GET", "/projects", nil)
+	var v any
+	if res.status != http.StatusOK || json.Unmarshal(res.body, &v) == nil {
+		t.Fatalf("malformed: %d %s", res.status, res.body)
+	}
+	e.expect("GET", "/projects", nil, http.StatusOK, &v)
+}
+
+func TestFaultDrop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.sb.InjectFault(Fault{Kind: FaultDrop, PathContains: "/auth"})
+	// A fresh connection, so that the client does not retry on another one.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	req, _ := http.NewRequest("GET", e.base+"/auth", nil)
+	req.Header.Set("Authorization", "Bearer k")
+	res, err := client.Do(req)
+	if err == nil {
+		res.Body.Close()
+		t.Fatalf("dropped request answered %d", res.StatusCode)
+	}
+	e.expect("GET", "/auth", nil, http.StatusOK, nil)
+}
+
+func TestFaultHang(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.expect("POST", e.srv.URL+"/_sandbox/faults", `{"kind":"hang","hang_ms":60000}`, http.StatusCreated, nil)
+	client := &http.Client{Timeout: 200 * time.Millisecond}
+	req, _ := http.NewRequest("GET", e.base+"/auth", nil)
+	req.Header.Set("Authorization", "Bearer k")
+	res, err := client.Do(req)
+	if err == nil {
+		res.Body.Close()
+		t.Fatalf("hanging request answered %d", res.StatusCode)
+	}
+	var ne interface{ Timeout() bool }
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("want a client timeout, got %v", err)
+	}
+	e.expect("GET", "/auth", nil, http.StatusOK, nil)
+
+	// A short hang lets the request through afterwards.
+	e.sb.InjectFault(Fault{Kind: FaultHang, Hang: 10 * time.Millisecond})
+	e.expect("GET", "/auth", nil, http.StatusOK, nil)
+}
+
+func TestFaultsClear(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.sb.InjectFault(Fault{Kind: FaultUnavailable, Count: 5})
+	e.sb.InjectFault(Fault{Kind: "teapot"}) // invalid: ignored
+	var armed struct {
+		Faults []faultJSON `json:"faults"`
+	}
+	e.expect("GET", e.srv.URL+"/_sandbox/faults", nil, http.StatusOK, &armed)
+	if len(armed.Faults) != 1 || armed.Faults[0].Kind != FaultUnavailable || armed.Faults[0].Count != 5 {
+		t.Fatalf("armed %+v", armed)
+	}
+	res := e.request("DELETE", e.srv.URL+"/_sandbox/faults", nil)
+	if res.status != http.StatusNoContent {
+		t.Fatalf("clear: %d", res.status)
+	}
+	e.expect("GET", "/projects", nil, http.StatusOK, nil)
+	// Control endpoints themselves are never faulted.
+	e.sb.InjectFault(Fault{Kind: FaultUnavailable})
+	e.expect("GET", e.srv.URL+"/_sandbox/faults", nil, http.StatusOK, nil)
+}
+
+func TestParseFault(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Fault
+		wantErr bool
+	}{
+		{"503", Fault{Kind: FaultUnavailable, Count: 1}, false},
+		{"503:3", Fault{Kind: FaultUnavailable, Count: 3}, false},
+		{"429:2:/auth/user", Fault{Kind: FaultRateLimited, Count: 2, PathContains: "/auth/user"}, false},
+		{"drop:1:/projects", Fault{Kind: FaultDrop, Count: 1, PathContains: "/projects"}, false},
+		{"500:1", Fault{}, true},
+		{"hang:0", Fault{}, true},
+		{"hang:x", Fault{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseFault(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseFault(%q) = %+v, %v; want %+v, error %t", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,517 @@
+package sandbox
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// CreatedProject names what CreateProject made.
+type CreatedProject struct {
+	ID           string
+	Name         string
+	BranchID     string // the default branch, "main"
+	DatabaseName string
+	RoleName     string
+}
+
+// CreateProject creates a project as createProject does, with its default
+// branch "main", database "neondb" and role "neondb_owner"; an empty name
+// defaults to the project id. Handy to seed demos and tests. Unlike
+// createProject it leaves the real database to be created on first use
+// (getConnectionURI, enabling Neon Auth), which keeps seeding cheap.
+func (s *Sandbox) CreateProject(ctx context.Context, name string) (CreatedProject, error) {
+	spec := projectSpec{name: name}
+	p, err := s.newProject(ctx, spec.withDefaults(), false)
+	if err != nil {
+		return CreatedProject{}, err
+	}
+	b := p.branches[0]
+	return CreatedProject{ID: p.id, Name: p.name, BranchID: b.id, DatabaseName: b.databases[0].name, RoleName: b.roles[0].name}, nil
+}
+
+// projectSpec is what a new project is made of.
+type projectSpec struct {
+	name, regionID, orgID            string
+	pgVersion, historyRetention      int
+	historySet                       bool // historyRetention was given, even as 0
+	branchName, roleName, databaseDB string
+}
+
+func (p projectSpec) withDefaults() projectSpec {
+	p.regionID = cmp.Or(p.regionID, defaultRegion)
+	p.pgVersion = cmp.Or(p.pgVersion, 17)
+	if !p.historySet {
+		p.historyRetention = 86400
+	}
+	p.branchName = cmp.Or(p.branchName, "main")
+	p.roleName = cmp.Or(p.roleName, "neondb_owner")
+	p.databaseDB = cmp.Or(p.databaseDB, "neondb")
+	return p
+}
+
+// newProject records a new project. With eager it creates the real database
+// first, so that the connection URI createProject answers works at once.
+func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) (*project, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	s.mu.Lock()
+	s.dbSeq++
+	dbSeq := s.dbSeq
+	s.mu.Unlock()
+
+	p := &project{
+		name: spec.name, regionID: spec.regionID, platformID: regions[spec.regionID],
+		orgID: spec.orgID, pgVersion: spec.pgVersion, historyRetention: spec.historyRetention,
+		createdAt: now,
+	}
+	b := &branch{
+		id: newChildID("br"), name: spec.branchName, project: p, isDefault: true,
+		endpointID: newChildID("ep"), createdAt: now,
+		roles: []*role{{name: spec.roleName, createdAt: now}},
+	}
+	d := &database{
+		id: 1000000 + dbSeq, name: spec.databaseDB, owner: spec.roleName, createdAt: now,
+		real: s.pg.newRealDB(dbSeq, spec.databaseDB),
+	}
+	b.databases = []*database{d}
+	p.branches = []*branch{b}
+
+	if eager {
+		// A client that gives up must not leave a half-made project behind.
+		dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.pg.ensure(dbCtx, d.real); err != nil {
+			return nil, err
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p.id == "" || s.projects[p.id] != nil {
+		p.id = newProjectID()
+	}
+	if p.name == "" {
+		p.name = p.id
+	}
+	s.projSeq++
+	p.seq = s.projSeq
+	s.projects[p.id] = p
+	s.order = append(s.order, p)
+	return p, nil
+}
+
+// lookupProject returns the project named by the path, under s.mu.
+func (s *Sandbox) lookupProject(r *http.Request) (*project, error) {
+	id, err := pathID(r, "project_id")
+	if err != nil {
+		return nil, err
+	}
+	p := s.projects[id]
+	if p == nil {
+		return nil, notFound("project %s not found", id)
+	}
+	return p, nil
+}
+
+// lookupBranch returns the project and branch named by the path, under s.mu.
+func (s *Sandbox) lookupBranch(r *http.Request) (*project, *branch, error) {
+	p, err := s.lookupProject(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := pathID(r, "branch_id")
+	if err != nil {
+		return nil, nil, err
+	}
+	b := p.branchByID(id)
+	if b == nil {
+		return nil, nil, notFound("branch %s not found in project %s", id, p.id)
+	}
+	return p, b, nil
+}
+
+func (s *Sandbox) getAuthDetails(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, struct {
+		AccountID  string `json:"account_id"`
+		AuthMethod string `json:"auth_method"`
+	}{s.accountID, "api_key_user"})
+	return nil
+}
+
+// queryInt parses an optional integer query parameter within [lo, hi].
+func queryInt(q url.Values, name string, lo, hi, def int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest("%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// queryBool parses an optional boolean query parameter.
+func queryBool(q url.Values, name string) (bool, error) {
+	switch q.Get(name) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, badRequest("%s must be true or false", name)
+}
+
+func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, err := queryInt(q, "limit", 1, 400, 10)
+	if err != nil {
+		return err
+	}
+	if _, err := queryInt(q, "timeout", 100, 30000, 0); err != nil {
+		return err
+	}
+	if _, err := queryBool(q, "recoverable"); err != nil {
+		return err
+	}
+	orgID := q.Get("org_id")
+	if orgID != "" && !idPattern.MatchString(orgID) {
+		return badRequest("org_id must match ^[a-z0-9-]{1,60}$")
+	}
+	search := strings.ToLower(q.Get("search"))
+	cursor := q.Get("cursor")
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	start := 0
+	if cursor != "" {
+		after := s.projects[cursor]
+		if after == nil {
+			return badRequest("cursor %q does not come from a previous page", cursor)
+		}
+		start = int(after.seq) // seq is 1-based: the next project's index
+	}
+	body := struct {
+		Projects   []projectListItemJSON `json:"projects"`
+		Pagination *struct {
+			Cursor string `json:"cursor"`
+		} `json:"pagination,omitempty"`
+		Applications map[string][]string `json:"applications"`
+		Integrations map[string][]string `json:"integrations"`
+	}{Projects: []projectListItemJSON{}, Applications: map[string][]string{}, Integrations: map[string][]string{}}
+	for _, p := range s.order[min(start, len(s.order)):] {
+		if len(body.Projects) == limit {
+			break
+		}
+		if orgID != "" && p.orgID != orgID {
+			continue
+		}
+		if search != "" && !strings.Contains(strings.ToLower(p.name), search) && !strings.Contains(p.id, search) {
+			continue
+		}
+		body.Projects = append(body.Projects, s.projectListItemJSON(p))
+	}
+	if n := len(body.Projects); n > 0 {
+		body.Pagination = &struct {
+			Cursor string `json:"cursor"`
+		}{body.Projects[n-1].ID}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// createProjectRequest is the part of ProjectCreateRequest the sandbox uses;
+// other fields are accepted and ignored.
+type createProjectRequest struct {
+	Project *struct {
+		Name                    *string `json:"name"`
+		RegionID                *string `json:"region_id"`
+		PgVersion               *int    `json:"pg_version"`
+		HistoryRetentionSeconds *int    `json:"history_retention_seconds"`
+		OrgID                   *string `json:"org_id"`
+		Branch                  *struct {
+			Name         *string `json:"name"`
+			RoleName     *string `json:"role_name"`
+			DatabaseName *string `json:"database_name"`
+		} `json:"branch"`
+	} `json:"project"`
+}
+
+// checkLen validates an optional string's length in characters.
+func checkLen(v *string, field string, lo, hi int) error {
+	if v == nil {
+		return nil
+	}
+	if n := utf8.RuneCountInString(*v); n < lo || n > hi {
+		return badRequest("%s must be %d to %d characters long", field, lo, hi)
+	}
+	return nil
+}
+
+func deref(v *string) string {
+	if v == nil {
+		return ""
+	}
+	return *v
+}
+
+func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) error {
+	var req createProjectRequest
+	if err := decodeBody(r, &req, true); err != nil {
+		return err
+	}
+	if req.Project == nil {
+		return badRequest("project is required")
+	}
+	in := req.Project
+	spec := projectSpec{name: deref(in.Name), regionID: deref(in.RegionID), orgID: deref(in.OrgID)}
+	if err := checkLen(in.Name, "project.name", 1, 256); err != nil {
+		return err
+	}
+	if in.RegionID != nil && regions[*in.RegionID] == "" {
+		return badRequest("project.region_id %q is not a region the sandbox knows", *in.RegionID)
+	}
+	if in.PgVersion != nil {
+		if *in.PgVersion < 14 || *in.PgVersion > 18 {
+			return badRequest("project.pg_version must be from 14 to 18")
+		}
+		spec.pgVersion = *in.PgVersion
+	}
+	if in.HistoryRetentionSeconds != nil {
+		if *in.HistoryRetentionSeconds < 0 || *in.HistoryRetentionSeconds > 2592000 {
+			return badRequest("project.history_retention_seconds must be from 0 to 2592000")
+		}
+		spec.historyRetention, spec.historySet = *in.HistoryRetentionSeconds, true
+	}
+	if in.OrgID != nil && !idPattern.MatchString(*in.OrgID) {
+		return badRequest("project.org_id must match ^[a-z0-9-]{1,60}$")
+	}
+	if br := in.Branch; br != nil {
+		if err := checkLen(br.Name, "project.branch.name", 1, 256); err != nil {
+			return err
+		}
+		if err := checkLen(br.RoleName, "project.branch.role_name", 1, 63); err != nil {
+			return err
+		}
+		if err := checkLen(br.DatabaseName, "project.branch.database_name", 1, 63); err != nil {
+			return err
+		}
+		spec.branchName, spec.roleName, spec.databaseDB = deref(br.Name), deref(br.RoleName), deref(br.DatabaseName)
+	}
+	spec = spec.withDefaults()
+	p, err := s.newProject(r.Context(), spec, true)
+	if err != nil {
+		return err
+	}
+
+	s.mu.RLock()
+	b := p.branches[0]
+	d := b.databases[0]
+	ops := make([]operationJSON, 0, 2)
+	for _, action := range []string{"create_timeline", "start_compute"} {
+		ops = append(ops, operationJSON{
+			ID: uuid.NewString(), ProjectID: p.id, BranchID: b.id, EndpointID: b.endpointID,
+			Action: action, Status: "finished", CreatedAt: p.createdAt, UpdatedAt: p.createdAt, TotalDurationMS: 1,
+		})
+	}
+	body := createdProjectJSON{
+		Project:        s.projectJSON(p),
+		ConnectionURIs: []connectionDetailsJSON{s.connectionDetails(d)},
+		Roles:          []roleJSON{roleToJSON(b, b.roles[0])},
+		Databases:      []databaseJSON{databaseToJSON(b, d)},
+		Operations:     ops,
+		Branch:         branchToJSON(b),
+		Endpoints:      []endpointJSON{s.endpointJSON(b)},
+	}
+	s.mu.RUnlock()
+	writeJSON(w, http.StatusCreated, body)
+	return nil
+}
+
+func (s *Sandbox) getProject(w http.ResponseWriter, r *http.Request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.lookupProject(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Project projectJSON `json:"project"`
+	}{s.projectJSON(p)})
+	return nil
+}
+
+func (s *Sandbox) listBranches(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, err := queryInt(q, "limit", 1, 10000, 0)
+	if err != nil {
+		return err
+	}
+	sortBy := cmp.Or(q.Get("sort_by"), "updated_at")
+	if sortBy != "name" && sortBy != "created_at" && sortBy != "updated_at" {
+		return badRequest("sort_by must be name, created_at or updated_at")
+	}
+	order := cmp.Or(q.Get("sort_order"), "desc")
+	if order != "asc" && order != "desc" {
+		return badRequest("sort_order must be asc or desc")
+	}
+	if _, err := queryBool(q, "include_deleted"); err != nil {
+		return err
+	}
+	search := strings.ToLower(q.Get("search"))
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.lookupProject(r)
+	if err != nil {
+		return err
+	}
+	var list []*branch
+	for _, b := range p.branches {
+		if search == "" || strings.Contains(strings.ToLower(b.name), search) || strings.Contains(b.id, search) {
+			list = append(list, b)
+		}
+	}
+	slices.SortStableFunc(list, func(a, b *branch) int {
+		c := 0
+		switch sortBy {
+		case "name":
+			c = strings.Compare(a.name, b.name)
+		default: // created_at and updated_at are equal: branches never change
+			c = a.createdAt.Compare(b.createdAt)
+		}
+		c = cmp.Or(c, strings.Compare(a.id, b.id))
+		if order == "desc" {
+			c = -c
+		}
+		return c
+	})
+	if c := q.Get("cursor"); c != "" {
+		after, err := base64.RawURLEncoding.DecodeString(c)
+		i := slices.IndexFunc(list, func(b *branch) bool { return b.id == string(after) })
+		if err != nil || i < 0 {
+			return badRequest("cursor does not come from a previous page")
+		}
+		list = list[i+1:]
+	}
+	type pagination struct {
+		Next      string `json:"next,omitempty"`
+		SortBy    string `json:"sort_by"`
+		SortOrder string `json:"sort_order"`
+	}
+	body := struct {
+		Branches    []branchJSON   `json:"branches"`
+		Annotations map[string]any `json:"annotations"`
+		Pagination  pagination     `json:"pagination"`
+	}{Branches: []branchJSON{}, Annotations: map[string]any{}, Pagination: pagination{SortBy: sortBy, SortOrder: order}}
+	if limit > 0 && len(list) > limit {
+		list = list[:limit]
+		body.Pagination.Next = base64.RawURLEncoding.EncodeToString([]byte(list[limit-1].id))
+	}
+	for _, b := range list {
+		body.Branches = append(body.Branches, branchToJSON(b))
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Sandbox) listDatabases(w http.ResponseWriter, r *http.Request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, b, err := s.lookupBranch(r)
+	if err != nil {
+		return err
+	}
+	body := struct {
+		Databases []databaseJSON `json:"databases"`
+	}{[]databaseJSON{}}
+	for _, d := range b.databases {
+		body.Databases = append(body.Databases, databaseToJSON(b, d))
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Sandbox) listRoles(w http.ResponseWriter, r *http.Request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, b, err := s.lookupBranch(r)
+	if err != nil {
+		return err
+	}
+	body := struct {
+		Roles []roleJSON `json:"roles"`
+	}{[]roleJSON{}}
+	for _, rl := range b.roles {
+		body.Roles = append(body.Roles, roleToJSON(b, rl))
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Sandbox) getConnectionURI(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for _, name := range []string{"branch_id", "endpoint_id"} {
+		if v := q.Get(name); v != "" && !idPattern.MatchString(v) {
+			return badRequest("%s must match ^[a-z0-9-]{1,60}$", name)
+		}
+	}
+	dbName, roleName := q.Get("database_name"), q.Get("role_name")
+	if dbName == "" {
+		return badRequest("database_name is required")
+	}
+	if roleName == "" {
+		return badRequest("role_name is required")
+	}
+	if _, err := queryBool(q, "pooled"); err != nil {
+		return err
+	}
+
+	s.mu.RLock()
+	p, err := s.lookupProject(r)
+	if err != nil {
+		s.mu.RUnlock()
+		return err
+	}
+	b := p.defaultBranch()
+	if id := q.Get("branch_id"); id != "" {
+		if b = p.branchByID(id); b == nil {
+			s.mu.RUnlock()
+			return notFound("branch %s not found in project %s", id, p.id)
+		}
+	}
+	if id := q.Get("endpoint_id"); id != "" && id != b.endpointID {
+		s.mu.RUnlock()
+		return notFound("endpoint %s not found on branch %s", id, b.id)
+	}
+	d := b.databaseByName(dbName)
+	if d == nil {
+		s.mu.RUnlock()
+		return notFound("database %s not found on branch %s", dbName, b.id)
+	}
+	if b.roleByName(roleName) == nil {
+		s.mu.RUnlock()
+		return notFound("role %s not found on branch %s", roleName, b.id)
+	}
+	s.mu.RUnlock()
+
+	if err := s.pg.ensure(r.Context(), d.real); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		URI string `json:"uri"`
+	}{s.pg.url(d.real)})
+	return nil
+}

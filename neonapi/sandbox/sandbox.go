@@ -1,0 +1,296 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultSyncDelay is how long a created user takes to reach the database when
+// Config.SyncDelay is zero: about what Neon's sync takes.
+const DefaultSyncDelay = 500 * time.Millisecond
+
+// Config configures a Sandbox.
+type Config struct {
+	// DatabaseURL is an administrative postgres:// URL of the backing server: the
+	// sandbox creates and drops databases through it, and hands out its user and
+	// password in connection URIs.
+	DatabaseURL string
+	// APIKey, when set, is the only bearer token accepted; otherwise any
+	// non-empty token is.
+	APIKey string
+	// SyncDelay is how long a user write takes to reach the database: zero means
+	// DefaultSyncDelay, negative means at once.
+	SyncDelay time.Duration
+	// Logger receives one line per request and the sync worker's failures;
+	// nil discards them.
+	Logger *slog.Logger
+}
+
+// String keeps the API key out of any print of the configuration.
+func (c Config) String() string {
+	return fmt.Sprintf("sandbox.Config{APIKey set:%t SyncDelay:%s}", c.APIKey != "", c.SyncDelay)
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// Sandbox is a running Neon API emulator. It is safe for concurrent use.
+type Sandbox struct {
+	cfg       Config
+	log       *slog.Logger
+	pg        *backend
+	handler   http.Handler
+	accountID string
+
+	// ctx ends when the sandbox closes; sync workers run under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	bgMu   sync.Mutex // orders goroutine starts before Close's wait
+	closed atomic.Bool
+	close  sync.Once
+	closeE error
+
+	mu        sync.RWMutex
+	projects  map[string]*project
+	order     []*project // creation order, for listProjects
+	projSeq   int64
+	dbSeq     int64
+	transfers map[string]*integration // open transfer codes
+
+	sync   syncControl
+	faults faultTable
+}
+
+// New connects to the backing server and returns a sandbox with no projects.
+// Close it to drop the databases it created.
+func New(ctx context.Context, cfg Config) (*Sandbox, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("sandbox: Config.DatabaseURL is required")
+	}
+	switch {
+	case cfg.SyncDelay == 0:
+		cfg.SyncDelay = DefaultSyncDelay
+	case cfg.SyncDelay < 0:
+		cfg.SyncDelay = 0
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pg, err := newBackend(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sandbox{
+		cfg:       cfg,
+		log:       log,
+		pg:        pg,
+		accountID: "sandbox-" + pg.prefix,
+		projects:  make(map[string]*project),
+		transfers: make(map[string]*integration),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.sync.init(cfg.SyncDelay)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// String keeps the API key and the backing server's credentials out of any
+// print of the sandbox.
+func (s *Sandbox) String() string {
+	return fmt.Sprintf("sandbox.Sandbox{databases:nsb_%s_*}", s.pg.prefix)
+}
+
+// GoString is String for %#v.
+func (s *Sandbox) GoString() string { return s.String() }
+
+// Handler serves the API under /api/v2 and the control endpoints under /_sandbox.
+func (s *Sandbox) Handler() http.Handler { return s.handler }
+
+// Close stops the sync workers, dropping writes still queued, and drops the
+// databases the sandbox created. It is safe to call more than once.
+func (s *Sandbox) Close() error {
+	s.close.Do(func() {
+		s.bgMu.Lock()
+		s.closed.Store(true)
+		s.bgMu.Unlock()
+		s.cancel()
+		s.wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		s.closeE = s.pg.close(ctx)
+	})
+	return s.closeE
+}
+
+// goBackground runs f on its own goroutine unless the sandbox is closing;
+// Close waits for it.
+func (s *Sandbox) goBackground(f func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// WaitForSync blocks until every queued user write has reached its database,
+// or ctx ends. With sync mode "never" it waits for ctx.
+func (s *Sandbox) WaitForSync(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for s.sync.pending.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sandbox: %d user writes still queued: %w", s.sync.pending.Load(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// project is the sandbox's record of a Neon project.
+type project struct {
+	seq              int64
+	id               string
+	name             string
+	regionID         string
+	platformID       string
+	orgID            string
+	pgVersion        int
+	historyRetention int
+	createdAt        time.Time
+	branches         []*branch
+}
+
+// branch is a branch of a project, with its databases, roles and, once Neon
+// Auth is enabled on it, its integration.
+type branch struct {
+	id         string
+	name       string
+	project    *project
+	isDefault  bool
+	endpointID string
+	createdAt  time.Time
+	databases  []*database
+	roles      []*role
+	auth       *integration
+}
+
+// database is a database of a branch, backed by a real one.
+type database struct {
+	id        int64
+	name      string
+	owner     string
+	createdAt time.Time
+	real      *realDB
+}
+
+// role is a Postgres role of a branch; it exists only in the sandbox's records.
+type role struct {
+	name      string
+	createdAt time.Time
+}
+
+// integration is Neon Auth enabled on one branch database.
+type integration struct {
+	provider          string
+	providerProjectID string
+	project           *project
+	branch            *branch
+	db                *database
+	createdAt         time.Time
+	ownedBy           string
+	transferStatus    string
+	jwksURL           string
+	baseURL           string
+	// ready turns true once the schema is provisioned; until then the
+	// integration only reserves its branch.
+	ready bool
+	// removed tells the sync worker to drop writes still queued for it.
+	removed atomic.Bool
+	users   map[string]*authUser // by id
+	emails  map[string]string    // lower-cased email of live users -> id
+}
+
+// authUser is what the sandbox remembers of a Neon Auth user: enough to answer
+// 404 and 409 without asking the database.
+type authUser struct {
+	id      string
+	email   string
+	deleted bool
+}
+
+func (p *project) defaultBranch() *branch {
+	for _, b := range p.branches {
+		if b.isDefault {
+			return b
+		}
+	}
+	return p.branches[0]
+}
+
+func (p *project) branchByID(id string) *branch {
+	for _, b := range p.branches {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+func (b *branch) databaseByName(name string) *database {
+	for _, d := range b.databases {
+		if d.name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+func (b *branch) roleByName(name string) *role {
+	for _, r := range b.roles {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// integrations returns the project's live integrations, default branch first.
+func (p *project) integrations() []*integration {
+	var out []*integration
+	for _, b := range p.branches {
+		if b.auth != nil && b.auth.ready {
+			if b.isDefault {
+				out = append([]*integration{b.auth}, out...)
+			} else {
+				out = append(out, b.auth)
+			}
+		}
+	}
+	return out
+}
+
+// integrationFor returns the project's live integration with the provider, the
+// default branch's first.
+func (p *project) integrationFor(provider string) *integration {
+	for _, in := range p.integrations() {
+		if in.provider == provider {
+			return in
+		}
+	}
+	return nil
+}
