@@ -6,13 +6,18 @@ import "github.com/labstack/echo/v4"
 type Role string
 
 // The dashboard's roles. Admins may change things; viewers may only look.
+// RoleNone is a signed-in person the role policy does not know: they see a
+// page saying who to ask, and nothing else.
 const (
 	RoleAdmin  Role = "admin"
 	RoleViewer Role = "viewer"
+	RoleNone   Role = ""
 )
 
 // Identity is the person behind a request, as the identity middleware found it.
 type Identity struct {
+	// User is the identity provider's name for the person: the proxy's user
+	// header, or the token's subject.
 	User   string
 	Email  string
 	Groups []string
@@ -23,6 +28,21 @@ type Identity struct {
 
 // CanWrite reports whether the identity may run mutations.
 func (id Identity) CanWrite() bool { return id.Role == RoleAdmin }
+
+// CanView reports whether the identity may see the dashboard at all.
+func (id Identity) CanView() bool { return id.Role == RoleAdmin || id.Role == RoleViewer }
+
+// DisplayName is how pages and audit lines name the person: the email when
+// there is one, since that is what colleagues recognise.
+func (id Identity) DisplayName() string {
+	switch {
+	case id.Email != "":
+		return id.Email
+	case id.User != "":
+		return id.User
+	}
+	return "unknown"
+}
 
 // identityKey is the echo context key under which the middleware stores the
 // request's Identity.

@@ -1,0 +1,254 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+)
+
+// auditActions names what each state-changing route does, keyed by method and
+// route pattern. A route missing here is still audited, under its method and
+// pattern, so forgetting an entry loses a name, never a line.
+var auditActions = map[string]string{
+	"POST /projects/:id/integrations":                  "neon_auth.enable",
+	"POST /projects/:id/integrations/stack/transfer":   "neon_auth.transfer",
+	"POST /projects/:id/integrations/:provider/delete": "neon_auth.delete",
+	"POST /projects/:id/users":                         "user.create",
+	"POST /projects/:id/users/:uid/delete":             "user.delete",
+	"POST " + logoutPath:                               "auth.logout",
+}
+
+// auditAction names the action of the current request.
+func auditAction(c echo.Context) string {
+	key := c.Request().Method + " " + c.Path()
+	if a, ok := auditActions[key]; ok {
+		return a
+	}
+	if c.Path() == "" {
+		return c.Request().Method + " (no route) " + cut(c.Request().URL.Path, 200)
+	}
+	return key
+}
+
+// The outcomes an audit line records.
+const (
+	outcomeOK     = "ok"
+	outcomeDenied = "denied"
+	outcomeError  = "error"
+)
+
+// Auditor writes the audit log: one JSON line per state-changing request,
+// tagged audit=true, to its own writer so it can be shipped and kept apart
+// from operational logs. Lines carry who, what, where and how it ended; never
+// a password, an API key or a secret key, since only named fields are logged.
+type Auditor struct {
+	log *slog.Logger
+}
+
+// NewAuditor writes audit lines to w; nil discards them.
+func NewAuditor(w io.Writer) *Auditor {
+	if w == nil {
+		return &Auditor{log: slog.New(slog.DiscardHandler)}
+	}
+	return &Auditor{log: slog.New(slog.NewJSONHandler(w, nil)).With("audit", true)}
+}
+
+// auditEntry is one audit line before it is written.
+type auditEntry struct {
+	action string
+	actor  Identity
+	// anonymousActor marks a request that reached the audit without an
+	// identity (signing out with an expired session).
+	anonymousActor bool
+	outcome        string
+	status         int
+	// neonStatus is Neon's answer to the last state-changing call, 0 for
+	// none; neonCalled says whether there was such a call.
+	neonStatus int
+	neonCalled bool
+	reason     string
+	project    string
+	branch     string
+	target     string
+}
+
+func (a *Auditor) record(c echo.Context, e auditEntry) {
+	r := c.Request()
+	actor, role := e.actor.DisplayName(), string(e.actor.Role)
+	if e.anonymousActor {
+		actor, role = "unauthenticated", ""
+	}
+	attrs := []slog.Attr{
+		slog.String("actor", actor),
+		slog.String("role", role),
+		slog.String("action", e.action),
+		slog.String("method", r.Method),
+		slog.String("route", c.Path()),
+		slog.String("project", e.project),
+		slog.String("branch", e.branch),
+		slog.String("target", e.target),
+		slog.String("outcome", e.outcome),
+		slog.Int("status", e.status),
+		slog.String("request_id", requestID(c)),
+		slog.String("peer", peerString(r)),
+	}
+	if e.neonCalled {
+		attrs = append(attrs, slog.Int("neon_status", e.neonStatus))
+	}
+	if e.reason != "" {
+		attrs = append(attrs, slog.String("reason", e.reason))
+	}
+	a.log.LogAttrs(r.Context(), slog.LevelInfo, "audit", attrs...)
+}
+
+// auditMutations writes one audit line for every state-changing request,
+// whichever way it ends: done, refused (viewer, CSRF) or failed. It sits
+// inside identity, so it knows the actor, and outside roles and CSRF, so it
+// sees their refusals. Errors are turned into responses here, through the
+// server's error handler, so the line records the status the browser got.
+func (s *Security) auditMutations(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if safeMethod(c.Request().Method) || s.public(c) {
+			return next(c)
+		}
+		trail := &neonTrail{}
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), neonTrailKey{}, trail)))
+
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		e := auditEntry{action: auditAction(c), status: c.Response().Status}
+		e.actor, e.anonymousActor = identityIfSet(c)
+		if err != nil && !c.Response().Committed {
+			e.status = statusOf(err)
+		}
+		neonStatus, neonCalled := trail.result()
+		e.neonStatus, e.neonCalled = neonStatus, neonCalled
+		reason, _ := c.Get(deniedKey).(denyReason)
+		switch {
+		case reason != "":
+			e.outcome, e.reason = outcomeDenied, string(reason)
+		case err != nil || e.status >= 400 || neonCalled && (neonStatus == 0 || neonStatus >= 400):
+			e.outcome = outcomeError
+		default:
+			e.outcome = outcomeOK
+		}
+		e.project, e.branch, e.target = auditSubjects(c)
+		s.audit.record(c, e)
+		return nil
+	}
+}
+
+// identityIfSet returns the identity the middleware found, without the
+// anonymous-admin default IdentityFrom falls back to.
+func identityIfSet(c echo.Context) (Identity, bool) {
+	id, ok := c.Get(identityKey).(Identity)
+	return id, !ok
+}
+
+// statusOf is the status an error stands for when no response was written.
+func statusOf(err error) int {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he.Code
+	}
+	return http.StatusInternalServerError
+}
+
+// auditSubjects reads what a request acted on from its route parameters and
+// a few named form fields. Nothing else from the body is ever read, so a
+// password field cannot reach the log.
+func auditSubjects(c echo.Context) (project, branch, target string) {
+	project = firstNonEmpty(c.Param("id"), c.Param("project"), formValue(c, "project_id"))
+	branch = firstNonEmpty(c.Param("branch"), formValue(c, "branch_id"))
+	var parts []string
+	for _, p := range []struct{ name, value string }{
+		{"provider", firstNonEmpty(c.Param("provider"), formValue(c, "provider"))},
+		{"user", firstNonEmpty(c.Param("uid"), c.Param("user"), c.Param("user_id"))},
+		{"email", formValue(c, "email")},
+	} {
+		if p.value != "" {
+			parts = append(parts, p.name+"="+p.value)
+		}
+	}
+	return cut(project, 100), cut(branch, 100), cut(strings.Join(parts, " "), 400)
+}
+
+// formValue reads one field of a form body, and only of a form body.
+func formValue(c echo.Context, name string) string {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if !strings.HasPrefix(ct, echo.MIMEApplicationForm) && !strings.HasPrefix(ct, echo.MIMEMultipartForm) {
+		return ""
+	}
+	return strings.TrimSpace(c.FormValue(name))
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// neonTrail collects, for one dashboard request, how its state-changing Neon
+// calls ended. Handlers often show a Neon refusal inside the form with a 200
+// or 4xx of their own; the trail lets the audit line say what Neon answered
+// without any handler having to report it.
+type neonTrail struct {
+	mu     sync.Mutex
+	called bool
+	last   int
+}
+
+type neonTrailKey struct{}
+
+// note records the answer to one attempt; 0 means none arrived.
+func (t *neonTrail) note(status int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.called, t.last = true, status
+}
+
+// result is the last attempt's status, and whether any call was made.
+func (t *neonTrail) result() (status int, called bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last, t.called
+}
+
+// AuditTransport wraps the Neon client's transport so audit lines record
+// Neon's answer to state-changing calls. Retries pass through it once per
+// attempt; the last attempt's status is the one that counts.
+func AuditTransport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return auditTransport{base: base}
+}
+
+type auditTransport struct{ base http.RoundTripper }
+
+func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if safeMethod(req.Method) {
+		return resp, err
+	}
+	if trail, ok := req.Context().Value(neonTrailKey{}).(*neonTrail); ok {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		trail.note(status)
+	}
+	return resp, err
+}

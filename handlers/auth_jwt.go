@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/labstack/echo/v4"
+)
+
+// maxAssertionLen bounds the token header; real assertions are a few KB.
+const maxAssertionLen = 16 << 10
+
+// jwtAuth verifies the signed assertion an access proxy (Cloudflare Access,
+// Google IAP, Pomerium) adds to every request it lets through. Unlike proxy
+// mode it does not need to trust the network: the signature, issuer, audience
+// and expiry say whether the proxy vouched for this request.
+type jwtAuth struct {
+	header   string
+	verifier *oidc.IDTokenVerifier
+	claims   claimNames
+}
+
+// newJWTAuth builds the verifier. Keys are fetched lazily from the JWKS URL,
+// cached, and fetched again whenever a token names an unknown key id, which is
+// how rotation shows up. ctx carries the HTTP client used for those fetches.
+func newJWTAuth(ctx context.Context, cfg JWTAuthConfig) *jwtAuth {
+	keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
+	return &jwtAuth{
+		header: cfg.Header,
+		verifier: oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{
+			ClientID:             cfg.Audience,
+			SupportedSigningAlgs: cfg.Algorithms,
+		}),
+		claims: claimNames{email: cfg.EmailClaim, groups: cfg.GroupsClaim},
+	}
+}
+
+func (a *jwtAuth) authenticate(c echo.Context) (Identity, *authFailure) {
+	raw := strings.TrimSpace(c.Request().Header.Get(a.header))
+	if raw == "" {
+		return Identity{}, &authFailure{reason: "no " + a.header + " header"}
+	}
+	if len(raw) > maxAssertionLen {
+		return Identity{}, &authFailure{reason: "assertion too large", warn: true}
+	}
+	tok, err := a.verifier.Verify(c.Request().Context(), raw)
+	if err != nil {
+		// go-oidc's messages name the failed check (expiry, audience, issuer,
+		// signature) and never quote the token.
+		return Identity{}, &authFailure{reason: cut("assertion rejected: "+err.Error(), 300), warn: true}
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return Identity{}, &authFailure{reason: "assertion claims unreadable", warn: true}
+	}
+	id := a.claims.identity(tok.Subject, claims)
+	if id.User == "" {
+		return Identity{}, &authFailure{reason: "assertion names nobody", warn: true}
+	}
+	return id, nil
+}
+
+// claimNames says which claims carry the email and groups.
+type claimNames struct {
+	email, groups string
+}
+
+// identity reads an Identity out of verified claims. An email the provider
+// marks unverified is dropped, so it cannot match an email or domain grant.
+func (n claimNames) identity(subject string, claims map[string]any) Identity {
+	email, _ := claimAt(claims, n.email).(string)
+	if v, ok := claims["email_verified"].(bool); ok && !v {
+		email = ""
+	}
+	var groups []string
+	switch g := claimAt(claims, n.groups).(type) {
+	case []any:
+		for _, v := range g {
+			if s, ok := v.(string); ok && s != "" && len(groups) < maxGroups {
+				groups = append(groups, cut(s, maxIdentityValue))
+			}
+		}
+	case string:
+		groups = splitGroups(g)
+	}
+	user := subject
+	if user == "" {
+		user = email
+	}
+	return Identity{User: cut(user, maxIdentityValue), Email: cut(email, maxIdentityValue), Groups: groups}
+}
+
+// claimAt walks a dotted path ("custom.groups") into nested claim objects. A
+// claim whose own name contains a dot is found first.
+func claimAt(claims map[string]any, path string) any {
+	if v, ok := claims[path]; ok {
+		return v
+	}
+	var cur any = claims
+	for part := range strings.SplitSeq(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	return cur
+}
+
+// outboundClient is the client for JWKS, OIDC discovery and token requests:
+// bounded, so a slow key server or provider cannot pile up requests.
+func outboundClient(base *http.Client) *http.Client {
+	if base != nil {
+		return base
+	}
+	return &http.Client{Timeout: outboundTimeout}
+}

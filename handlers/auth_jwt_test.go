@@ -1,0 +1,262 @@
+package handlers
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+const (
+	jwtHeader   = "Cf-Access-Jwt-Assertion"
+	jwtIssuer   = "https://team.cloudflareaccess.test"
+	jwtAudience = "aud-tag-1234"
+)
+
+// jwksServer serves a key set that tests can rotate, and counts fetches.
+type jwksServer struct {
+	*httptest.Server
+	mu      sync.Mutex
+	keys    jose.JSONWebKeySet
+	fetches int
+}
+
+func newJWKSServer(t *testing.T, keys ...jose.JSONWebKey) *jwksServer {
+	t.Helper()
+	s := &jwksServer{keys: jose.JSONWebKeySet{Keys: keys}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.fetches++
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.keys)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) rotate(keys ...jose.JSONWebKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = jose.JSONWebKeySet{Keys: keys}
+}
+
+func (s *jwksServer) fetchCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
+}
+
+// signingKey is a private key with its kid and algorithm.
+type signingKey struct {
+	priv any
+	kid  string
+	alg  jose.SignatureAlgorithm
+}
+
+func newECKey(t *testing.T, kid string) signingKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signingKey{priv: k, kid: kid, alg: jose.ES256}
+}
+
+func (k signingKey) public() jose.JSONWebKey {
+	var pub any
+	switch p := k.priv.(type) {
+	case *ecdsa.PrivateKey:
+		pub = &p.PublicKey
+	case *rsa.PrivateKey:
+		pub = &p.PublicKey
+	}
+	return jose.JSONWebKey{Key: pub, KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"}
+}
+
+// sign makes a compact JWT with claims.
+func (k signingKey) sign(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: k.kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// claimsFor are valid claims for email, changed by edits.
+func claimsFor(email string, edits ...func(map[string]any)) map[string]any {
+	now := time.Now()
+	c := map[string]any{
+		"iss": jwtIssuer, "aud": []string{jwtAudience}, "sub": "user-" + strings.Split(email, "@")[0],
+		"email": email, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+	}
+	for _, e := range edits {
+		e(c)
+	}
+	return c
+}
+
+func jwtFixture(t *testing.T, jwks *jwksServer, extra map[string]string) *secFixture {
+	t.Helper()
+	env := map[string]string{
+		"AUTH_MODE":          "jwt",
+		"AUTH_JWT_HEADER":    jwtHeader,
+		"AUTH_JWT_JWKS_URL":  jwks.URL,
+		"AUTH_JWT_ISSUER":    jwtIssuer,
+		"AUTH_JWT_AUDIENCE":  jwtAudience,
+		"AUTH_ADMIN_EMAILS":  adminEmail,
+		"AUTH_VIEWER_GROUPS": "support",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cfg, err := ParseAuthEnv(envMap(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newSecFixture(t, cfg)
+}
+
+func TestJWTAssertions(t *testing.T) {
+	key := newECKey(t, "k1")
+	impostor := newECKey(t, "k1") // same kid, different key
+	jwks := newJWKSServer(t, key.public())
+	f := jwtFixture(t, jwks, nil)
+
+	rsaPriv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey := signingKey{priv: rsaPriv, kid: "k1", alg: jose.PS256} // allowed by neither default
+
+	for _, tc := range []struct {
+		name  string
+		token string
+		code  int
+		body  string
+		why   string // in the warning logged for a rejected assertion
+	}{
+		{name: "valid", token: key.sign(t, claimsFor(adminEmail)), code: http.StatusOK, body: "home " + adminEmail + " role=admin"},
+		{name: "valid, role from groups", token: key.sign(t, claimsFor("sam@corp.test", func(c map[string]any) { c["groups"] = []string{"Support"} })),
+			code: http.StatusOK, body: "role=viewer"},
+		{name: "bad signature", token: impostor.sign(t, claimsFor(adminEmail)), code: http.StatusUnauthorized, why: "failed to verify signature"},
+		{name: "tampered payload", token: tamper(key.sign(t, claimsFor(viewerEmail)), claimsFor(adminEmail)), code: http.StatusUnauthorized, why: "failed to verify signature"},
+		{name: "wrong audience", token: key.sign(t, claimsFor(adminEmail, func(c map[string]any) { c["aud"] = []string{"another-app"} })), code: http.StatusUnauthorized, why: "expected audience"},
+		{name: "wrong issuer", token: key.sign(t, claimsFor(adminEmail, func(c map[string]any) { c["iss"] = "https://evil.test" })), code: http.StatusUnauthorized, why: "different provider"},
+		{name: "expired", token: key.sign(t, claimsFor(adminEmail, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Minute).Unix() })), code: http.StatusUnauthorized, why: "token is expired"},
+		{name: "algorithm not allowed", token: rsaKey.sign(t, claimsFor(adminEmail)), code: http.StatusUnauthorized, why: "unexpected signature algorithm"},
+		{name: "unsigned", token: unsigned(claimsFor(adminEmail)), code: http.StatusUnauthorized, why: "malformed jwt"},
+		{name: "garbage", token: "not.a.jwt", code: http.StatusUnauthorized, why: "malformed jwt"},
+		{name: "missing", token: "", code: http.StatusUnauthorized},
+		{name: "unverified email grants nothing", token: key.sign(t, claimsFor(adminEmail, func(c map[string]any) { c["email_verified"] = false })), code: http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logged := len(f.logs.String())
+			var headers []string
+			if tc.token != "" {
+				headers = []string{jwtHeader, tc.token}
+			}
+			// Any peer: the signature is what counts in jwt mode.
+			w := f.do(req(http.MethodGet, "/", untrustedPeer, nil, headers...))
+			if w.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s\nlogs: %s", w.Code, tc.code, w.Body, f.logs)
+			}
+			if tc.body != "" && !strings.Contains(w.Body.String(), tc.body) {
+				t.Errorf("body %q, want %q", w.Body, tc.body)
+			}
+			if tc.code == http.StatusUnauthorized && testID(page(t, w), "unauthenticated").Length() != 1 {
+				t.Errorf("401 is not the sign-in-required page: %s", w.Body)
+			}
+			if newLogs := f.logs.String()[logged:]; !strings.Contains(newLogs, tc.why) {
+				t.Errorf("log %q does not say %q", newLogs, tc.why)
+			}
+			if tc.token != "" && strings.Contains(f.logs.String(), tc.token) {
+				t.Error("a token reached the log")
+			}
+		})
+	}
+}
+
+func TestJWTKeyRotation(t *testing.T) {
+	oldKey, newKey := newECKey(t, "2026-01"), newECKey(t, "2026-02")
+	jwks := newJWKSServer(t, oldKey.public())
+	f := jwtFixture(t, jwks, nil)
+	get := func(k signingKey) int {
+		return f.do(req(http.MethodGet, "/", untrustedPeer, nil, jwtHeader, k.sign(t, claimsFor(adminEmail)))).Code
+	}
+	if code := get(oldKey); code != http.StatusOK {
+		t.Fatalf("old key: %d", code)
+	}
+	if code := get(oldKey); code != http.StatusOK || jwks.fetchCount() != 1 {
+		t.Fatalf("old key again: %d after %d fetches, want 200 from the cache (1 fetch)", code, jwks.fetchCount())
+	}
+	jwks.rotate(oldKey.public(), newKey.public())
+	if code := get(newKey); code != http.StatusOK {
+		t.Fatalf("new kid after rotation: %d, want 200", code)
+	}
+	if jwks.fetchCount() != 2 {
+		t.Errorf("%d JWKS fetches, want 2 (the unknown kid triggers one refresh)", jwks.fetchCount())
+	}
+	jwks.rotate(newKey.public())
+	if code := get(newKey); code != http.StatusOK {
+		t.Errorf("new key after the old one was retired: %d", code)
+	}
+}
+
+func TestJWTClaimNamesAreConfigurable(t *testing.T) {
+	key := newECKey(t, "k1")
+	f := jwtFixture(t, newJWKSServer(t, key.public()), map[string]string{
+		"AUTH_JWT_EMAIL_CLAIM":  "upn",
+		"AUTH_JWT_GROUPS_CLAIM": "custom.roles",
+	})
+	token := key.sign(t, claimsFor("", func(c map[string]any) {
+		delete(c, "email")
+		c["upn"] = "zed@corp.test"
+		c["custom"] = map[string]any{"roles": []string{"support"}}
+	}))
+	w := f.do(req(http.MethodGet, "/", untrustedPeer, nil, jwtHeader, token))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "home zed@corp.test role=viewer") {
+		t.Errorf("custom claims: %d %q", w.Code, w.Body)
+	}
+}
+
+// tamper swaps a signed token's payload for other claims, keeping the
+// signature.
+func tamper(token string, claims map[string]any) string {
+	parts := strings.Split(token, ".")
+	b, _ := json.Marshal(claims)
+	parts[1] = b64(b)
+	return strings.Join(parts, ".")
+}
+
+// unsigned builds an alg=none token.
+func unsigned(claims map[string]any) string {
+	b, _ := json.Marshal(claims)
+	return b64([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + b64(b) + "."
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

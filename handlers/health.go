@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/neonauth-admin/dashboard/neonapi"
+)
+
+// Probe routes. Neither needs an identity: orchestrators call them.
+const (
+	healthPath = "/healthz"
+	readyPath  = "/readyz"
+)
+
+// readyCacheTTL is how long one readiness answer is reused. Probes every few
+// seconds from several places would otherwise spend the Neon API budget.
+const readyCacheTTL = 15 * time.Second
+
+// readyTimeout bounds one readiness check.
+const readyTimeout = 5 * time.Second
+
+// ReadyFunc reports whether the dashboard can do its job; a nil error means
+// ready.
+type ReadyFunc func(ctx context.Context) error
+
+// AuthDetailsGetter is the one Neon call readiness needs.
+type AuthDetailsGetter interface {
+	GetAuthDetails(ctx context.Context) (*neonapi.AuthDetails, error)
+}
+
+// NeonReadiness checks that the Neon API answers with the configured key
+// (GET /auth), which covers both reachability and a revoked key.
+func NeonReadiness(neon AuthDetailsGetter) ReadyFunc {
+	return func(ctx context.Context) error {
+		_, err := neon.GetAuthDetails(ctx)
+		return err
+	}
+}
+
+// readiness caches ReadyFunc's answer and runs at most one check at a time.
+type readiness struct {
+	check ReadyFunc
+	now   func() time.Time
+	group singleflight.Group
+
+	mu        sync.Mutex
+	checkedAt time.Time
+	err       error
+}
+
+func newReadiness(check ReadyFunc, now func() time.Time) *readiness {
+	if now == nil {
+		now = time.Now
+	}
+	return &readiness{check: check, now: now}
+}
+
+func (r *readiness) status(ctx context.Context) error {
+	if r.check == nil {
+		return nil
+	}
+	r.mu.Lock()
+	if !r.checkedAt.IsZero() && r.now().Sub(r.checkedAt) < readyCacheTTL {
+		err := r.err
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Unlock()
+	v, _, _ := r.group.Do("ready", func() (any, error) {
+		// Detached from the probe's request: one impatient caller must not
+		// cancel the answer every other caller is waiting for.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
+		defer cancel()
+		err := r.check(cctx)
+		r.mu.Lock()
+		r.checkedAt, r.err = r.now(), err
+		r.mu.Unlock()
+		return err, nil
+	})
+	err, _ := v.(error)
+	return err
+}
+
+// healthz says the process is alive and serving.
+func (s *Security) healthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// readyz says whether the Neon API is usable with the configured key. The
+// reason is short and fixed: never the key, never Neon's raw error text.
+func (s *Security) readyz(c echo.Context) error {
+	err := s.ready.status(c.Request().Context())
+	if err == nil {
+		return c.String(http.StatusOK, "ready\n")
+	}
+	reason := notReadyReason(err)
+	s.logger.Warn("not ready", "reason", reason, "err", err)
+	return c.String(http.StatusServiceUnavailable, "not ready: "+reason+"\n")
+}
+
+// notReadyReason names the failure class for a probe's answer.
+func notReadyReason(err error) string {
+	switch {
+	case errors.Is(err, neonapi.ErrUnauthorized):
+		return "neon api rejected the api key"
+	case errors.Is(err, neonapi.ErrRateLimited):
+		return "neon api is rate limiting"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "neon api timed out"
+	case errors.Is(err, neonapi.ErrUnavailable):
+		return "neon api unreachable"
+	}
+	return "neon api check failed"
+}
