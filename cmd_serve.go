@@ -2,10 +2,304 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/handlers"
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
 
+// Server timeouts. Writes may include the live sync check, which polls for up
+// to SYNC_TIMEOUT, so the write timeout grows with it.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 10 * time.Second
+	sessionMaxAge     = 8 * time.Hour
+)
+
+// runServe runs the dashboard until ctx is cancelled, then shuts down
+// gracefully: in-flight requests finish, the demo sandbox drops its databases.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("serve: not built yet")
+	cfg, err := loadConfig(args, os.Getenv, os.Environ(), stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Demo, stderr)
+	if cfg.SessionGen {
+		logger.Warn("SESSION_KEYS is not set: using a random key for this process only; cookies will not survive a restart or work across replicas")
+	}
+
+	apiKey, apiURL := string(cfg.NeonAPIKey), cfg.NeonAPIURL
+	if cfg.Demo {
+		demo, err := startDemo(ctx, cfg, logger, stdout)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := demo.Close(); err != nil {
+				logger.Error("demo: shut down sandbox", "err", err)
+			}
+		}()
+		apiKey, apiURL = demo.APIKey, demo.APIURL
+	}
+
+	metrics := handlers.NewMetrics()
+	client, err := neonapi.New(apiKey,
+		neonapi.WithBaseURL(apiURL),
+		neonapi.WithUserAgent("neonauth-admin/"+version),
+		neonapi.WithHTTPClient(neonHTTPClient()),
+		neonapi.WithObserver(metrics),
+	)
+	if err != nil {
+		return fmt.Errorf("neon api client: %w", err)
+	}
+	var api handlers.NeonAPI = client
+	if cfg.CacheTTL > 0 {
+		api = neonapi.NewCache(client, cfg.CacheTTL)
+	}
+
+	store, err := newSessionStore(cfg)
+	if err != nil {
+		return err
+	}
+	pools := db.NewPools(db.PoolOptions{})
+	defer pools.Close()
+	if err := metrics.RegisterPools(pools.Stats); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	audit, closeAudit, err := openAuditLog(cfg.AuditLog, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	sec, err := handlers.NewSecurity(ctx, handlers.SecurityOptions{
+		Auth:       cfg.Auth,
+		ListenAddr: cfg.Listen,
+		Logger:     logger,
+		AuditLog:   audit,
+		Metrics:    metrics,
+		Ready:      handlers.NeonReadiness(client),
+	})
+	if err != nil {
+		return err
+	}
+	perProject := make(map[string]string, len(cfg.ProjectDBs))
+	for id, u := range cfg.ProjectDBs {
+		perProject[id] = string(u)
+	}
+	userDBs := handlers.UserDBConfig{PerProject: perProject}
+	if !cfg.Demo {
+		userDBs.Default = string(cfg.DatabaseURL)
+	}
+	h := &handlers.Handler{
+		Neon:     api,
+		Users:    handlers.NewUserDatabases(api, pools, userDBs),
+		Sessions: store,
+		Logger:   logger,
+		Security: sec,
+		Settings: handlers.Settings{
+			Demo:        cfg.Demo,
+			SyncTimeout: cfg.SyncTimeout,
+			LatestUsers: cfg.LatestUsers,
+		},
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           h.Echo(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      cfg.SyncTimeout + 30*time.Second,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    handlers.ServerMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	logger.Info("dashboard listening", "url", url, "demo", cfg.Demo, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
+	fmt.Fprintf(stdout, "Dashboard: %s\n", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// newLogger logs text for a person watching the demo, JSON for log pipelines.
+func newLogger(demo bool, w io.Writer) *slog.Logger {
+	if demo {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// newSessionStore makes the cookie store that carries flash messages. Cookies
+// are signed and encrypted, invisible to scripts, sent on top-level navigation
+// only (Lax), and expire after a working day.
+func newSessionStore(cfg Config) (*sessions.CookieStore, error) {
+	return handlers.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)), nil
+}
+
+// neonHTTPClient is how the Neon client reaches Neon: through the audit
+// transport, so each audit line records Neon's answer to the change. The API
+// never redirects; following one could only lead somewhere unexpected.
+func neonHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{
+		Transport:     handlers.AuditTransport(t),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// openAuditLog opens where audit lines go. A file is opened for appending,
+// readable by the dashboard's user only: the lines name people and what they
+// changed.
+func openAuditLog(where string, stdout, stderr io.Writer) (io.Writer, func(), error) {
+	switch where {
+	case "", "stderr":
+		return stderr, func() {}, nil
+	case "stdout":
+		return stdout, func() {}, nil
+	}
+	f, err := os.OpenFile(where, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("AUDIT_LOG: %w", err)
+	}
+	return f, func() { _ = f.Close() }, nil
+}
+
+// demo is the in-process Neon API sandbox behind --demo, served on its own
+// loopback port so the dashboard talks to it over real HTTP, exactly as it
+// talks to Neon.
+type demo struct {
+	APIKey string
+	APIURL string
+	sb     *sandbox.Sandbox
+	srv    *http.Server
+}
+
+// demoUsers are the people the demo project starts with.
+var demoUsers = []neonapi.CreateUserRequest{
+	{Email: "ada@example.com", Name: "Ada Lovelace"},
+	{Email: "grace@example.com", Name: "Grace Hopper"},
+	{Email: "linus@example.com", Name: "Linus Torvalds"},
+}
+
+// startDemo starts the sandbox on 127.0.0.1:0 and seeds "demo-app" with Neon
+// Auth (stack) and a few users, plus "storefront" without Neon Auth.
+func startDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) (*demo, error) {
+	delay := cfg.SyncDelay
+	if delay == 0 {
+		delay = -1 // the sandbox reads 0 as its default; the flag's 0 means at once
+	}
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	d := &demo{APIKey: "demo-" + hex.EncodeToString(key)}
+	sb, err := sandbox.New(ctx, sandbox.Config{
+		DatabaseURL: string(cfg.DatabaseURL),
+		APIKey:      d.APIKey,
+		SyncDelay:   delay,
+		Logger:      logger.With("component", "sandbox"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: start the Neon API sandbox (is Postgres running at DATABASE_URL?): %w", err)
+	}
+	d.sb = sb
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = sb.Close()
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	d.APIURL = "http://" + ln.Addr().String() + "/api/v2"
+	d.srv = &http.Server{
+		Handler:           sb.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      2 * time.Minute, // covers the sandbox's injected hangs
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("demo: sandbox server", "err", err)
+		}
+	}()
+	if err := d.seed(ctx); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	logger.Info("demo: Neon API sandbox ready", "api", d.APIURL)
+	fmt.Fprintf(stdout, "Neon API sandbox: %s (bearer key for this process only)\n", d.APIURL)
+	return d, nil
+}
+
+// seed creates the demo projects through the API, as a person would.
+func (d *demo) seed(ctx context.Context) error {
+	client, err := neonapi.New(d.APIKey, neonapi.WithBaseURL(d.APIURL))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	p, err := d.sb.CreateProject(ctx, "demo-app")
+	if err != nil {
+		return fmt.Errorf("demo: create project: %w", err)
+	}
+	// The keys are not needed: the demo's point is the dashboard showing them
+	// for a new integration. The secret is dropped here, never logged.
+	if _, err := client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
+		AuthProvider: neonapi.AuthProviderStack,
+		ProjectID:    p.ID,
+		BranchID:     p.BranchID,
+		DatabaseName: p.DatabaseName,
+		RoleName:     p.RoleName,
+	}); err != nil {
+		return fmt.Errorf("demo: enable Neon Auth: %w", err)
+	}
+	for _, u := range demoUsers {
+		u.ProjectID, u.AuthProvider = p.ID, neonapi.AuthProviderStack
+		if _, err := client.CreateUser(ctx, u); err != nil {
+			return fmt.Errorf("demo: create user: %w", err)
+		}
+	}
+	if _, err := d.sb.CreateProject(ctx, "storefront"); err != nil {
+		return fmt.Errorf("demo: create project: %w", err)
+	}
+	return nil
+}
+
+// Close stops the sandbox server and drops the sandbox's databases.
+func (d *demo) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := d.srv.Shutdown(ctx)
+	return errors.Join(err, d.sb.Close())
 }

@@ -54,4 +54,7 @@ type Handler struct {
 	Sessions sessions.Store
 	Logger   *slog.Logger
 	Settings Settings
+	// Security guards every route (identity, roles, CSRF, headers, audit,
+	// metrics, probes). main always sets it; handler tests may leave it nil.
+	Security *Security
 }

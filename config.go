@@ -1,0 +1,325 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/neonauth-admin/dashboard/handlers"
+)
+
+// Defaults for the serve command.
+const (
+	defaultListen      = "127.0.0.1:8080"
+	defaultNeonAPIURL  = "https://console.neon.tech/api/v2"
+	defaultDemoDBURL   = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	defaultSyncTimeout = 20 * time.Second
+	defaultCacheTTL    = 15 * time.Second
+	defaultLatestUsers = 50
+	minSessionKeyBytes = 32
+)
+
+// projectDBPrefix starts the per-project database override variables:
+// DATABASE_URL_ROUND_SNOW_123456 applies to project round-snow-123456.
+const projectDBPrefix = "DATABASE_URL_"
+
+// secret is a string that never prints: every fmt verb and slog show a
+// placeholder, so a Config can be logged or wrapped in an error safely.
+type secret string
+
+// Format prints a placeholder for every verb, including %v, %+v, %#v and %q.
+func (s secret) Format(f fmt.State, _ rune) {
+	if s == "" {
+		_, _ = io.WriteString(f, `""`)
+		return
+	}
+	_, _ = io.WriteString(f, "[REDACTED]")
+}
+
+// LogValue keeps the value out of structured logs.
+func (s secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+
+// Config is the serve command's configuration, read once from the environment
+// and flags, validated, then passed down.
+//
+// Environment (flags, where present, override it):
+//
+//	LISTEN_ADDR       --listen        address to serve on (default 127.0.0.1:8080)
+//	NEON_API_KEY                      Neon API key (required unless --demo; env only so it stays out of ps)
+//	NEON_API_URL      --neon-api-url  Neon API base URL (default https://console.neon.tech/api/v2)
+//	DATABASE_URL      --database-url  with --demo: the Postgres server backing the sandbox
+//	                                  (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
+//	                                  otherwise: optional connection string used for every integration's database
+//	DATABASE_URL_<ID>                 connection string for one project's integration database; <ID> is
+//	                                  the project id upper-cased with '-' as '_' (round-snow-123 → ROUND_SNOW_123)
+//	SESSION_KEYS                      comma-separated cookie keys, each ≥32 bytes, hex or base64; the first
+//	                                  signs new cookies, the others are still accepted (rotation). Generated
+//	                                  per process when unset, with a warning.
+//	COOKIE_SECURE     --cookie-secure send cookies over HTTPS only (set it behind a TLS proxy)
+//	SYNC_TIMEOUT      --sync-timeout  how long the live sync check waits (default 20s)
+//	CACHE_TTL         --cache-ttl     how long Neon reads are reused (default 15s; 0 turns caching off)
+//	LATEST_USERS                      rows on the users page (default 50)
+//	                  --demo          run against an in-process Neon API sandbox with a seeded demo project
+//	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
+//	AUTH_MODE and AUTH_*              who may use the dashboard: none (loopback only, the default), proxy,
+//	                                  jwt or oidc, plus the role lists; see docs/security.md
+//	METRICS_TOKEN                     bearer token for /metrics (else loopback only)
+//	AUDIT_LOG                         where audit lines go: stderr (default), stdout or a file path
+type Config struct {
+	Listen       string
+	NeonAPIKey   secret
+	NeonAPIURL   string
+	DatabaseURL  secret
+	ProjectDBs   map[string]secret
+	SessionKeys  [][]byte
+	SessionGen   bool // SessionKeys were generated because SESSION_KEYS was unset
+	CookieSecure bool
+	SyncTimeout  time.Duration
+	CacheTTL     time.Duration
+	LatestUsers  int
+	Demo         bool
+	SyncDelay    time.Duration
+	// Auth is the identity, role and metrics-access configuration (AUTH_*,
+	// METRICS_TOKEN), with SessionKeys and CookieSecure filled in from above.
+	Auth handlers.AuthConfig
+	// AuditLog is where audit lines go: "stderr", "stdout" or a file path.
+	AuditLog string
+}
+
+// String keeps secrets and keys out of any accidental print of the struct.
+func (c Config) String() string {
+	return fmt.Sprintf("Config{Listen:%s NeonAPIURL:%s Demo:%t SyncTimeout:%s CacheTTL:%s ProjectDBs:%d SessionKeys:%d}",
+		c.Listen, c.NeonAPIURL, c.Demo, c.SyncTimeout, c.CacheTTL, len(c.ProjectDBs), len(c.SessionKeys))
+}
+
+// GoString is String for %#v, which would otherwise dump the key bytes.
+func (c Config) GoString() string { return c.String() }
+
+// DatabaseURLFor returns the configured connection string for a project's
+// integration database: its own override, else DATABASE_URL (outside demo
+// mode), else "" (ask Neon).
+func (c Config) DatabaseURLFor(projectID string) string {
+	if u, ok := c.ProjectDBs[projectID]; ok {
+		return string(u)
+	}
+	if !c.Demo {
+		return string(c.DatabaseURL)
+	}
+	return ""
+}
+
+// loadConfig reads the environment and args. getenv and environ are os.Getenv
+// and os.Environ outside tests. All problems are reported together.
+func loadConfig(args []string, getenv func(string) string, environ []string, stderr io.Writer) (Config, error) {
+	var (
+		problems []string
+		cfg      Config
+	)
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	envDuration := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			bad("%s=%q is not a duration (try 20s or 1m)", name, v)
+			return def
+		}
+		return d
+	}
+	envBool := func(name string) bool {
+		v := getenv(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("%s=%q is not a boolean (true or false)", name, v)
+		}
+		return b
+	}
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Listen, "listen", or(getenv("LISTEN_ADDR"), defaultListen), "address to listen on (LISTEN_ADDR)")
+	fs.StringVar(&cfg.NeonAPIURL, "neon-api-url", or(getenv("NEON_API_URL"), defaultNeonAPIURL), "Neon API base URL (NEON_API_URL)")
+	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "with --demo, the sandbox's Postgres server; else the database of every integration (DATABASE_URL)")
+	fs.BoolVar(&cfg.CookieSecure, "cookie-secure", envBool("COOKIE_SECURE"), "mark cookies Secure; set behind HTTPS (COOKIE_SECURE)")
+	fs.DurationVar(&cfg.SyncTimeout, "sync-timeout", envDuration("SYNC_TIMEOUT", defaultSyncTimeout), "how long the live sync check waits (SYNC_TIMEOUT)")
+	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", envDuration("CACHE_TTL", defaultCacheTTL), "how long Neon reads are reused; 0 disables (CACHE_TTL)")
+	fs.BoolVar(&cfg.Demo, "demo", false, "serve a seeded demo against an in-process Neon API sandbox")
+	fs.DurationVar(&cfg.SyncDelay, "sync-delay", 500*time.Millisecond, "with --demo, how long the sandbox takes to sync a user")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: dashboard serve [flags]\n\nSecrets come from the environment only: NEON_API_KEY, SESSION_KEYS, DATABASE_URL_<PROJECT_ID>.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	cfg.NeonAPIKey = secret(strings.TrimSpace(getenv("NEON_API_KEY")))
+	cfg.DatabaseURL = secret(*dbURL)
+	cfg.LatestUsers = defaultLatestUsers
+	if v := getenv("LATEST_USERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			bad("LATEST_USERS=%q must be a whole number from 1 to 1000", v)
+		} else {
+			cfg.LatestUsers = n
+		}
+	}
+
+	if _, port, err := net.SplitHostPort(cfg.Listen); err != nil || port == "" {
+		bad("listen address %q must be host:port, e.g. 127.0.0.1:8080", cfg.Listen)
+	}
+	if !cfg.Demo {
+		if cfg.NeonAPIKey == "" {
+			bad("NEON_API_KEY is not set (create one in the Neon Console under Account settings → API keys, or run with --demo)")
+		}
+		if u, err := url.Parse(cfg.NeonAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("NEON_API_URL %q must be an absolute http(s) URL", cfg.NeonAPIURL)
+		}
+	}
+	if cfg.Demo && cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = defaultDemoDBURL
+	}
+	if cfg.DatabaseURL != "" && !validPostgresURL(string(cfg.DatabaseURL)) {
+		bad("DATABASE_URL is not a valid Postgres connection string")
+	}
+	cfg.ProjectDBs = map[string]secret{}
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, projectDBPrefix) || len(name) == len(projectDBPrefix) {
+			continue
+		}
+		id, ok := projectIDFromEnv(strings.TrimPrefix(name, projectDBPrefix))
+		if !ok {
+			bad("%s: the suffix must be a project id in upper case with '_' for '-'", name)
+			continue
+		}
+		if !validPostgresURL(val) {
+			bad("%s is not a valid Postgres connection string", name)
+			continue
+		}
+		cfg.ProjectDBs[id] = secret(val)
+	}
+	if cfg.SyncTimeout <= 0 || cfg.SyncTimeout > 5*time.Minute {
+		bad("SYNC_TIMEOUT %s must be between 1s and 5m", cfg.SyncTimeout)
+	}
+	if cfg.CacheTTL < 0 || cfg.CacheTTL > 10*time.Minute {
+		bad("CACHE_TTL %s must be between 0 and 10m", cfg.CacheTTL)
+	}
+	if cfg.SyncDelay < 0 || cfg.SyncDelay > time.Minute {
+		bad("--sync-delay %s must be between 0 and 1m", cfg.SyncDelay)
+	}
+
+	if raw := getenv("SESSION_KEYS"); raw != "" {
+		for i, k := range strings.Split(raw, ",") {
+			key, err := decodeKey(strings.TrimSpace(k))
+			if err != nil {
+				bad("SESSION_KEYS entry %d: %v", i+1, err)
+				continue
+			}
+			cfg.SessionKeys = append(cfg.SessionKeys, key)
+		}
+	} else {
+		key := make([]byte, minSessionKeyBytes)
+		_, _ = rand.Read(key)
+		cfg.SessionKeys = [][]byte{key}
+		cfg.SessionGen = true
+	}
+
+	if auth, err := handlers.ParseAuthEnv(getenv); err != nil {
+		bad("%v", err)
+	} else {
+		auth.CookieSecure = cfg.CookieSecure
+		if !cfg.SessionGen {
+			// A per-process key would sign everybody out at each restart, so
+			// OIDC mode insists on configured keys.
+			auth.SessionKeys = cfg.SessionKeys
+		}
+		if _, _, err := net.SplitHostPort(cfg.Listen); err == nil {
+			if err := auth.Validate(cfg.Listen); err != nil {
+				bad("%v", err)
+			}
+		}
+		cfg.Auth = auth
+	}
+	cfg.AuditLog = or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
+
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return Config{}, fmt.Errorf("invalid configuration:\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	return cfg, nil
+}
+
+var projectIDPattern = regexp.MustCompile(`^[a-z0-9-]{1,60}$`)
+
+// projectIDFromEnv maps ROUND_SNOW_123 back to round-snow-123.
+func projectIDFromEnv(suffix string) (string, bool) {
+	id := strings.ReplaceAll(strings.ToLower(suffix), "_", "-")
+	return id, projectIDPattern.MatchString(id)
+}
+
+// validPostgresURL accepts what pgx accepts (URLs and key=value strings),
+// without ever echoing the string, which may hold a password.
+func validPostgresURL(s string) bool {
+	if strings.TrimSpace(s) == "" {
+		return false
+	}
+	_, err := pgx.ParseConfig(s)
+	return err == nil
+}
+
+// decodeKey reads a session key written as hex or base64 (standard or URL
+// alphabet, padded or not) and insists on at least 32 bytes of key material.
+func decodeKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, errors.New("empty key")
+	}
+	decoders := []func(string) ([]byte, error){
+		hex.DecodeString,
+		base64.StdEncoding.DecodeString,
+		base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString,
+		base64.RawURLEncoding.DecodeString,
+	}
+	for _, dec := range decoders {
+		b, err := dec(s)
+		if err != nil {
+			continue
+		}
+		if len(b) < minSessionKeyBytes {
+			return nil, fmt.Errorf("decodes to %d bytes; need at least %d (try: openssl rand -hex 32)", len(b), minSessionKeyBytes)
+		}
+		return b, nil
+	}
+	return nil, errors.New("is neither hex nor base64 (try: openssl rand -hex 32)")
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

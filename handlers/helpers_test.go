@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+)
+
+// testApp is the dashboard served over real HTTP, talking to a Neon API
+// sandbox over real HTTP, backed by the real Postgres server. Each test gets
+// its own sandbox (so its own databases, dropped at the end) and one seeded
+// project "demo-app" without Neon Auth.
+type testApp struct {
+	t testing.TB
+
+	Sandbox   *sandbox.Sandbox
+	NeonSrv   *httptest.Server // the sandbox; NeonSrv.URL + "/api/v2" is the API base
+	Neon      *neonapi.Client  // talks to the sandbox directly, for arranging and checking
+	Handler   *Handler         // the dashboard under test
+	Server    *httptest.Server // the dashboard
+	Client    *http.Client     // keeps cookies, does not follow redirects
+	projectID string           // the seeded project
+	project   sandbox.CreatedProject
+
+	csrf string // last CSRF token seen in a page
+}
+
+// appOptions adjust a testApp before its server starts.
+type appOptions struct {
+	syncDelay   time.Duration
+	cacheTTL    time.Duration
+	projectName string
+	handler     func(*Handler)
+	apiKey      string
+	neonOpts    []neonapi.Option
+	identity    *Identity
+}
+
+// appOption is one adjustment; see withSyncDelay, withCache, withHandler.
+type appOption func(*appOptions)
+
+// withSyncDelay sets the sandbox's user sync delay (default: at once).
+func withSyncDelay(d time.Duration) appOption { return func(o *appOptions) { o.syncDelay = d } }
+
+// withCache puts the caching decorator between the dashboard and the sandbox.
+func withCache(ttl time.Duration) appOption { return func(o *appOptions) { o.cacheTTL = ttl } }
+
+// withProjectName names the seeded project ("" seeds none).
+func withProjectName(name string) appOption { return func(o *appOptions) { o.projectName = name } }
+
+// withHandler edits the Handler (e.g. sets Users) before the server starts.
+func withHandler(f func(*Handler)) appOption { return func(o *appOptions) { o.handler = f } }
+
+// withNeonClient sets the dashboard's API key (default "test-key") and adds
+// client options.
+func withNeonClient(apiKey string, opts ...neonapi.Option) appOption {
+	return func(o *appOptions) { o.apiKey, o.neonOpts = apiKey, opts }
+}
+
+// withIdentity makes every request come from id, as the identity middleware
+// would have decided.
+func withIdentity(id Identity) appOption { return func(o *appOptions) { o.identity = &id } }
+
+// testSessionKey signs the test dashboard's cookies.
+var testSessionKey = []byte("0123456789abcdef0123456789abcdef")
+
+// newTestApp starts a sandbox and the dashboard, and seeds "demo-app".
+func newTestApp(t testing.TB, opts ...appOption) *testApp {
+	t.Helper()
+	o := appOptions{syncDelay: -1, projectName: "demo-app"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx := context.Background()
+	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: pgtest.Require(t), SyncDelay: o.syncDelay})
+	if err != nil {
+		t.Fatalf("sandbox: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("sandbox close: %v", err)
+		}
+	})
+	neonSrv := httptest.NewServer(sb.Handler())
+	t.Cleanup(neonSrv.Close)
+
+	apiKey := o.apiKey
+	if apiKey == "" {
+		apiKey = "test-key"
+	}
+	client, err := neonapi.New(apiKey, append([]neonapi.Option{
+		neonapi.WithBaseURL(neonSrv.URL + "/api/v2"),
+		neonapi.WithoutRateLimit(),
+		neonapi.WithRetryPolicy(neonapi.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
+	}, o.neonOpts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var api NeonAPI = client
+	if o.cacheTTL > 0 {
+		api = neonapi.NewCache(client, o.cacheTTL)
+	}
+	store := sessions.NewCookieStore(testSessionKey)
+	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	h := &Handler{
+		Neon:     api,
+		Sessions: store,
+		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
+	}
+	if o.handler != nil {
+		o.handler(h)
+	}
+	e := h.Echo()
+	if o.identity != nil {
+		id := *o.identity
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				c.Set(identityKey, id)
+				return next(c)
+			}
+		})
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	a := &testApp{
+		t:       t,
+		Sandbox: sb,
+		NeonSrv: neonSrv,
+		Neon:    client,
+		Handler: h,
+		Server:  srv,
+		Client: &http.Client{
+			Jar:           jar,
+			Timeout:       30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	if o.projectName != "" {
+		a.project = a.createProject(o.projectName)
+		a.projectID = a.project.ID
+	}
+	return a
+}
+
+// testLogWriter sends the dashboard's warnings and errors to the test log.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// createProject makes another sandbox project.
+func (a *testApp) createProject(name string) sandbox.CreatedProject {
+	a.t.Helper()
+	p, err := a.Sandbox.CreateProject(context.Background(), name)
+	if err != nil {
+		a.t.Fatalf("create project %q: %v", name, err)
+	}
+	return p
+}
+
+// enableStack enables project-level Neon Auth on the seeded project straight
+// through the API, returning the keys.
+func (a *testApp) enableStack() *neonapi.IntegrationKeys {
+	a.t.Helper()
+	keys, err := a.Neon.CreateIntegration(context.Background(), neonapi.CreateIntegrationRequest{
+		AuthProvider: neonapi.AuthProviderStack,
+		ProjectID:    a.projectID,
+		BranchID:     a.project.BranchID,
+		DatabaseName: a.project.DatabaseName,
+		RoleName:     a.project.RoleName,
+	})
+	if err != nil {
+		a.t.Fatalf("enable stack: %v", err)
+	}
+	return keys
+}
+
+// testResponse is a dashboard answer, read whole, with its HTML parsed.
+type testResponse struct {
+	Status int
+	Header http.Header
+	Body   string
+	Doc    *goquery.Document
+}
+
+// byTestID selects elements by data-testid.
+func (r *testResponse) byTestID(id string) *goquery.Selection {
+	return r.Doc.Find(`[data-testid="` + id + `"]`)
+}
+
+// text is the trimmed text of the elements with data-testid id.
+func (r *testResponse) text(id string) string {
+	return strings.TrimSpace(r.byTestID(id).Text())
+}
+
+// do sends req to the dashboard. htmx requests carry HX-Request and, for
+// posts, the CSRF header the page's script would add.
+func (a *testApp) do(req *http.Request) *testResponse {
+	a.t.Helper()
+	resp, err := a.Client.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		a.t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
+	if err != nil {
+		a.t.Fatalf("%s %s: parse html: %v", req.Method, req.URL.Path, err)
+	}
+	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
+		a.csrf = tok
+	}
+	return &testResponse{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Doc: doc}
+}
+
+func (a *testApp) newRequest(method, path string, body io.Reader) *http.Request {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.Server.URL+path, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return req
+}
+
+// get loads a page as a browser would.
+func (a *testApp) get(path string) *testResponse {
+	a.t.Helper()
+	return a.do(a.newRequest(http.MethodGet, path, nil))
+}
+
+// htmxGet loads a fragment as htmx would, aimed at the element with id target.
+func (a *testApp) htmxGet(path, target string) *testResponse {
+	a.t.Helper()
+	req := a.newRequest(http.MethodGet, path, nil)
+	req.Header.Set("HX-Request", "true")
+	if target != "" {
+		req.Header.Set("HX-Target", target)
+	}
+	return a.do(req)
+}
+
+// token returns a CSRF token, loading the projects page once to get one.
+func (a *testApp) token() string {
+	a.t.Helper()
+	if a.csrf == "" {
+		a.get("/projects")
+	}
+	return a.csrf
+}
+
+// postForm submits a form as a browser without JavaScript would.
+func (a *testApp) postForm(path string, values url.Values) *testResponse {
+	a.t.Helper()
+	return a.post(path, values, false)
+}
+
+// htmxPost submits a form as htmx would.
+func (a *testApp) htmxPost(path string, values url.Values) *testResponse {
+	a.t.Helper()
+	return a.post(path, values, true)
+}
+
+func (a *testApp) post(path string, values url.Values, htmx bool) *testResponse {
+	a.t.Helper()
+	v := url.Values{}
+	for k, vs := range values {
+		v[k] = append([]string(nil), vs...)
+	}
+	tok := a.token()
+	if _, set := v["_csrf"]; !set && tok != "" {
+		v.Set("_csrf", tok)
+	}
+	req := a.newRequest(http.MethodPost, path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", a.Server.URL)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+		if tok != "" {
+			req.Header.Set("X-CSRF-Token", tok)
+		}
+	}
+	return a.do(req)
+}
+
+// wantStatus fails the test unless r has the status.
+func (r *testResponse) wantStatus(t testing.TB, want int) {
+	t.Helper()
+	if r.Status != want {
+		body := r.Body
+		if len(body) > 2000 {
+			body = body[:2000] + "…"
+		}
+		t.Fatalf("status = %d, want %d; body:\n%s", r.Status, want, body)
+	}
+}

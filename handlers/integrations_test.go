@@ -1,0 +1,523 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+)
+
+func TestProjectPagePrefillsTheEnableForm(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	r := a.get("/projects/" + a.projectID)
+	r.wantStatus(t, http.StatusOK)
+
+	if got := r.text("project-name"); got != "demo-app" {
+		t.Errorf("project name = %q", got)
+	}
+	selected := func(testid string) (value, label string) {
+		opt := r.byTestID(testid).Find("option[selected]")
+		if opt.Length() != 1 {
+			t.Fatalf("%s: %d selected options, want 1", testid, opt.Length())
+		}
+		v, _ := opt.Attr("value")
+		return v, strings.TrimSpace(opt.Text())
+	}
+	if v, label := selected("branch-select"); v != a.project.BranchID || label != "main (default)" {
+		t.Errorf("branch preselected = %q %q, want %q main (default)", v, label, a.project.BranchID)
+	}
+	if v, _ := selected("database-select"); v != "neondb" {
+		t.Errorf("database preselected = %q, want neondb", v)
+	}
+	if v, _ := selected("role-select"); v != "neondb_owner" {
+		t.Errorf("role preselected = %q, want neondb_owner", v)
+	}
+	if v, _ := selected("provider-select"); v != "stack" {
+		t.Errorf("provider preselected = %q, want stack", v)
+	}
+	form := r.byTestID("enable-form")
+	if action, _ := form.Attr("action"); action != "/projects/"+a.projectID+"/integrations" {
+		t.Errorf("enable form action = %q", action)
+	}
+	if method, _ := form.Attr("method"); method != "post" {
+		t.Errorf("enable form method = %q", method)
+	}
+	if form.Find(`input[type="hidden"][name="_csrf"]`).Length() != 1 {
+		t.Error("enable form has no CSRF field")
+	}
+	if tpl, _ := r.byTestID("branch-select").Attr("data-path-template"); tpl != "/projects/"+a.projectID+"/branches/%7Bvalue%7D/options" {
+		t.Errorf("branch select path template = %q", tpl)
+	}
+	if r.byTestID("integrations-empty").Length() != 1 {
+		t.Error("a project without Neon Auth does not say so")
+	}
+	if got := r.text("branch-auth-state"); got != "not enabled" {
+		t.Errorf("branch auth state = %q, want not enabled", got)
+	}
+}
+
+func TestBranchOptionsFragment(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	r := a.htmxGet("/projects/"+a.projectID+"/branches/"+a.project.BranchID+"/options", "branch-fields")
+	r.wantStatus(t, http.StatusOK)
+	if v, _ := r.byTestID("database-select").Find("option[selected]").Attr("value"); v != "neondb" {
+		t.Errorf("database option = %q, want neondb selected", v)
+	}
+	if v, _ := r.byTestID("role-select").Find("option[selected]").Attr("value"); v != "neondb_owner" {
+		t.Errorf("role option = %q, want neondb_owner selected", v)
+	}
+	if r.Doc.Find("title").Length() != 0 {
+		t.Error("options answered a full page")
+	}
+
+	missing := a.htmxGet("/projects/"+a.projectID+"/branches/br-missing-123/options", "branch-fields")
+	missing.wantStatus(t, http.StatusNotFound)
+	if missing.byTestID("api-error").Length() == 0 || missing.text("request-id") == "" {
+		t.Errorf("unknown branch: no error with request id: %s", missing.Body)
+	}
+}
+
+func enableValues(a *testApp, provider string) url.Values {
+	return url.Values{
+		"provider":  {provider},
+		"branch_id": {a.project.BranchID},
+		"database":  {"neondb"},
+		"role":      {"neondb_owner"},
+	}
+}
+
+func TestEnableStackShowsKeysOnce(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	path := "/projects/" + a.projectID + "/integrations"
+
+	r := a.htmxPost(path, enableValues(a, "stack"))
+	r.wantStatus(t, http.StatusCreated)
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	secret, _ := r.byTestID("secret-key").Attr("data-secret")
+	if !strings.HasPrefix(secret, "ssk_") {
+		t.Fatalf("secret key = %q, want an ssk_ key", secret)
+	}
+	if n := strings.Count(r.Body, secret); n != 1 {
+		t.Errorf("the secret appears %d times in the response, want exactly once", n)
+	}
+	if got := r.text("secret-key"); got == secret || !strings.Contains(got, "•") {
+		t.Errorf("secret is shown unmasked: %q", got)
+	}
+	projectKey := r.text("auth-provider-project-id")
+	pubKey := r.text("pub-client-key")
+	if projectKey == "" || !strings.HasPrefix(pubKey, "pck_") {
+		t.Errorf("keys missing: project %q, publishable %q", projectKey, pubKey)
+	}
+	wantEnv := "NEXT_PUBLIC_STACK_PROJECT_ID=" + projectKey + "\n" +
+		"NEXT_PUBLIC_STACK_PUBLISHABLE_CLIENT_KEY=" + pubKey + "\n" +
+		"STACK_SECRET_SERVER_KEY=••••••••••••••••"
+	if got := r.text("env-block"); got != wantEnv {
+		t.Errorf("env block =\n%s\nwant\n%s", got, wantEnv)
+	}
+	if ref, _ := r.byTestID("env-block").Attr("data-secret-ref"); ref != "secret-key" {
+		t.Errorf("env block does not point its copy button at the secret (data-secret-ref=%q)", ref)
+	}
+	if got := r.text("users-table"); got != "neon_auth.users_sync" {
+		t.Errorf("users table = %q", got)
+	}
+	if !strings.Contains(r.text("once-note"), "shown once; it is not stored") {
+		t.Errorf("once note = %q", r.text("once-note"))
+	}
+	// The cards come along out of band, with the new integration.
+	oob := r.Doc.Find(`#integrations[hx-swap-oob="true"]`)
+	if oob.Find(`[data-testid="integration-card"][data-provider="stack"]`).Length() != 1 {
+		t.Error("htmx answer does not refresh the integration cards")
+	}
+
+	// The page never shows the secret again.
+	page := a.get("/projects/" + a.projectID)
+	page.wantStatus(t, http.StatusOK)
+	if strings.Contains(page.Body, secret) {
+		t.Error("the project page shows the secret after the enabling response")
+	}
+	card := page.Doc.Find(`[data-testid="integration-card"][data-provider="stack"]`)
+	if card.Length() != 1 {
+		t.Fatal("no stack card on the project page")
+	}
+	if got := strings.TrimSpace(card.Find(`[data-testid="owned-by"]`).Text()); got != "Neon-owned" {
+		t.Errorf("owned by = %q", got)
+	}
+	if href, _ := card.Find(`[data-testid="users-link"]`).Attr("href"); href != "/projects/"+a.projectID+"/users?provider=stack" {
+		t.Errorf("users link = %q", href)
+	}
+
+	// A second enable is refused by Neon with 409, shown in the form.
+	again := a.htmxPost(path, enableValues(a, "stack"))
+	again.wantStatus(t, http.StatusConflict)
+	if !strings.Contains(again.text("api-error"), "Neon Auth is already enabled for stack on this project") {
+		t.Errorf("conflict message = %q", again.text("api-error"))
+	}
+	if again.text("request-id") == "" {
+		t.Error("conflict shows no request id")
+	}
+	if again.byTestID("enable-form").Length() != 1 || again.byTestID("secret-key").Length() != 0 {
+		t.Error("conflict answer should be the form again, without keys")
+	}
+}
+
+func TestEnableWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	r := a.postForm("/projects/"+a.projectID+"/integrations", enableValues(a, "stack"))
+	// The keys cannot travel through a redirect, so the answer is the page.
+	r.wantStatus(t, http.StatusOK)
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control = %q", r.Header.Get("Cache-Control"))
+	}
+	if r.Doc.Find("title").Length() != 1 || r.text("project-name") != "demo-app" {
+		t.Error("no-JS enable did not answer the full project page")
+	}
+	if secret, _ := r.byTestID("secret-key").Attr("data-secret"); !strings.HasPrefix(secret, "ssk_") {
+		t.Errorf("secret = %q", secret)
+	}
+	if r.Doc.Find(`[data-testid="integration-card"][data-provider="stack"]`).Length() != 1 {
+		t.Error("the new integration's card is missing")
+	}
+
+	again := a.postForm("/projects/"+a.projectID+"/integrations", enableValues(a, "stack"))
+	again.wantStatus(t, http.StatusConflict)
+	if again.Doc.Find("title").Length() != 1 || !strings.Contains(again.text("api-error"), "already enabled") {
+		t.Errorf("no-JS conflict: %q", again.text("api-error"))
+	}
+}
+
+func TestEnableValidation(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	path := "/projects/" + a.projectID + "/integrations"
+	cases := []struct {
+		name    string
+		edit    func(url.Values)
+		field   string
+		message string
+	}{
+		{"unknown provider", func(v url.Values) { v.Set("provider", "okta") }, "provider", "Pick Stack Auth or Better Auth."},
+		{"missing provider", func(v url.Values) { v.Del("provider") }, "provider", "Pick Stack Auth or Better Auth."},
+		{"unknown branch", func(v url.Values) { v.Set("branch_id", "br-nope-1") }, "branch", "Pick one of this project’s branches."},
+		{"unknown database", func(v url.Values) { v.Set("database", "otherdb") }, "database", "Pick a database of branch main."},
+		{"unknown role", func(v url.Values) { v.Set("role", "intruder") }, "role", "Pick a role of branch main."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := enableValues(a, "stack")
+			tc.edit(v)
+			for _, htmx := range []bool{true, false} {
+				r := a.post(path, v, htmx)
+				r.wantStatus(t, http.StatusUnprocessableEntity)
+				if got := r.text("field-error-" + tc.field); got != tc.message {
+					t.Errorf("htmx=%t: field error %q = %q, want %q", htmx, tc.field, got, tc.message)
+				}
+				if r.byTestID("secret-key").Length() != 0 {
+					t.Error("keys shown for an invalid form")
+				}
+			}
+		})
+	}
+	// Nothing was enabled.
+	ints, err := a.Neon.ListIntegrations(context.Background(), a.projectID)
+	if err != nil || len(ints) != 0 {
+		t.Errorf("integrations after invalid posts = %v, %v; want none", ints, err)
+	}
+}
+
+func TestEnableBetterAuth(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	r := a.htmxPost("/projects/"+a.projectID+"/integrations", enableValues(a, "better_auth"))
+	r.wantStatus(t, http.StatusCreated)
+	base := r.text("base-url")
+	if base == "" {
+		t.Fatalf("no base URL in the result: %s", r.Body)
+	}
+	if env := r.text("env-block"); !strings.HasPrefix(env, "NEON_AUTH_BASE_URL="+base) {
+		t.Errorf("env block = %q, want NEON_AUTH_BASE_URL=%s first", env, base)
+	}
+	if got := r.text("users-table"); got != `neon_auth.user` {
+		t.Errorf("users table = %q", got)
+	}
+
+	page := a.get("/projects/" + a.projectID)
+	if got := page.text("branch-auth-state"); !strings.HasPrefix(got, "enabled") {
+		t.Errorf("default branch auth state = %q, want enabled", got)
+	}
+	card := page.Doc.Find(`[data-testid="integration-card"][data-provider="better_auth"]`)
+	if href, _ := card.Find(`[data-testid="users-link"]`).Attr("href"); href != "/projects/"+a.projectID+"/users?provider=better_auth" {
+		t.Errorf("users link = %q", href)
+	}
+	if card.Find(`[data-testid="transfer-link"]`).Length() != 0 {
+		t.Error("a better_auth card offers an ownership transfer")
+	}
+}
+
+func TestTransferOwnership(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	a.enableStack()
+	path := "/projects/" + a.projectID + "/integrations/stack/transfer"
+
+	page := a.get("/projects/" + a.projectID)
+	if href, _ := page.byTestID("transfer-link").Attr("href"); href != path {
+		t.Fatalf("transfer link = %q, want %q", href, path)
+	}
+	confirm := a.get(path)
+	confirm.wantStatus(t, http.StatusOK)
+	if confirm.byTestID("transfer-form").Find(`input[name="understand"]`).Length() != 1 {
+		t.Fatal("confirm page has no confirmation checkbox")
+	}
+
+	unconfirmed := a.postForm(path, url.Values{})
+	unconfirmed.wantStatus(t, http.StatusUnprocessableEntity)
+	if unconfirmed.text("field-error-understand") == "" {
+		t.Error("unticked box: no message next to it")
+	}
+	if unconfirmed.byTestID("transfer-url").Length() != 0 {
+		t.Error("transfer started without confirmation")
+	}
+
+	r := a.postForm(path, url.Values{"understand": {"yes"}})
+	r.wantStatus(t, http.StatusOK)
+	link := r.byTestID("transfer-url")
+	href, _ := link.Attr("href")
+	if !strings.HasPrefix(href, a.NeonSrv.URL+"/_sandbox/transfer/confirm?code=") {
+		t.Errorf("transfer URL = %q", href)
+	}
+	if target, _ := link.Attr("target"); target != "_blank" {
+		t.Errorf("target = %q, want _blank", target)
+	}
+	if rel, _ := link.Attr("rel"); rel != "noopener noreferrer" {
+		t.Errorf("rel = %q, want noopener noreferrer", rel)
+	}
+	if !strings.Contains(r.text("transfer-panel"), "until you confirm there, the integration stays Neon-owned") {
+		t.Errorf("transfer panel text = %q", r.text("transfer-panel"))
+	}
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", r.Header.Get("Cache-Control"))
+	}
+	if got := r.text("transfer-status"); got != "transfer initiated" {
+		t.Errorf("card transfer status = %q, want transfer initiated", got)
+	}
+
+	// The status stays visible after the one-off panel is gone.
+	again := a.get("/projects/" + a.projectID)
+	if got := again.text("transfer-status"); got != "transfer initiated" {
+		t.Errorf("page transfer status = %q", got)
+	}
+	if again.byTestID("transfer-url").Length() != 0 {
+		t.Error("the claim URL is shown again on a later page")
+	}
+	list := a.get("/projects")
+	if !strings.Contains(list.text("auth-badge"), "transfer initiated") {
+		t.Errorf("projects list badge = %q, want transfer initiated", list.text("auth-badge"))
+	}
+}
+
+func TestTransferWithoutStackIsNotFound(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	r := a.get("/projects/" + a.projectID + "/integrations/stack/transfer")
+	r.wantStatus(t, http.StatusNotFound)
+	if !strings.Contains(r.text("api-error"), "no Stack Auth integration") {
+		t.Errorf("message = %q", r.text("api-error"))
+	}
+}
+
+// neonAuthSchemaExists asks the project's database whether neon_auth exists.
+func neonAuthSchemaExists(t *testing.T, a *testApp) bool {
+	t.Helper()
+	ctx := context.Background()
+	uri, err := a.Neon.GetConnectionURI(ctx, a.projectID, neonapi.ConnectionURIOptions{
+		BranchID: a.project.BranchID, DatabaseName: a.project.DatabaseName, RoleName: a.project.RoleName,
+	})
+	if err != nil {
+		t.Fatalf("connection uri: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'neon_auth')`).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	return exists
+}
+
+func TestDeleteIntegration(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		deleteData bool
+		htmx       bool
+	}{
+		{"keep data, no JavaScript", false, false},
+		{"drop data, htmx", true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newTestApp(t)
+			a.enableStack()
+			if !neonAuthSchemaExists(t, a) {
+				t.Fatal("enabling did not create neon_auth")
+			}
+			path := "/projects/" + a.projectID + "/integrations/stack/delete"
+			v := url.Values{"confirm_name": {"demo-ap"}}
+			if tc.deleteData {
+				v.Set("delete_data", "true")
+			}
+
+			wrong := a.post(path, v, tc.htmx)
+			wrong.wantStatus(t, http.StatusUnprocessableEntity)
+			if got := wrong.text("field-error-confirm_name-stack"); !strings.Contains(got, "demo-app") {
+				t.Errorf("wrong name message = %q", got)
+			}
+			if typed, _ := wrong.byTestID("confirm-name").Attr("value"); typed != "demo-ap" {
+				t.Errorf("typed value kept = %q, want demo-ap", typed)
+			}
+			if _, checked := wrong.byTestID("delete-data").Attr("checked"); checked != tc.deleteData {
+				t.Errorf("delete_data kept = %t, want %t", checked, tc.deleteData)
+			}
+			if tc.htmx && wrong.Doc.Find("title").Length() != 0 {
+				t.Error("htmx wrong-name answer is a full page, want the form")
+			}
+
+			v.Set("confirm_name", "demo-app")
+			ok := a.post(path, v, tc.htmx)
+			wantLocation := "/projects/" + a.projectID
+			if tc.htmx {
+				ok.wantStatus(t, http.StatusNoContent)
+				if got := ok.Header.Get("HX-Redirect"); got != wantLocation {
+					t.Errorf("HX-Redirect = %q, want %q", got, wantLocation)
+				}
+			} else {
+				ok.wantStatus(t, http.StatusSeeOther)
+				if got := ok.Header.Get("Location"); got != wantLocation {
+					t.Errorf("Location = %q, want %q", got, wantLocation)
+				}
+			}
+
+			page := a.get(wantLocation)
+			page.wantStatus(t, http.StatusOK)
+			flash := page.text("flash")
+			if !strings.Contains(flash, "removed from demo-app") {
+				t.Errorf("flash = %q", flash)
+			}
+			if got := strings.Contains(flash, "dropped"); got != tc.deleteData {
+				t.Errorf("flash %q mentions dropping = %t, want %t", flash, got, tc.deleteData)
+			}
+			if page.byTestID("integrations-empty").Length() != 1 {
+				t.Error("the deleted integration is still listed")
+			}
+			// Read once: the next page has no flash.
+			if a.get(wantLocation).byTestID("flash").Length() != 0 {
+				t.Error("the flash shows twice")
+			}
+			if got := neonAuthSchemaExists(t, a); got == tc.deleteData {
+				t.Errorf("neon_auth exists = %t after delete with delete_data=%t", got, tc.deleteData)
+			}
+		})
+	}
+}
+
+func TestDeleteBetterAuthDisablesTheBranch(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	a.htmxPost("/projects/"+a.projectID+"/integrations", enableValues(a, "better_auth")).wantStatus(t, http.StatusCreated)
+	r := a.postForm("/projects/"+a.projectID+"/integrations/better_auth/delete", url.Values{
+		"confirm_name": {"demo-app"}, "branch_id": {a.project.BranchID}, "delete_data": {"true"},
+	})
+	r.wantStatus(t, http.StatusSeeOther)
+	_, err := a.Neon.GetBranchAuth(context.Background(), a.projectID, a.project.BranchID)
+	if !errorsIsNotFound(err) {
+		t.Errorf("branch auth after disable: %v, want 404", err)
+	}
+	if neonAuthSchemaExists(t, a) {
+		t.Error("neon_auth still exists after disabling with delete_data")
+	}
+}
+
+func errorsIsNotFound(err error) bool {
+	var apiErr *neonapi.APIError
+	return err != nil && asAPIError(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
+}
+
+func TestProjectPageNeonFailures(t *testing.T) {
+	t.Parallel()
+	t.Run("unknown project", func(t *testing.T) {
+		a := newTestApp(t)
+		r := a.get("/projects/no-such-project-1")
+		r.wantStatus(t, http.StatusNotFound)
+		if r.text("request-id") == "" {
+			t.Errorf("404 without request id: %s", r.text("api-error"))
+		}
+	})
+	t.Run("malformed id never reaches Neon", func(t *testing.T) {
+		a := newTestApp(t)
+		r := a.get("/projects/NOT_AN_ID")
+		r.wantStatus(t, http.StatusNotFound)
+		if r.byTestID("error-page").Length() != 1 {
+			t.Error("no error page")
+		}
+	})
+	t.Run("Neon unavailable beyond retries", func(t *testing.T) {
+		a := newTestApp(t)
+		a.Sandbox.InjectFault(sandbox.Fault{Kind: sandbox.FaultUnavailable, Count: 10, PathContains: "/projects/" + a.projectID})
+		r := a.get("/projects/" + a.projectID)
+		r.wantStatus(t, http.StatusBadGateway)
+		if r.byTestID("error-page").Length() != 1 || r.text("request-id") == "" {
+			t.Errorf("503s did not render the error page with a request id: %s", r.text("api-error"))
+		}
+	})
+	t.Run("failed integrations read degrades its panel only", func(t *testing.T) {
+		a := newTestApp(t)
+		a.enableStack()
+		a.Sandbox.InjectFault(sandbox.Fault{Kind: sandbox.FaultUnavailable, Count: 10, PathContains: "/auth/integrations"})
+		r := a.get("/projects/" + a.projectID)
+		r.wantStatus(t, http.StatusOK)
+		panel := r.byTestID("integrations")
+		if panel.Find(`[data-testid="api-error"]`).Length() != 1 || panel.Find(`[data-testid="request-id"]`).Text() == "" {
+			t.Errorf("integrations panel does not show the failure: %q", panel.Text())
+		}
+		if r.text("project-name") != "demo-app" || r.byTestID("enable-form").Length() != 1 {
+			t.Error("the rest of the page is missing")
+		}
+	})
+}
+
+func asAPIError(err error, target **neonapi.APIError) bool { return errors.As(err, target) }
+
+func TestViewerSeesNoWriteControls(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t, withIdentity(Identity{User: "vic", Email: "vic@example.com", Role: RoleViewer}))
+	a.enableStack()
+	r := a.get("/projects/" + a.projectID)
+	r.wantStatus(t, http.StatusOK)
+	if r.Doc.Find(`[data-testid="integration-card"]`).Length() != 1 {
+		t.Fatal("viewer does not see the integration")
+	}
+	for _, id := range []string{"enable-form", "delete-form", "transfer-link"} {
+		if r.byTestID(id).Length() != 0 {
+			t.Errorf("viewer sees %s", id)
+		}
+	}
+	if !strings.Contains(r.text("identity"), "vic") || !strings.Contains(r.text("identity"), "viewer") {
+		t.Errorf("identity = %q", r.text("identity"))
+	}
+}

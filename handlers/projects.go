@@ -1,0 +1,363 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+const (
+	// projectsPageSize is how many projects one page lists.
+	projectsPageSize = 25
+	// maxProjectsPageSize caps ?limit=.
+	maxProjectsPageSize = 100
+	// authLookups bounds the concurrent per-row Neon Auth lookups, leaving
+	// room in Neon's rate budget for everyone else using the dashboard.
+	authLookups = 8
+	// maxSearchLen bounds the search text sent to Neon.
+	maxSearchLen = 256
+)
+
+// neonID is the shape of Neon's project and branch ids (the spec's pattern).
+var neonID = regexp.MustCompile(`^[a-z0-9-]{1,60}$`)
+
+// errNoProject answers ids that cannot be Neon project ids without asking Neon.
+var errNoProject = echo.NewHTTPError(http.StatusNotFound, "There is no project with that id.")
+
+// projectIDParam returns the :id route parameter once it looks like a Neon id.
+func projectIDParam(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if !neonID.MatchString(id) {
+		return "", errNoProject
+	}
+	return id, nil
+}
+
+// listProjects serves the projects page. htmx searches get the list, htmx
+// "load more" clicks the next rows only.
+func (h *Handler) listProjects(c echo.Context) error {
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if len(q) > maxSearchLen {
+		q = q[:maxSearchLen]
+	}
+	cursor := c.QueryParam("cursor")
+	limit := projectsPageSize
+	if v := c.QueryParam("limit"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= maxProjectsPageSize {
+			limit = n
+		}
+	}
+	list := h.projectList(c.Request().Context(), q, cursor, limit)
+	status := http.StatusOK
+	if list.Problem != nil {
+		status = list.Problem.Status
+	}
+	if isHTMX(c) {
+		if c.Request().Header.Get("HX-Target") == "more-row" && list.Problem == nil {
+			return h.render(c, status, views.ProjectRowsView(list))
+		}
+		list.FirstURL = ""
+		return h.render(c, status, views.ProjectListView(list))
+	}
+	return h.render(c, status, views.ProjectsView(h.chrome(c, "Projects"), views.ProjectsPage{List: list}))
+}
+
+// projectList reads one page of projects and, concurrently, each project's
+// integrations. A failed lookup marks its row; it never fails the page.
+func (h *Handler) projectList(ctx context.Context, q, cursor string, limit int) views.ProjectList {
+	list := views.ProjectList{Query: q}
+	page, err := h.Neon.ListProjects(ctx, neonapi.ListProjectsOptions{Search: q, Cursor: cursor, Limit: limit})
+	if err != nil {
+		p := h.panelProblem(err, "Could not list projects")
+		list.Problem = &p
+		return list
+	}
+	list.Rows = make([]views.ProjectRow, len(page.Projects))
+	var g errgroup.Group
+	g.SetLimit(authLookups)
+	for i, p := range page.Projects {
+		list.Rows[i] = views.ProjectRow{ID: p.ID, Name: p.Name, Region: p.RegionID, CreatedAt: p.CreatedAt}
+		row := &list.Rows[i]
+		g.Go(func() error {
+			ints, err := h.Neon.ListIntegrations(ctx, p.ID)
+			if err != nil {
+				prob := h.panelProblem(err, "Could not read Neon Auth state")
+				row.AuthProblem = &prob
+				return nil
+			}
+			for _, in := range ints {
+				row.Auth = append(row.Auth, views.AuthBadge{
+					Provider:       string(in.AuthProvider),
+					OwnedBy:        string(in.OwnedBy),
+					TransferStatus: string(in.TransferStatus),
+				})
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	// Neon returns a cursor even with the last page; a short page is the end.
+	if page.Cursor != "" && page.Cursor != cursor && len(page.Projects) >= limit {
+		list.MoreURL = projectsURL(q, page.Cursor, limit)
+	}
+	if cursor != "" {
+		list.FirstURL = projectsURL(q, "", limit)
+	}
+	return list
+}
+
+func projectsURL(q, cursor string, limit int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
+	if limit != projectsPageSize {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	if len(v) == 0 {
+		return "/projects"
+	}
+	return "/projects?" + v.Encode()
+}
+
+// panelProblem describes a failed read that only degrades one panel. Unexpected
+// errors are logged here, since they never reach the error handler.
+func (h *Handler) panelProblem(err error, title string) views.Problem {
+	p, expected := problemFor(err)
+	switch {
+	case errors.Is(err, context.Canceled):
+		p.Message = "The request was cancelled."
+	case !expected:
+		h.logger().Error(title, "err", err)
+	}
+	p.Title = title + ": " + p.Title
+	return p
+}
+
+// projectData is everything the project page reads from Neon, fetched in
+// parallel; each part fails on its own.
+type projectData struct {
+	project    *neonapi.Project
+	projectErr error
+
+	branches    []neonapi.Branch
+	branchesErr error
+
+	integrations    []neonapi.Integration
+	integrationsErr error
+
+	// branch is the one the enable form shows (the default unless picked).
+	branch     *neonapi.Branch
+	databases  []neonapi.Database
+	roles      []neonapi.Role
+	optionsErr error
+
+	// defaultAuth is the default branch's branch-level auth (nil: not enabled).
+	defaultAuth    *neonapi.Integration
+	defaultAuthErr error
+}
+
+// loadProject reads the project, its branches and integrations in parallel;
+// once the branches are known, the picked (or default) branch's databases and
+// roles and the default branch's auth state, again in parallel.
+func (h *Handler) loadProject(ctx context.Context, projectID, pickBranch string) *projectData {
+	d := &projectData{}
+	var g errgroup.Group
+	g.Go(func() error {
+		d.project, d.projectErr = h.Neon.GetProject(ctx, projectID)
+		return nil
+	})
+	g.Go(func() error {
+		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		return nil
+	})
+	g.Go(func() error {
+		d.branches, d.branchesErr = h.Neon.ListBranches(ctx, projectID)
+		if d.branchesErr != nil {
+			return nil
+		}
+		def := defaultBranch(d.branches)
+		d.branch = def
+		for i := range d.branches {
+			if d.branches[i].ID == pickBranch {
+				d.branch = &d.branches[i]
+			}
+		}
+		if d.branch == nil {
+			return nil
+		}
+		var inner errgroup.Group
+		inner.Go(func() error {
+			d.databases, d.roles, d.optionsErr = h.branchOptionLists(ctx, projectID, d.branch.ID)
+			return nil
+		})
+		if def != nil {
+			inner.Go(func() error {
+				auth, err := h.Neon.GetBranchAuth(ctx, projectID, def.ID)
+				if errors.Is(err, neonapi.ErrNotFound) {
+					return nil // 404: Neon Auth is not enabled on the branch
+				}
+				d.defaultAuth, d.defaultAuthErr = auth, err
+				return nil
+			})
+		}
+		return inner.Wait()
+	})
+	_ = g.Wait()
+	return d
+}
+
+// branchOptionLists reads a branch's databases and roles in parallel.
+func (h *Handler) branchOptionLists(ctx context.Context, projectID, branchID string) ([]neonapi.Database, []neonapi.Role, error) {
+	var (
+		dbs          []neonapi.Database
+		roles        []neonapi.Role
+		dbErr, rlErr error
+		g            errgroup.Group
+	)
+	g.Go(func() error { dbs, dbErr = h.Neon.ListDatabases(ctx, projectID, branchID); return nil })
+	g.Go(func() error { roles, rlErr = h.Neon.ListRoles(ctx, projectID, branchID); return nil })
+	_ = g.Wait()
+	return dbs, roles, errors.Join(dbErr, rlErr)
+}
+
+// defaultBranch returns the branch Neon marks default, else the first.
+func defaultBranch(bs []neonapi.Branch) *neonapi.Branch {
+	for i := range bs {
+		if bs[i].Default {
+			return &bs[i]
+		}
+	}
+	if len(bs) > 0 {
+		return &bs[0]
+	}
+	return nil
+}
+
+// showProject serves Project → Neon Auth. ?branch= picks the enable form's
+// branch (its databases and roles are listed); without JavaScript, posting a
+// database the branch lacks re-renders the form with that branch's lists.
+func (h *Handler) showProject(c echo.Context) error {
+	id, err := projectIDParam(c)
+	if err != nil {
+		return err
+	}
+	d := h.loadProject(c.Request().Context(), id, c.QueryParam("branch"))
+	if d.projectErr != nil {
+		return d.projectErr
+	}
+	m := h.projectPage(c, d)
+	return h.render(c, http.StatusOK, views.ProjectView(h.chrome(c, d.project.Name, projectCrumbs(d.project)...), m))
+}
+
+func projectCrumbs(p *neonapi.Project) []views.Crumb {
+	return []views.Crumb{{Label: "Projects", Href: "/projects"}, {Label: p.Name}}
+}
+
+// projectPage shapes the loaded data for the page, with every form in its
+// pristine state; handlers then mark the part their request changed.
+func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage {
+	token := CSRFToken(c)
+	p := d.project
+	m := views.ProjectPage{
+		Project:  views.ProjectInfo{ID: p.ID, Name: p.Name, Region: p.RegionID, PgVersion: p.PgVersion, CreatedAt: p.CreatedAt},
+		CanWrite: IdentityFrom(c).CanWrite(),
+	}
+	m.Integrations = h.integrationsPanel(p.ID, d)
+	if !m.CanWrite {
+		// Viewers may look at a transfer's state but not start one.
+		for i := range m.Integrations.Cards {
+			m.Integrations.Cards[i].CanTransfer = false
+		}
+	}
+	m.BranchAuth = h.branchAuthPanel(d)
+	m.Enable = h.enableForm(p.ID, token, d)
+	if d.integrationsErr == nil {
+		for _, in := range d.integrations {
+			m.Deletes = append(m.Deletes, views.DeleteForm{
+				ProjectID:   p.ID,
+				ProjectName: p.Name,
+				CSRFToken:   token,
+				Provider:    string(in.AuthProvider),
+				BranchID:    in.BranchID,
+				BranchName:  branchName(d.branches, in.BranchID),
+			})
+		}
+	}
+	return m
+}
+
+func (h *Handler) integrationsPanel(projectID string, d *projectData) views.IntegrationsPanel {
+	panel := views.IntegrationsPanel{ProjectID: projectID}
+	if d.integrationsErr != nil {
+		p := h.panelProblem(d.integrationsErr, "Could not list integrations")
+		panel.Problem = &p
+		return panel
+	}
+	for _, in := range d.integrations {
+		panel.Cards = append(panel.Cards, views.IntegrationCard{
+			ProjectID:             projectID,
+			Provider:              string(in.AuthProvider),
+			AuthProviderProjectID: in.AuthProviderProjectID,
+			BranchID:              in.BranchID,
+			BranchName:            branchName(d.branches, in.BranchID),
+			DBName:                in.DBName,
+			OwnedBy:               string(in.OwnedBy),
+			TransferStatus:        string(in.TransferStatus),
+			CreatedAt:             in.CreatedAt,
+			JWKSURL:               in.JWKSURL,
+			BaseURL:               in.BaseURL,
+			CanTransfer: in.AuthProvider == neonapi.AuthProviderStack &&
+				in.OwnedBy == neonapi.OwnedByNeon && in.TransferStatus != neonapi.TransferFinished,
+		})
+	}
+	return panel
+}
+
+func (h *Handler) branchAuthPanel(d *projectData) views.BranchAuthPanel {
+	var panel views.BranchAuthPanel
+	if d.branchesErr != nil {
+		p := h.panelProblem(d.branchesErr, "Could not list branches")
+		panel.Problem = &p
+		return panel
+	}
+	def := defaultBranch(d.branches)
+	if def == nil {
+		return panel
+	}
+	panel.BranchID, panel.BranchName = def.ID, def.Name
+	switch {
+	case d.defaultAuthErr != nil:
+		p := h.panelProblem(d.defaultAuthErr, "Could not read the default branch’s Neon Auth")
+		panel.Problem = &p
+	case d.defaultAuth != nil:
+		panel.Enabled = true
+		panel.Provider = string(d.defaultAuth.AuthProvider)
+		panel.DBName = d.defaultAuth.DBName
+	}
+	return panel
+}
+
+// branchName is the branch's name, or its id when the branches are unknown.
+func branchName(bs []neonapi.Branch, id string) string {
+	for _, b := range bs {
+		if b.ID == id {
+			return b.Name
+		}
+	}
+	return id
+}

@@ -1,0 +1,89 @@
+// Dashboard behaviour that htmx does not cover: the CSRF header on htmx requests,
+// revealing and copying one-time secrets, copying .env blocks. No inline scripts
+// exist anywhere (the CSP forbids them), so everything hangs off data- attributes
+// through delegated listeners, which also covers content htmx swaps in later.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var t = csrfToken();
+    if (t) {
+      ev.detail.headers["X-CSRF-Token"] = t;
+    }
+    // A select whose request path depends on its value (the branch picker of the
+    // enable form) carries the path with a {value} placeholder.
+    var elt = ev.detail.elt;
+    var tpl = elt && elt.getAttribute && elt.getAttribute("data-path-template");
+    if (tpl) {
+      ev.detail.path = tpl.replace("%7Bvalue%7D", encodeURIComponent(elt.value));
+    }
+  });
+
+  // copyText falls back to a hidden textarea where the async clipboard API is
+  // missing (plain http on a non-loopback host).
+  function copyText(text, button) {
+    function done() {
+      if (!button) return;
+      var old = button.getAttribute("data-label") || button.textContent;
+      button.setAttribute("data-label", old);
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = old; }, 1500);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+      return;
+    }
+    var ta = document.createElement("textarea");
+    ta.value = text;
+    ta.setAttribute("readonly", "");
+    ta.className = "offscreen";
+    document.body.appendChild(ta);
+    ta.select();
+    try { document.execCommand("copy"); done(); } catch (e) { /* nothing to do */ }
+    document.body.removeChild(ta);
+  }
+
+  // maskedText is an element's text as the server rendered it (secrets masked).
+  function maskedText(el) {
+    if (!el.hasAttribute("data-masked")) el.setAttribute("data-masked", el.textContent);
+    return el.getAttribute("data-masked");
+  }
+
+  // sourceText reads what a copy button copies and a reveal shows: a secret's
+  // data-secret; for a block quoting a secret (data-secret-ref), its text with
+  // the mask replaced by that secret, which exists in the page only once.
+  function sourceText(el) {
+    if (!el) return "";
+    if (el.hasAttribute("data-secret")) return el.getAttribute("data-secret");
+    var ref = el.getAttribute("data-secret-ref");
+    if (ref) {
+      var secret = document.getElementById(ref);
+      var mask = el.getAttribute("data-mask") || "";
+      if (secret && mask) return maskedText(el).split(mask).join(secret.getAttribute("data-secret"));
+    }
+    return el.hasAttribute("data-masked") ? el.getAttribute("data-masked") : el.textContent;
+  }
+
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-reveal],[data-copy]");
+    if (!btn) return;
+    ev.preventDefault();
+    if (btn.hasAttribute("data-reveal")) {
+      var secret = document.getElementById(btn.getAttribute("data-reveal"));
+      if (!secret) return;
+      var shown = secret.getAttribute("data-shown") === "true";
+      var masked = maskedText(secret);
+      secret.textContent = shown ? masked : sourceText(secret);
+      secret.setAttribute("data-shown", shown ? "false" : "true");
+      btn.textContent = shown ? "Reveal" : "Hide";
+      btn.setAttribute("aria-pressed", shown ? "false" : "true");
+      return;
+    }
+    copyText(sourceText(document.getElementById(btn.getAttribute("data-copy"))), btn);
+  });
+})();
