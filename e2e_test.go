@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/neonauth-admin/dashboard/internal/browsertest"
+	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+// demoProjectWithoutAuth is the project the demo seeds without Neon Auth.
+const demoProjectWithoutAuth = "storefront"
+
+// The person the authenticating proxy in front of the dashboard signs in.
+const (
+	e2eAdminEmail = "ada@example.com"
+	e2eAdminUser  = "ada"
+)
+
+// TestE2EGuide walks Neon's "Manage Neon Auth using the API" guide through the
+// dashboard in a real browser: enable Neon Auth on a project, see the keys
+// once, create a user and watch it reach the database, transfer ownership,
+// and delete the integration. The server is the real one in demo mode, signed
+// in through trusted proxy headers.
+//
+// With UPDATE_SCREENSHOTS=1 it also refreshes the README's screenshots.
+func TestE2EGuide(t *testing.T) {
+	dbURL := pgtest.Require(t)
+	browsertest.Chromium(t) // skip before starting anything when there is no browser
+
+	dash := startDashboard(t, dbURL)
+	b := browsertest.New(t, browsertest.Options{
+		Headers: map[string]string{
+			"X-Forwarded-Email": e2eAdminEmail,
+			"X-Forwarded-User":  e2eAdminUser,
+		},
+		Budget: 60 * time.Second,
+	})
+	id := browsertest.TestID
+	screenshots := os.Getenv("UPDATE_SCREENSHOTS") == "1"
+
+	// Projects → "storefront", which the demo seeds without Neon Auth.
+	b.Follow("open the projects page", http.StatusOK, chromedp.Navigate(dash.URL+"/projects"))
+	b.Run("wait for the projects",
+		browsertest.Visible(id("project-row")),
+		browsertest.WaitText(id("identity"), e2eAdminEmail),
+		browsertest.WaitText(id("identity"), "admin"),
+	)
+	project := struct{ ID, Name string }{Name: demoProjectWithoutAuth}
+	project.ID = browsertest.Get(b, "find the project row", chromedp.Evaluate[string](`(() => {
+		const link = [...document.querySelectorAll('[data-testid="project-row"] [data-testid="project-link"]')]
+			.find(a => a.textContent.trim() === `+strconv.Quote(project.Name)+`);
+		return link ? link.closest('[data-testid="project-row"]').dataset.projectId : "";
+	})()`))
+	if project.ID == "" {
+		b.Fail("find the project row", fmt.Errorf("no row for project %q", project.Name))
+	}
+	row := chromedp.CSS(`[data-testid="project-row"][data-project-id="` + project.ID + `"]`)
+	if got := browsertest.Get(b, "read the project's auth state", chromedp.TextContent(row+` [data-testid="auth-state"]`)); !strings.Contains(got, "not enabled") {
+		b.Fail("check the project has no Neon Auth", fmt.Errorf("auth state = %q", strings.TrimSpace(got)))
+	}
+	if n := len(browsertest.Get(b, "look for the anonymous banner", chromedp.Nodes(id("anonymous-banner"), chromedp.AtLeast(0)))); n != 0 {
+		b.Fail("signed in through the proxy", errors.New("the page shows the anonymous banner"))
+	}
+	b.Follow("open the project", http.StatusOK, chromedp.Click(row+` [data-testid="project-link"]`))
+	b.Run("look at the project",
+		browsertest.WaitText(id("project-name"), project.Name),
+		browsertest.Visible(id("integrations-empty")),
+		browsertest.Visible(id("enable-form")),
+	)
+
+	// Enable Neon Auth with what the form preselects: Stack Auth on the
+	// default branch, database neondb, role neondb_owner.
+	for _, f := range []struct{ sel, want string }{
+		{`[data-testid="provider-select"]`, "stack"},
+		{`[data-testid="database-select"]`, "neondb"},
+		{`[data-testid="role-select"]`, "neondb_owner"},
+	} {
+		if got := browsertest.Get(b, "read "+f.sel, chromedp.Value(chromedp.CSS(f.sel))); got != f.want {
+			b.Fail("check the enable form's defaults", fmt.Errorf("%s = %q, want %q", f.sel, got, f.want))
+		}
+	}
+	branch := browsertest.Get(b, "read the selected branch", chromedp.TextContent(id("branch-select")+` option:checked`))
+	if !strings.Contains(branch, "main (default)") {
+		b.Fail("check the enable form's defaults", fmt.Errorf("selected branch %q, want the default branch main", branch))
+	}
+	b.Run("enable Neon Auth",
+		chromedp.Click(id("enable-submit")),
+		browsertest.Visible(id("enable-result")),
+		browsertest.Visible(chromedp.CSS(`[data-testid="integration-card"][data-provider="stack"]`)),
+	)
+
+	// The secret is masked until revealed; the .env block holds the three
+	// variables of Neon's guide, with the secret masked too.
+	secret := browsertest.Get(b, "read the secret", chromedp.AttributeValue(id("secret-key"), "data-secret")).Value
+	if len(secret) < 8 {
+		b.Fail("read the secret", fmt.Errorf("data-secret = %q, want a key", secret))
+	}
+	if got := browsertest.Get(b, "read the masked secret", chromedp.TextContent(id("secret-key"))); got != views.SecretMask {
+		b.Fail("check the secret is masked", fmt.Errorf("secret shows %q before reveal", got))
+	}
+	wantEnv := map[string]string{
+		"NEXT_PUBLIC_STACK_PROJECT_ID":             browsertest.Get(b, "read the auth project id", chromedp.TextContent(id("auth-provider-project-id"))),
+		"NEXT_PUBLIC_STACK_PUBLISHABLE_CLIENT_KEY": browsertest.Get(b, "read the publishable key", chromedp.TextContent(id("pub-client-key"))),
+		"STACK_SECRET_SERVER_KEY":                  views.SecretMask,
+	}
+	env := browsertest.Get(b, "read the .env block", chromedp.TextContent(id("env-block")))
+	gotEnv := map[string]string{}
+	for line := range strings.Lines(env) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			gotEnv[k] = v
+		}
+	}
+	for k, want := range wantEnv {
+		if gotEnv[k] != want || want == "" {
+			b.Fail("check the .env block", fmt.Errorf("%s=%q in the .env block, want %q:\n%s", k, gotEnv[k], want, env))
+		}
+	}
+	if len(gotEnv) != len(wantEnv) {
+		b.Fail("check the .env block", fmt.Errorf(".env block has %d variables, want %d:\n%s", len(gotEnv), len(wantEnv), env))
+	}
+	if screenshots {
+		b.Screenshot(filepath.Join("docs", "screenshot-project.png"))
+	}
+	b.Run("reveal the secret",
+		chromedp.Click(chromedp.CSS(`[data-reveal="secret-key"]`)),
+		browsertest.WaitText(id("secret-key"), secret),
+	)
+
+	// Once the page is loaded again, the secret is gone for good.
+	b.Follow("reload the project page", http.StatusOK, chromedp.Navigate(dash.URL+views.ProjectURL(project.ID)))
+	b.Run("wait for the integration",
+		browsertest.Visible(chromedp.CSS(`[data-testid="integration-card"][data-provider="stack"]`)),
+	)
+	if html := b.HTML(); strings.Contains(html, secret) || strings.Contains(html, `data-testid="enable-result"`) {
+		b.Fail("reload the project page", errors.New("the page still shows the keys of the enable step"))
+	}
+
+	// Users: a bad email is refused next to the field, with the input kept.
+	b.Follow("open the users page", http.StatusOK, chromedp.Click(chromedp.CSS(`[data-testid="integration-card"][data-provider="stack"] [data-testid="users-link"]`)))
+	b.Run("wait for the create form", browsertest.Visible(id("create-user-form")))
+	const badEmail = "not-an-email"
+	b.Run("submit a bad email",
+		chromedp.SendKeys(chromedp.ID("user-email"), badEmail),
+		chromedp.Click(id("create-user-form")+` button[type="submit"]`),
+		browsertest.Visible(id("field-error-email")),
+	)
+	if got := browsertest.Get(b, "read the email field", chromedp.Value(chromedp.ID("user-email"))); got != badEmail {
+		b.Fail("check the email was kept", fmt.Errorf("email field = %q, want %q", got, badEmail))
+	}
+	if got := browsertest.Get(b, "read aria-invalid", chromedp.AttributeValue(chromedp.ID("user-email"), "aria-invalid")).Value; got != "true" {
+		b.Fail("check the email is marked invalid", fmt.Errorf("aria-invalid = %q", got))
+	}
+
+	// A good one is created, and the live sync check finds its row.
+	email := "grace-" + randomSuffix() + "@example.com"
+	b.Run("create a user",
+		chromedp.Clear(chromedp.ID("user-email")),
+		chromedp.SendKeys(chromedp.ID("user-email"), email),
+		chromedp.SendKeys(chromedp.ID("user-name"), "Grace Hopper"),
+		chromedp.Click(id("create-user-form")+` button[type="submit"]`),
+		browsertest.Visible(id("created-user-id")),
+	)
+	b.Run("wait for the user to sync",
+		browsertest.WaitAttr(id("sync-panel"), "data-state", "synced"),
+		browsertest.WaitText(id("sync-status"), "synced"),
+		browsertest.WaitText(id("row-email"), email),
+	)
+	// The table of latest users reads the same database.
+	b.Run("refresh the latest users",
+		chromedp.Click(id("refresh-latest")),
+		browsertest.WaitText(id("latest-users")+` [data-testid="user-row"]`, email),
+	)
+	if screenshots {
+		b.Screenshot(filepath.Join("docs", "screenshot-users.png"))
+	}
+
+	// Transfer ownership: confirm, then the claim URL opens in a new tab.
+	b.Follow("go back to the project", http.StatusOK, chromedp.Navigate(dash.URL+views.ProjectURL(project.ID)))
+	b.Follow("open the transfer confirmation", http.StatusOK, chromedp.Click(id("transfer-link")))
+	b.Run("tick the confirmation",
+		browsertest.Visible(id("transfer-confirm")),
+		chromedp.Click(chromedp.CSS(`input[name="understand"]`)),
+	)
+	b.Follow("start the transfer", http.StatusOK, chromedp.Click(id("transfer-submit")))
+	b.Run("look at the transfer",
+		browsertest.Visible(id("transfer-url")),
+		browsertest.WaitText(`[data-testid="integration-card"][data-provider="stack"] [data-testid="transfer-status"]`, "initiated"),
+	)
+	link := browsertest.Get(b, "read the transfer link", chromedp.Attributes(id("transfer-url")))
+	if link["target"] != "_blank" || !strings.Contains(link["rel"], "noopener") || !strings.HasPrefix(link["href"], "http") {
+		b.Fail("check the transfer link", fmt.Errorf("transfer link attributes = %v, want an http(s) href, target=_blank and rel=noopener", link))
+	}
+
+	// Delete the integration and its data, typing the project's name.
+	del := chromedp.CSS(`[data-testid="delete-form"][data-provider="stack"]`)
+	b.Run("delete the integration",
+		chromedp.SendKeys(del+` [data-testid="confirm-name"]`, project.Name),
+		chromedp.Click(del+` [data-testid="delete-data"]`),
+		chromedp.Click(del+` [data-testid="delete-submit"]`),
+		browsertest.WaitText(id("flash"), "removed from "+project.Name),
+		browsertest.Visible(id("integrations-empty")),
+		browsertest.WaitGone(`[data-testid="integration-card"]`),
+	)
+	if got := browsertest.Get(b, "read the flash", chromedp.TextContent(id("flash"))); !strings.Contains(got, "dropped") {
+		b.Fail("check the data was deleted too", fmt.Errorf("flash %q does not say the users were dropped", strings.TrimSpace(got)))
+	}
+
+	if p := b.Problems(); len(p) > 0 {
+		t.Errorf("the browser reported errors:\n  %s", strings.Join(p, "\n  "))
+	}
+	if strings.Contains(dash.logs.String(), secret) {
+		t.Error("the secret server key appears in the server's log")
+	}
+}
+
+// dashboard is the real server, run in-process in demo mode.
+type dashboard struct {
+	URL  string
+	logs *syncBuffer
+}
+
+// startDashboard runs `dashboard serve --demo` on a free loopback port behind
+// trusted proxy-header sign-in, and stops it (dropping the demo's databases)
+// when the test ends.
+func startDashboard(t *testing.T, dbURL string) *dashboard {
+	t.Helper()
+	t.Setenv("AUTH_MODE", "proxy")
+	t.Setenv("AUTH_PROXY_TRUSTED", "127.0.0.1/32")
+	t.Setenv("AUTH_ADMIN_EMAILS", e2eAdminEmail)
+	t.Setenv("SESSION_KEYS", hex.EncodeToString(randomBytes(32)))
+	for _, k := range []string{
+		"NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "COOKIE_SECURE", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "AUDIT_LOG",
+		"AUTH_PROXY_USER_HEADER", "AUTH_PROXY_EMAIL_HEADER", "AUTH_PROXY_GROUPS_HEADER", "AUTH_ADMIN_DOMAINS", "AUTH_ADMIN_GROUPS",
+		"AUTH_VIEWER_EMAILS", "AUTH_VIEWER_DOMAINS", "AUTH_VIEWER_GROUPS",
+	} {
+		t.Setenv(k, "")
+	}
+
+	d := &dashboard{logs: &syncBuffer{}}
+	stdout := newLineWatcher(regexp.MustCompile(`Dashboard: (http://\S+?)/?$`))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo",
+			"--listen", "127.0.0.1:0",
+			"--database-url", dbURL,
+			"--sync-delay", "200ms",
+		}, stdout, d.logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("dashboard stopped with: %v\nlog:\n%s", err, d.logs)
+		}
+	})
+
+	select {
+	case d.URL = <-stdout.match:
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("dashboard did not start: %v\nlog:\n%s", err, d.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("dashboard did not report its address within 30s\nlog:\n%s", d.logs)
+	}
+	// It listens before it prints the address. Without the proxy's headers
+	// nobody is signed in, so the first answer is a refusal.
+	res, err := http.Get(d.URL + "/projects")
+	if err != nil {
+		t.Fatalf("dashboard does not answer: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /projects without identity headers: %s, want 401", res.Status)
+	}
+	return d
+}
+
+// lineWatcher is an io.Writer that sends the first submatch of the first line
+// matching re.
+type lineWatcher struct {
+	re    *regexp.Regexp
+	match chan string
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	sent  bool
+}
+
+func newLineWatcher(re *regexp.Regexp) *lineWatcher {
+	return &lineWatcher{re: re, match: make(chan string, 1)}
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	sc := bufio.NewScanner(bytes.NewReader(w.buf.Bytes()))
+	for sc.Scan() && !w.sent {
+		if m := w.re.FindStringSubmatch(strings.TrimSpace(sc.Text())); m != nil {
+			w.match <- m[1]
+			w.sent = true
+		}
+	}
+	return len(p), nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines to log into
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func randomSuffix() string { return hex.EncodeToString(randomBytes(3)) }
