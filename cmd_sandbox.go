@@ -29,6 +29,10 @@ func (f *faultFlags) Set(v string) error {
 	return nil
 }
 
+// defaultSandboxDatabaseURL is the local server the sandbox uses when neither
+// --database-url nor DATABASE_URL names one.
+const defaultSandboxDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
 // runSandbox serves the Neon API sandbox until ctx ends, then drops the
 // databases it created.
 //
@@ -58,10 +62,17 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		delayDefault = d
 	}
-	seedDefault, _ := strconv.ParseBool(os.Getenv("SANDBOX_SEED"))
+	seedDefault := false
+	if v := os.Getenv("SANDBOX_SEED"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SANDBOX_SEED must be true or false, not %q", v)
+		}
+		seedDefault = b
+	}
 
 	listen := fs.String("listen", env("SANDBOX_LISTEN", "127.0.0.1:4010"), "address to serve on (SANDBOX_LISTEN)")
-	dbURL := fs.String("database-url", env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "admin URL of the backing Postgres server (DATABASE_URL)")
+	dbURL := fs.String("database-url", "", "admin URL of the backing Postgres server (DATABASE_URL; default "+defaultSandboxDatabaseURL+")")
 	apiKey := fs.String("api-key", "", "the only bearer token accepted; any non-empty one when unset (SANDBOX_API_KEY)")
 	delay := fs.Duration("sync-delay", delayDefault, "how long a created user takes to reach its database (SANDBOX_SYNC_DELAY)")
 	mode := fs.String("sync", "normal", "sync mode: normal, slow or never")
@@ -71,9 +82,13 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Secrets from the environment are read after parsing, so that -h never
+	// prints the key or the database password as a flag default.
 	if *apiKey == "" {
-		// Read after parsing so that -h never prints the key as a default.
 		*apiKey = os.Getenv("SANDBOX_API_KEY")
+	}
+	if *dbURL == "" {
+		*dbURL = env("DATABASE_URL", defaultSandboxDatabaseURL)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("sandbox: unexpected arguments %q", fs.Args())

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -76,6 +78,23 @@ func TestRunSandboxFlags(t *testing.T) {
 	for _, args := range [][]string{{"--sync", "sometimes"}, {"--fault", "500"}, {"extra"}} {
 		if err := runSandbox(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("runSandbox(%q) accepted", args)
+		}
+	}
+}
+
+func TestRunSandboxHelpHidesSecrets(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://admin:db-pass-6f1c@db.internal:5432/postgres")
+	t.Setenv("SANDBOX_API_KEY", "sandbox-key-93ab")
+	var help strings.Builder
+	if err := runSandbox(context.Background(), []string{"-h"}, io.Discard, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("runSandbox(-h) = %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(help.String(), "-database-url") {
+		t.Fatalf("help does not list --database-url:\n%s", help.String())
+	}
+	for _, secret := range []string{"db-pass-6f1c", "sandbox-key-93ab"} {
+		if strings.Contains(help.String(), secret) {
+			t.Errorf("help reveals %q:\n%s", secret, help.String())
 		}
 	}
 }

@@ -105,7 +105,9 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"ftp base URL", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("ftp://example.com/api")}},
 		{"unparsable base URL", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("http://[::1")}},
 		{"base URL with query", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("https://example.com/api?x=1")}},
-		{"base URL with credentials", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("https://u:p@example.com/api")}},
+		{"base URL with credentials", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("https://u:url-pass-1@example.com/api")}},
+		{"ftp base URL with credentials", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("ftp://u:url-pass-1@example.com/api")}},
+		{"unparsable base URL with credentials", "key-9f8e7d", []neonapi.Option{neonapi.WithBaseURL("http://u:url-pass-1@[::1")}},
 		{"nil HTTP client", "key-9f8e7d", []neonapi.Option{neonapi.WithHTTPClient(nil)}},
 		{"empty user agent", "key-9f8e7d", []neonapi.Option{neonapi.WithUserAgent("")}},
 		{"user agent with newline", "key-9f8e7d", []neonapi.Option{neonapi.WithUserAgent("a\r\nb")}},
@@ -125,6 +127,9 @@ func TestNewValidatesOptions(t *testing.T) {
 			}
 			if tt.key != "" && strings.Contains(err.Error(), tt.key) {
 				t.Errorf("error %q repeats the key", err)
+			}
+			if strings.Contains(err.Error(), "url-pass-1") {
+				t.Errorf("error %q repeats the base URL's password", err)
 			}
 		})
 	}
@@ -804,5 +809,26 @@ func TestClientNeverPrintsKey(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%v", c); !strings.Contains(got, "[REDACTED]") || !strings.Contains(got, "console.neon.tech") {
 		t.Errorf("%%v = %q, want the base URL and a redaction marker", got)
+	}
+}
+
+func TestIntegrationKeysNeverPrintSecret(t *testing.T) {
+	const secret = "ssk_0123456789abcdef"
+	keys := neonapi.IntegrationKeys{AuthProvider: neonapi.AuthProviderStack, PubClientKey: "pck_visible", SecretServerKey: secret}
+	var outputs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		outputs = append(outputs, fmt.Sprintf(verb, keys), fmt.Sprintf(verb, &keys))
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("enabled", "keys", keys)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("enabled", "keys", &keys)
+	outputs = append(outputs, logs.String())
+	for _, out := range outputs {
+		if strings.Contains(out, secret) || !strings.Contains(out, "pck_visible") {
+			t.Errorf("output %q reveals the secret or hides the public key", out)
+		}
+	}
+	if keys.SecretServerKey != secret {
+		t.Error("printing changed the keys")
 	}
 }

@@ -37,7 +37,8 @@ var ErrInvalidArgument = errors.New("neonapi: invalid argument")
 // tiny, and a proxy's error page must not be buffered whole.
 const maxErrorBody = 64 << 10
 
-// maxSnippet bounds the part of a non-JSON body quoted in an error.
+// maxSnippet bounds the part of a non-JSON body quoted in an error, and Neon's
+// error code.
 const maxSnippet = 160
 
 // APIError is a non-2xx answer from Neon, parsed from its GeneralError body.
@@ -147,7 +148,8 @@ func (e *RequestError) Is(target error) bool {
 
 // newAPIError reads at most maxErrorBody bytes of resp's body and turns them into
 // an *APIError. secret is removed from any text taken from the body, in case a
-// proxy echoes request headers back.
+// proxy echoes request headers back; it is removed before the text is
+// shortened, so that a cut cannot leave part of it behind.
 func newAPIError(resp *http.Response, op, sentID, secret string) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
@@ -156,23 +158,25 @@ func newAPIError(resp *http.Response, op, sentID, secret string) *APIError {
 		RequestID:  sentID,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
+	scrub := func(s string) string {
+		if secret == "" {
+			return s
+		}
+		return strings.ReplaceAll(s, secret, redacted)
+	}
 	var general struct {
 		Code      string `json:"code"`
 		Message   string `json:"message"`
 		RequestID string `json:"request_id"`
 	}
 	if err := json.Unmarshal(body, &general); err == nil && (general.Message != "" || general.Code != "") {
-		e.Code = sanitize(general.Code, maxSnippet)
-		e.Message = sanitize(general.Message, 4*maxSnippet)
-		if id := sanitize(general.RequestID, maxRequestIDLen); id != "" {
+		e.Code = sanitize(scrub(general.Code), maxSnippet)
+		e.Message = sanitize(scrub(general.Message), 4*maxSnippet)
+		if id := sanitize(scrub(general.RequestID), maxRequestIDLen); id != "" {
 			e.RequestID = id
 		}
 	} else {
-		e.Message = snippet(body)
-	}
-	if secret != "" {
-		e.Message = strings.ReplaceAll(e.Message, secret, "[REDACTED]")
-		e.Code = strings.ReplaceAll(e.Code, secret, "[REDACTED]")
+		e.Message = sanitize(scrub(plainText(body)), maxSnippet)
 	}
 	return e
 }
@@ -184,9 +188,9 @@ func statusText(code int) string {
 	return "status " + strconv.Itoa(code)
 }
 
-// snippet turns an arbitrary body into one short line of text: markup is
-// stripped so an HTML error page reads as its title and message, not as tags.
-func snippet(body []byte) string {
+// plainText turns an arbitrary body into text: markup is stripped so an HTML
+// error page reads as its title and message, not as tags.
+func plainText(body []byte) string {
 	s := string(body)
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "")
@@ -195,7 +199,7 @@ func snippet(body []byte) string {
 		s = stripTags(s)
 		s = html.UnescapeString(s)
 	}
-	return sanitize(s, maxSnippet)
+	return s
 }
 
 // stripTags drops markup and the contents of script and style elements.

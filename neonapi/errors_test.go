@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,28 @@ func TestAPIErrorParsing(t *testing.T) {
 			wantIs: neonapi.ErrUnauthorized,
 		},
 		{
+			// Redacting after truncation would leave the key's first bytes.
+			name:   "key echoed where the message is cut is redacted whole",
+			status: 401, contentType: "text/plain",
+			body:        strings.Repeat("x", 140) + " " + testKey,
+			wantMessage: strings.Repeat("x", 140) + " [REDACTED]", wantID: "sent",
+			wantIs: neonapi.ErrUnauthorized,
+		},
+		{
+			name:   "key echoed as HTML entities is redacted",
+			status: 403, contentType: "text/html",
+			body:        "<p>token &#" + strconv.Itoa(int(testKey[0])) + ";" + testKey[1:] + "</p>",
+			wantMessage: "token [REDACTED]", wantID: "sent",
+			wantIs: neonapi.ErrUnauthorized,
+		},
+		{
+			name:   "key echoed in Neon JSON is redacted",
+			status: 401, contentType: "application/json",
+			body:     `{"code":"` + testKey + `","message":"bad ` + testKey + `","request_id":"` + testKey + `"}`,
+			wantCode: "[REDACTED]", wantMessage: "bad [REDACTED]", wantID: "[REDACTED]",
+			wantIs: neonapi.ErrUnauthorized,
+		},
+		{
 			name:   "unknown status",
 			status: 599,
 			wantID: "sent", wantIs: neonapi.ErrUnavailable,
@@ -124,7 +147,7 @@ func TestAPIErrorParsing(t *testing.T) {
 					t.Errorf("Error() = %q, want it to contain %q", msg, s)
 				}
 			}
-			if strings.Contains(msg, testKey) || strings.ContainsAny(msg, "<>\n\r\x1b") {
+			if strings.Contains(msg, testKey[:8]) || strings.ContainsAny(msg, "<>\n\r\x1b") {
 				t.Errorf("Error() = %q leaks the key, markup or control characters", msg)
 			}
 		})

@@ -110,15 +110,20 @@ func WithBaseURL(raw string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(raw)
 		if err != nil {
+			// url.Error repeats the whole URL, credentials included.
+			var urlErr *url.Error
+			if errors.As(err, &urlErr) {
+				err = urlErr.Err
+			}
 			return fmt.Errorf("base URL: %w", err)
 		}
 		switch {
+		case u.User != nil:
+			return errors.New("base URL: credentials belong in the API key, not the URL")
 		case u.Scheme != "http" && u.Scheme != "https":
 			return fmt.Errorf("base URL %q: scheme must be http or https", raw)
 		case u.Host == "":
 			return fmt.Errorf("base URL %q: host is missing", raw)
-		case u.User != nil:
-			return errors.New("base URL: credentials belong in the API key, not the URL")
 		case u.RawQuery != "" || u.Fragment != "":
 			return fmt.Errorf("base URL %q: must not carry a query or fragment", raw)
 		}

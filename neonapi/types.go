@@ -1,6 +1,10 @@
 package neonapi
 
-import "time"
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
 
 // AuthProvider names a Neon Auth provider (the spec's NeonAuthSupportedAuthProvider).
 type AuthProvider string
@@ -65,6 +69,20 @@ type IntegrationKeys struct {
 	TableName             string       `json:"table_name"`
 	BaseURL               string       `json:"base_url,omitempty"`
 }
+
+// Format prints the keys with SecretServerKey replaced by a placeholder, for
+// every verb, so that printing or logging the answer cannot reveal the secret.
+func (k IntegrationKeys) Format(f fmt.State, verb rune) {
+	if k.SecretServerKey != "" {
+		k.SecretServerKey = redacted
+	}
+	type integrationKeys IntegrationKeys // without Format, so printing it does not recurse
+	fmt.Fprintf(f, fmt.FormatString(f, verb), integrationKeys(k))
+}
+
+// LogValue gives log/slog the redacted form Format prints; its JSON handler
+// would otherwise encode the secret.
+func (k IntegrationKeys) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", k)) }
 
 // Integration is one Neon Auth integration (NeonAuthIntegration).
 type Integration struct {

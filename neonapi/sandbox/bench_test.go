@@ -20,6 +20,7 @@ func BenchmarkSandboxCreateUser(b *testing.B) {
 	e.expect("POST", "/projects/auth/create", map[string]any{"auth_provider": "stack", "project_id": p, "branch_id": br}, http.StatusCreated, nil)
 	conn := e.connect(p)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.Cleanup(client.CloseIdleConnections)
 	url := e.base + "/projects/auth/user"
 
 	var seq, created atomic.Int64

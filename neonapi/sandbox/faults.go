@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,8 +33,9 @@ const (
 )
 
 // Fault makes the next Count API requests whose path contains PathContains
-// (every API request when empty) fail as Kind says. A hang lasts Hang, or until
-// the client gives up, and then the request is served normally.
+// (every API request when empty) fail as Kind says. A hang holds the request
+// until the client gives up, which leaves it unserved, or for Hang, after which
+// it is served normally.
 type Fault struct {
 	Kind         FaultKind
 	Count        int // 0 means 1
@@ -158,6 +161,9 @@ func (s *Sandbox) applyFault(w http.ResponseWriter, r *http.Request) bool {
 	case FaultDrop:
 		hijackAndClose(w)
 	case FaultHang:
+		if !bufferBody(r) {
+			return true // the client went away while sending
+		}
 		t := time.NewTimer(f.Hang)
 		defer t.Stop()
 		select {
@@ -167,5 +173,23 @@ func (s *Sandbox) applyFault(w http.ResponseWriter, r *http.Request) bool {
 		case <-s.ctx.Done():
 		}
 	}
+	return true
+}
+
+// bufferBody reads the request body into memory, so that the request can still
+// be served after a hang. It also makes the hang end with the client: the
+// server notices a closed connection, and cancels the request's context, only
+// once the body has been read to its end. A body beyond maxBody is kept to
+// maxBody+1 bytes, enough for the handler to refuse it as too large. It reports
+// false when the body could not be read.
+func bufferBody(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
 	return true
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,6 +99,45 @@ func TestFaultHang(t *testing.T) {
 	// A short hang lets the request through afterwards.
 	e.sb.InjectFault(Fault{Kind: FaultHang, Hang: 10 * time.Millisecond})
 	e.expect("GET", "/auth", nil, http.StatusOK, nil)
+}
+
+// TestFaultHangEndsWithClient hangs a request that carries a body, which the
+// server only watches for a closed connection once the body is read. The hang
+// must end when the client gives up, leaving the request unserved; a hang that
+// ran its full minute would instead serve it and create the project.
+func TestFaultHangEndsWithClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	handled := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			select {
+			case handled <- struct{}{}:
+			default:
+			}
+		}()
+		e.sb.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e.sb.InjectFault(Fault{Kind: FaultHang}) // DefaultHang
+	req, _ := http.NewRequest("POST", srv.URL+apiPrefix+"/projects", strings.NewReader(`{"project":{"name":"abandoned"}}`))
+	req.Header.Set("Authorization", "Bearer k")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := (&http.Client{Timeout: 200 * time.Millisecond}).Do(req)
+	if err == nil {
+		res.Body.Close()
+		t.Fatalf("hanging request answered %d", res.StatusCode)
+	}
+	<-handled
+	var page struct {
+		Projects []struct {
+			Name string `json:"name"`
+		} `json:"projects"`
+	}
+	e.expect("GET", "/projects", nil, http.StatusOK, &page)
+	if len(page.Projects) != 0 {
+		t.Errorf("projects %+v after the client gave up, want none", page.Projects)
+	}
 }
 
 func TestFaultsClear(t *testing.T) {

@@ -95,7 +95,7 @@ func TestSyncKeepsOrder(t *testing.T) {
 	e.sb.SetSync(SyncNever, 0)
 	// Create then delete while nothing is written: the row must end up
 	// soft-deleted, not live.
-	id := user("brief@example.com")
+	id := user("gone@example.com")
 	e.expect("DELETE", "/projects/"+p+"/auth/users/"+id, nil, http.StatusNoContent, nil)
 	e.sb.SetSync(SyncNormal, time.Millisecond)
 	e.waitSync()
