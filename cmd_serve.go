@@ -39,13 +39,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := newLogger(cfg.Demo, stderr)
-	if cfg.SessionGen {
+	if cfg.SessionGen && !cfg.Demo {
+		// A demo lives for one process anyway.
 		logger.Warn("SESSION_KEYS is not set: using a random key for this process only; cookies will not survive a restart or work across replicas")
 	}
 
 	apiKey, apiURL := string(cfg.NeonAPIKey), cfg.NeonAPIURL
 	if cfg.Demo {
-		demo, err := startDemo(ctx, cfg, logger, stdout)
+		demo, err := startDemo(ctx, cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -106,11 +107,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		userDBs.Default = string(cfg.DatabaseURL)
 	}
 	h := &handlers.Handler{
-		Neon:     api,
-		Users:    handlers.NewUserDatabases(api, pools, userDBs),
-		Sessions: store,
-		Logger:   logger,
-		Security: sec,
+		Neon:        api,
+		Users:       handlers.NewUserDatabases(api, pools, userDBs),
+		Sessions:    store,
+		Logger:      logger,
+		Security:    sec,
+		SyncMetrics: metrics,
 		Settings: handlers.Settings{
 			Demo:        cfg.Demo,
 			SyncTimeout: cfg.SyncTimeout,
@@ -132,8 +134,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	logger.Info("dashboard listening", "url", url, "demo", cfg.Demo, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
-	fmt.Fprintf(stdout, "Dashboard: %s\n", url)
+	if cfg.Demo {
+		printDemoBanner(stdout, url, apiURL)
+	} else {
+		logger.Info("dashboard listening", "url", url, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
+		fmt.Fprintf(stdout, "Dashboard: %s\n", url)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -160,6 +166,34 @@ func newLogger(demo bool, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// printDemoBanner is what a person starting the demo reads: where to click
+// first, then what they are looking at.
+func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string) {
+	fmt.Fprintf(w, "Dashboard: %s\n", dashboardURL)
+	fmt.Fprintf(w, "  Demo mode: a local Neon API sandbox at %s stands in for Neon.\n", sandboxURL)
+	fmt.Fprintf(w, "  Projects: %s (Neon Auth with Stack Auth, %d users) and %s (no Neon Auth yet).\n", demoProject, len(demoUsers), demoProjectBare)
+	fmt.Fprintln(w, "  Press Ctrl+C to stop; the demo's databases are dropped on the way out.")
+}
+
+// minLevel drops records below a level, whatever the wrapped handler lets
+// through.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }
 
 // newSessionStore makes the cookie store that carries flash messages. Cookies
@@ -208,6 +242,12 @@ type demo struct {
 	srv    *http.Server
 }
 
+// The demo's projects: one with Neon Auth and users, one without.
+const (
+	demoProject     = "demo-app"
+	demoProjectBare = "storefront"
+)
+
 // demoUsers are the people the demo project starts with.
 var demoUsers = []neonapi.CreateUserRequest{
 	{Email: "ada@example.com", Name: "Ada Lovelace"},
@@ -217,7 +257,7 @@ var demoUsers = []neonapi.CreateUserRequest{
 
 // startDemo starts the sandbox on 127.0.0.1:0 and seeds "demo-app" with Neon
 // Auth (stack) and a few users, plus "storefront" without Neon Auth.
-func startDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) (*demo, error) {
+func startDemo(ctx context.Context, cfg Config, logger *slog.Logger) (*demo, error) {
 	delay := cfg.SyncDelay
 	if delay == 0 {
 		delay = -1 // the sandbox reads 0 as its default; the flag's 0 means at once
@@ -225,11 +265,14 @@ func startDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.W
 	key := make([]byte, 16)
 	_, _ = rand.Read(key)
 	d := &demo{APIKey: "demo-" + hex.EncodeToString(key)}
+	// The sandbox logs every request at INFO; in the demo's console that
+	// drowns the dashboard's own lines, so only its warnings and errors show.
+	sbLogger := slog.New(minLevel{logger.Handler(), slog.LevelWarn}).With("component", "sandbox")
 	sb, err := sandbox.New(ctx, sandbox.Config{
 		DatabaseURL: string(cfg.DatabaseURL),
 		APIKey:      d.APIKey,
 		SyncDelay:   delay,
-		Logger:      logger.With("component", "sandbox"),
+		Logger:      sbLogger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: start the Neon API sandbox (is Postgres running at DATABASE_URL?): %w", err)
@@ -247,7 +290,7 @@ func startDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.W
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      2 * time.Minute, // covers the sandbox's injected hangs
 		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(sbLogger.Handler(), slog.LevelWarn),
 	}
 	go func() {
 		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -258,8 +301,6 @@ func startDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.W
 		_ = d.Close()
 		return nil, err
 	}
-	logger.Info("demo: Neon API sandbox ready", "api", d.APIURL)
-	fmt.Fprintf(stdout, "Neon API sandbox: %s (bearer key for this process only)\n", d.APIURL)
 	return d, nil
 }
 
@@ -269,7 +310,7 @@ func (d *demo) seed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	p, err := d.sb.CreateProject(ctx, "demo-app")
+	p, err := d.sb.CreateProject(ctx, demoProject)
 	if err != nil {
 		return fmt.Errorf("demo: create project: %w", err)
 	}
@@ -290,7 +331,7 @@ func (d *demo) seed(ctx context.Context) error {
 			return fmt.Errorf("demo: create user: %w", err)
 		}
 	}
-	if _, err := d.sb.CreateProject(ctx, "storefront"); err != nil {
+	if _, err := d.sb.CreateProject(ctx, demoProjectBare); err != nil {
 		return fmt.Errorf("demo: create project: %w", err)
 	}
 	return nil

@@ -2,8 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,7 +28,6 @@ const (
 	defaultSyncTimeout = 20 * time.Second
 	defaultCacheTTL    = 15 * time.Second
 	defaultLatestUsers = 50
-	minSessionKeyBytes = 32
 )
 
 // projectDBPrefix starts the per-project database override variables:
@@ -85,7 +82,7 @@ type Config struct {
 	NeonAPIURL   string
 	DatabaseURL  secret
 	ProjectDBs   map[string]secret
-	SessionKeys  [][]byte
+	SessionKeys  handlers.SessionKeys
 	SessionGen   bool // SessionKeys were generated because SESSION_KEYS was unset
 	CookieSecure bool
 	SyncTimeout  time.Duration
@@ -159,7 +156,9 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Listen, "listen", or(getenv("LISTEN_ADDR"), defaultListen), "address to listen on (LISTEN_ADDR)")
 	fs.StringVar(&cfg.NeonAPIURL, "neon-api-url", or(getenv("NEON_API_URL"), defaultNeonAPIURL), "Neon API base URL (NEON_API_URL)")
-	dbURL := fs.String("database-url", getenv("DATABASE_URL"), "with --demo, the sandbox's Postgres server; else the database of every integration (DATABASE_URL)")
+	// The environment's DATABASE_URL is read after parsing, not used as the flag
+	// default, so that -h never prints a password.
+	dbURL := fs.String("database-url", "", "with --demo, the sandbox's Postgres server; else the database of every integration (DATABASE_URL)")
 	fs.BoolVar(&cfg.CookieSecure, "cookie-secure", envBool("COOKIE_SECURE"), "mark cookies Secure; set behind HTTPS (COOKIE_SECURE)")
 	fs.DurationVar(&cfg.SyncTimeout, "sync-timeout", envDuration("SYNC_TIMEOUT", defaultSyncTimeout), "how long the live sync check waits (SYNC_TIMEOUT)")
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", envDuration("CACHE_TTL", defaultCacheTTL), "how long Neon reads are reused; 0 disables (CACHE_TTL)")
@@ -177,7 +176,7 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	}
 
 	cfg.NeonAPIKey = secret(strings.TrimSpace(getenv("NEON_API_KEY")))
-	cfg.DatabaseURL = secret(*dbURL)
+	cfg.DatabaseURL = secret(or(*dbURL, getenv("DATABASE_URL")))
 	cfg.LatestUsers = defaultLatestUsers
 	if v := getenv("LATEST_USERS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -233,18 +232,21 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	}
 
 	if raw := getenv("SESSION_KEYS"); raw != "" {
-		for i, k := range strings.Split(raw, ",") {
-			key, err := decodeKey(strings.TrimSpace(k))
-			if err != nil {
-				bad("SESSION_KEYS entry %d: %v", i+1, err)
-				continue
+		keys, err := handlers.ParseSessionKeys(raw)
+		var each interface{ Unwrap() []error }
+		switch {
+		case errors.As(err, &each):
+			for _, e := range each.Unwrap() {
+				bad("%v", e)
 			}
-			cfg.SessionKeys = append(cfg.SessionKeys, key)
+		case err != nil:
+			bad("%v", err)
 		}
+		cfg.SessionKeys = keys
 	} else {
-		key := make([]byte, minSessionKeyBytes)
+		key := make([]byte, handlers.MinSessionKeyBytes)
 		_, _ = rand.Read(key)
-		cfg.SessionKeys = [][]byte{key}
+		cfg.SessionKeys = handlers.SessionKeys{key}
 		cfg.SessionGen = true
 	}
 
@@ -289,32 +291,6 @@ func validPostgresURL(s string) bool {
 	}
 	_, err := pgx.ParseConfig(s)
 	return err == nil
-}
-
-// decodeKey reads a session key written as hex or base64 (standard or URL
-// alphabet, padded or not) and insists on at least 32 bytes of key material.
-func decodeKey(s string) ([]byte, error) {
-	if s == "" {
-		return nil, errors.New("empty key")
-	}
-	decoders := []func(string) ([]byte, error){
-		hex.DecodeString,
-		base64.StdEncoding.DecodeString,
-		base64.RawStdEncoding.DecodeString,
-		base64.URLEncoding.DecodeString,
-		base64.RawURLEncoding.DecodeString,
-	}
-	for _, dec := range decoders {
-		b, err := dec(s)
-		if err != nil {
-			continue
-		}
-		if len(b) < minSessionKeyBytes {
-			return nil, fmt.Errorf("decodes to %d bytes; need at least %d (try: openssl rand -hex 32)", len(b), minSessionKeyBytes)
-		}
-		return b, nil
-	}
-	return nil, errors.New("is neither hex nor base64 (try: openssl rand -hex 32)")
 }
 
 func or(v, def string) string {

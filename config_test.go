@@ -186,3 +186,19 @@ func TestSessionKeyRotation(t *testing.T) {
 		t.Errorf("after dropping the old key: %q, %v; want an error", v, err)
 	}
 }
+
+func TestHelpNeverPrintsSecrets(t *testing.T) {
+	getenv, environ := envFunc(map[string]string{"NEON_API_KEY": testAPIKey, "DATABASE_URL": "postgres://u:hunter2@db/x"})
+	var out strings.Builder
+	if _, err := loadConfig([]string{"-h"}, getenv, environ, &out); err == nil {
+		t.Fatal("-h: want flag.ErrHelp")
+	}
+	if !strings.Contains(out.String(), "-database-url") {
+		t.Fatalf("help does not list the flags:\n%s", out.String())
+	}
+	for _, secret := range []string{testAPIKey, "hunter2"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("help prints %q:\n%s", secret, out.String())
+		}
+	}
+}

@@ -10,11 +10,14 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
 // auditActions names what each state-changing route does, keyed by method and
 // route pattern. A route missing here is still audited, under its method and
-// pattern, so forgetting an entry loses a name, never a line.
+// pattern, so forgetting an entry loses a name, never a line (and
+// TestEveryMutatingRouteHasAnAuditAction fails).
 var auditActions = map[string]string{
 	"POST /projects/:id/integrations":                  "neon_auth.enable",
 	"POST /projects/:id/integrations/stack/transfer":   "neon_auth.transfer",
@@ -69,13 +72,15 @@ type auditEntry struct {
 	outcome        string
 	status         int
 	// neonStatus is Neon's answer to the last state-changing call, 0 for
-	// none; neonCalled says whether there was such a call.
-	neonStatus int
-	neonCalled bool
-	reason     string
-	project    string
-	branch     string
-	target     string
+	// none; neonCalled says whether there was such a call. neonRequestID is
+	// that call's request id, the one to quote to Neon support.
+	neonStatus    int
+	neonCalled    bool
+	neonRequestID string
+	reason        string
+	project       string
+	branch        string
+	target        string
 }
 
 func (a *Auditor) record(c echo.Context, e auditEntry) {
@@ -99,7 +104,7 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 		slog.String("peer", peerString(r)),
 	}
 	if e.neonCalled {
-		attrs = append(attrs, slog.Int("neon_status", e.neonStatus))
+		attrs = append(attrs, slog.Int("neon_status", e.neonStatus), slog.String("neon_request_id", e.neonRequestID))
 	}
 	if e.reason != "" {
 		attrs = append(attrs, slog.String("reason", e.reason))
@@ -130,8 +135,8 @@ func (s *Security) auditMutations(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil && !c.Response().Committed {
 			e.status = statusOf(err)
 		}
-		neonStatus, neonCalled := trail.result()
-		e.neonStatus, e.neonCalled = neonStatus, neonCalled
+		neonStatus, neonRequestID, neonCalled := trail.result()
+		e.neonStatus, e.neonRequestID, e.neonCalled = neonStatus, neonRequestID, neonCalled
 		reason, _ := c.Get(deniedKey).(denyReason)
 		switch {
 		case reason != "":
@@ -205,25 +210,28 @@ func firstNonEmpty(vs ...string) string {
 // or 4xx of their own; the trail lets the audit line say what Neon answered
 // without any handler having to report it.
 type neonTrail struct {
-	mu     sync.Mutex
-	called bool
-	last   int
+	mu        sync.Mutex
+	called    bool
+	last      int
+	requestID string
 }
 
 type neonTrailKey struct{}
 
-// note records the answer to one attempt; 0 means none arrived.
-func (t *neonTrail) note(status int) {
+// note records the answer to one attempt (0: none arrived) and its request
+// id.
+func (t *neonTrail) note(status int, requestID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.called, t.last = true, status
+	t.called, t.last, t.requestID = true, status, requestID
 }
 
-// result is the last attempt's status, and whether any call was made.
-func (t *neonTrail) result() (status int, called bool) {
+// result is the last attempt's status and request id, and whether any call
+// was made.
+func (t *neonTrail) result() (status int, requestID string, called bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.last, t.called
+	return t.last, t.requestID, t.called
 }
 
 // AuditTransport wraps the Neon client's transport so audit lines record
@@ -244,11 +252,16 @@ func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if trail, ok := req.Context().Value(neonTrailKey{}).(*neonTrail); ok {
-		status := 0
+		// The id the client sent, which Neon echoes; Neon's own, should it
+		// answer with another.
+		status, id := 0, req.Header.Get(neonapi.RequestIDHeader)
 		if err == nil {
 			status = resp.StatusCode
+			if echoed := resp.Header.Get(neonapi.RequestIDHeader); echoed != "" {
+				id = cut(echoed, 128)
+			}
 		}
-		trail.note(status)
+		trail.note(status, id)
 	}
 	return resp, err
 }

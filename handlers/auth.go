@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,6 +74,58 @@ func (k SessionKeys) GoString() string { return k.String() }
 
 // LogValue hides the keys from slog.
 func (k SessionKeys) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// MinSessionKeyBytes is the least key material a session key may hold: the
+// signing and encryption keys derived from it are only as strong as it is.
+const MinSessionKeyBytes = 32
+
+// ParseSessionKeys reads SESSION_KEYS: comma-separated keys, newest first, each
+// written as hex or base64 (standard or URL alphabet, padded or not) and
+// decoding to at least MinSessionKeyBytes. Every bad entry is reported, by
+// position only, since the value is a secret.
+func ParseSessionKeys(raw string) (SessionKeys, error) {
+	var (
+		keys SessionKeys
+		errs []error
+	)
+	for i, entry := range strings.Split(raw, ",") {
+		key, err := decodeSessionKey(strings.TrimSpace(entry))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SESSION_KEYS entry %d: %w", i+1, err))
+			continue
+		}
+		keys = append(keys, key)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return keys, nil
+}
+
+// decodeSessionKey decodes one key. The first encoding that reads the text
+// decides; a key too short under it is refused rather than tried as another.
+func decodeSessionKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, errors.New("empty key")
+	}
+	for _, dec := range []func(string) ([]byte, error){
+		hex.DecodeString,
+		base64.StdEncoding.DecodeString,
+		base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString,
+		base64.RawURLEncoding.DecodeString,
+	} {
+		b, err := dec(s)
+		if err != nil {
+			continue
+		}
+		if len(b) < MinSessionKeyBytes {
+			return nil, fmt.Errorf("decodes to %d bytes; need at least %d (try: openssl rand -hex 32)", len(b), MinSessionKeyBytes)
+		}
+		return b, nil
+	}
+	return nil, errors.New("is neither hex nor base64 (try: openssl rand -hex 32)")
+}
 
 // ProxyAuthConfig names the headers an authenticating proxy sets. Each list is
 // tried in order; the defaults cover oauth2-proxy's two header styles.
@@ -305,6 +359,11 @@ func (cfg AuthConfig) Validate(listenAddr string) error {
 		}
 		if len(cfg.SessionKeys) == 0 {
 			return errors.New("AUTH_MODE=oidc needs SESSION_KEYS to seal the sign-in cookie (comma-separated, newest first; e.g. openssl rand -hex 32)")
+		}
+		for i, k := range cfg.SessionKeys {
+			if len(k) < MinSessionKeyBytes {
+				return fmt.Errorf("SESSION_KEYS entry %d: %d bytes; need at least %d (try: openssl rand -hex 32)", i+1, len(k), MinSessionKeyBytes)
+			}
 		}
 	default:
 		return fmt.Errorf("AUTH_MODE %q: want none, proxy, jwt or oidc", cfg.Mode)

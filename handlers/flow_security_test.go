@@ -136,8 +136,9 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	}
 	posts := postsOf(browser.exchanges())
 	for i, line := range admin {
+		id := posts[i].header.Get("X-Request-Id")
 		want := map[string]any{"audit": true, "action": wantActions[i], "actor": adminEmail, "role": "admin", "project": a.projectID,
-			"status": float64(posts[i].status), "request_id": posts[i].header.Get("X-Request-Id")}
+			"status": float64(posts[i].status), "request_id": id, "neon_request_id": id}
 		if i < 4 {
 			want["outcome"] = "ok"
 		}

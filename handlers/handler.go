@@ -46,6 +46,12 @@ type Settings struct {
 	LatestUsers int
 }
 
+// SyncObserver records how long live sync checks take to conclude. *Metrics
+// is one.
+type SyncObserver interface {
+	ObserveSyncCheck(d time.Duration)
+}
+
 // Handler serves every dashboard route. Its fields are the services it needs,
 // passed in by main; tests pass the sandbox or fakes.
 type Handler struct {
@@ -57,4 +63,7 @@ type Handler struct {
 	// Security guards every route (identity, roles, CSRF, headers, audit,
 	// metrics, probes). main always sets it; handler tests may leave it nil.
 	Security *Security
+	// SyncMetrics receives the duration of each concluded sync check; nil
+	// when metrics are off.
+	SyncMetrics SyncObserver
 }

@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/views"
@@ -216,17 +218,34 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 	if result.Provider == "" {
 		result.Provider = string(provider)
 	}
-	// Read the integrations again so the new card shows; the cache dropped them.
-	d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+	// Read the auth state again so the new card shows; the cache dropped it.
+	h.reloadAuth(ctx, projectID, d)
 	h.logger().Info("neon auth enabled", "project", projectID, "provider", provider, "branch", in.Branch)
 	if isHTMX(c) {
-		panel := h.integrationsPanel(projectID, d)
+		panel := h.authPanel(projectID, d, IdentityFrom(c).CanWrite())
 		panel.OOB = true
 		return h.render(c, http.StatusCreated, views.EnableResponse(result, panel))
 	}
 	fresh := h.projectPage(c, d)
 	fresh.Result = &result
 	return h.render(c, http.StatusOK, views.ProjectView(h.chrome(c, d.project.Name, projectCrumbs(d.project)...), fresh))
+}
+
+// reloadAuth reads the integrations and the default branch's auth again, in
+// parallel, after a change to them.
+func (h *Handler) reloadAuth(ctx context.Context, projectID string, d *projectData) {
+	var g errgroup.Group
+	g.Go(func() error {
+		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		return nil
+	})
+	if def := defaultBranch(d.branches); def != nil {
+		g.Go(func() error {
+			d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
+			return nil
+		})
+	}
+	_ = g.Wait()
 }
 
 // renderEnableForm answers a refused enable: the form alone for htmx, else the

@@ -56,11 +56,43 @@ func TestProjectPagePrefillsTheEnableForm(t *testing.T) {
 	if tpl, _ := r.byTestID("branch-select").Attr("data-path-template"); tpl != "/projects/"+a.projectID+"/branches/%7Bvalue%7D/options" {
 		t.Errorf("branch select path template = %q", tpl)
 	}
-	if r.byTestID("integrations-empty").Length() != 1 {
-		t.Error("a project without Neon Auth does not say so")
+	// Nothing is enabled: one empty state, naming both levels, leading to
+	// the enable form.
+	empty := strings.Join(strings.Fields(r.text("integrations-empty")), " ")
+	for _, want := range []string{"not enabled on this project", "Stack Auth (project-level)", "Better Auth (branch-level) on main"} {
+		if !strings.Contains(empty, want) {
+			t.Errorf("empty state %q does not say %q", empty, want)
+		}
 	}
-	if got := r.text("branch-auth-state"); got != "not enabled" {
-		t.Errorf("branch auth state = %q, want not enabled", got)
+	if href, _ := r.byTestID("enable-hint").Attr("href"); href != "#enable-form-card" || r.Doc.Find("#enable-form-card").Length() != 1 {
+		t.Errorf("empty state links to %q, want the enable form", href)
+	}
+	if r.byTestID("branch-auth").Length() != 0 {
+		t.Error("the empty state is followed by a separate branch line")
+	}
+}
+
+func TestProjectPageNamesEachLevel(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	a.enableStack()
+	r := a.get("/projects/" + a.projectID)
+	r.wantStatus(t, http.StatusOK)
+	if r.byTestID("integrations-empty").Length() != 0 {
+		t.Error("empty state shown beside a Stack Auth integration")
+	}
+	card := r.Doc.Find(`[data-testid="integration-card"][data-provider="stack"]`)
+	if got := strings.TrimSpace(card.Find(`[data-testid="card-provider"]`).Text()); got != "Stack Auth (project-level)" {
+		t.Errorf("card title = %q, want Stack Auth (project-level)", got)
+	}
+	// The branch line is about Better Auth only: project-level Stack Auth
+	// does not make it read "enabled", nor does it read as if nothing were.
+	line := strings.Join(strings.Fields(r.text("branch-auth")), " ")
+	if !strings.HasPrefix(line, "Better Auth (branch-level) on main: not enabled") {
+		t.Errorf("branch line = %q, want Better Auth (branch-level) on main: not enabled", line)
+	}
+	if strings.Contains(r.Body, "Neon Auth on the default branch") {
+		t.Error("the page still uses the ambiguous default-branch wording")
 	}
 }
 
@@ -251,6 +283,10 @@ func TestEnableBetterAuth(t *testing.T) {
 	}
 	if got := r.text("users-table"); got != `neon_auth.user` {
 		t.Errorf("users table = %q", got)
+	}
+	// The out-of-band panel was read after the change, branch line included.
+	if oob := r.Doc.Find(`#integrations[hx-swap-oob="true"]`); oob.Find(`[data-testid="branch-auth-state"]`).Text() != "enabled" {
+		t.Errorf("refreshed panel's branch line = %q, want enabled", oob.Find(`[data-testid="branch-auth"]`).Text())
 	}
 
 	page := a.get("/projects/" + a.projectID)

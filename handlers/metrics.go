@@ -101,8 +101,12 @@ func (m *Metrics) ObserveRateLimitWait(d time.Duration) {
 	m.rateLimitWait.Observe(d.Seconds())
 }
 
-// ObserveSyncCheck records how long one sync check ran.
+// ObserveSyncCheck records how long one sync check ran (SyncObserver). A nil
+// *Metrics records nothing.
 func (m *Metrics) ObserveSyncCheck(d time.Duration) {
+	if m == nil {
+		return
+	}
 	m.syncCheck.Observe(d.Seconds())
 }
 

@@ -207,11 +207,7 @@ func (h *Handler) loadProject(ctx context.Context, projectID, pickBranch string)
 		})
 		if def != nil {
 			inner.Go(func() error {
-				auth, err := h.Neon.GetBranchAuth(ctx, projectID, def.ID)
-				if errors.Is(err, neonapi.ErrNotFound) {
-					return nil // 404: Neon Auth is not enabled on the branch
-				}
-				d.defaultAuth, d.defaultAuthErr = auth, err
+				d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
 				return nil
 			})
 		}
@@ -219,6 +215,16 @@ func (h *Handler) loadProject(ctx context.Context, projectID, pickBranch string)
 	})
 	_ = g.Wait()
 	return d
+}
+
+// branchAuth is a branch's branch-level Neon Auth, nil when it has none
+// (Neon answers 404).
+func (h *Handler) branchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error) {
+	auth, err := h.Neon.GetBranchAuth(ctx, projectID, branchID)
+	if errors.Is(err, neonapi.ErrNotFound) {
+		return nil, nil
+	}
+	return auth, err
 }
 
 // branchOptionLists reads a branch's databases and roles in parallel.
@@ -277,14 +283,7 @@ func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage 
 		Project:  views.ProjectInfo{ID: p.ID, Name: p.Name, Region: p.RegionID, PgVersion: p.PgVersion, CreatedAt: p.CreatedAt},
 		CanWrite: IdentityFrom(c).CanWrite(),
 	}
-	m.Integrations = h.integrationsPanel(p.ID, d)
-	if !m.CanWrite {
-		// Viewers may look at a transfer's state but not start one.
-		for i := range m.Integrations.Cards {
-			m.Integrations.Cards[i].CanTransfer = false
-		}
-	}
-	m.BranchAuth = h.branchAuthPanel(d)
+	m.Integrations = h.authPanel(p.ID, d, m.CanWrite)
 	m.Enable = h.enableForm(p.ID, token, d)
 	if d.integrationsErr == nil {
 		for _, in := range d.integrations {
@@ -299,6 +298,21 @@ func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage 
 		}
 	}
 	return m
+}
+
+// authPanel is the project's whole Neon Auth state: the integration cards and
+// the default branch's branch-level auth.
+func (h *Handler) authPanel(projectID string, d *projectData, canWrite bool) views.IntegrationsPanel {
+	panel := h.integrationsPanel(projectID, d)
+	panel.Branch = h.branchAuthPanel(d)
+	panel.CanWrite = canWrite
+	if !canWrite {
+		// Viewers may look at a transfer's state but not start one.
+		for i := range panel.Cards {
+			panel.Cards[i].CanTransfer = false
+		}
+	}
+	return panel
 }
 
 func (h *Handler) integrationsPanel(projectID string, d *projectData) views.IntegrationsPanel {

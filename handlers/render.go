@@ -36,7 +36,7 @@ func isHTMX(c echo.Context) bool {
 // body is written.
 func (h *Handler) chrome(c echo.Context, title string, crumbs ...views.Crumb) views.Chrome {
 	id := IdentityFrom(c)
-	return views.Chrome{
+	ch := views.Chrome{
 		Title:     title,
 		User:      id.DisplayName(),
 		Role:      string(id.Role),
@@ -47,6 +47,10 @@ func (h *Handler) chrome(c echo.Context, title string, crumbs ...views.Crumb) vi
 		Flashes:   h.popFlashes(c),
 		Crumbs:    crumbs,
 	}
+	if h.Security != nil && !id.Anonymous {
+		ch.SignOutURL, ch.SignOutPost = h.Security.SignOut()
+	}
+	return ch
 }
 
 // redirect answers a successful form post: htmx follows HX-Redirect with a full

@@ -13,10 +13,12 @@ package handlers
 //	POST /projects/:id/integrations/:provider/delete delete (stack) or disable (better_auth) Neon Auth
 //	GET  /projects/:id/users                         users of an integration (?provider=stack|better_auth, ?q= lookup)
 //	POST /projects/:id/users                         create a user; starts the live sync check
-//	GET  /projects/:id/users/latest                  latest users table (htmx refresh)
+//	GET  /projects/:id/users/latest                  latest users table with the header's counts out of band
+//	                                                 (htmx refresh; also when a sync check concludes)
 //	GET  /projects/:id/users/lookup                  "check sync" box answer (htmx; the page otherwise)
 //	GET  /projects/:id/users/:uid                    a sync check as a full page (no-JS "check again")
-//	GET  /projects/:id/users/:uid/sync               the polled sync check fragment (?since=ms&watch=create|delete)
+//	GET  /projects/:id/users/:uid/sync               the polled sync check fragment (?since=ms&watch=create|delete);
+//	                                                 once synced it sends HX-Trigger: users-changed
 //	GET  /projects/:id/users/:uid/delete             confirm a user deletion
 //	POST /projects/:id/users/:uid/delete             delete the user; starts watching for the deletion
 //	GET  /static/*                                   embedded assets under content-hashed names

@@ -344,11 +344,15 @@ func (s *Security) signedOutPage(c echo.Context) templ.Component {
 }
 
 // chrome is the layout model for the security pages: only what the
-// middleware knows, no flashes.
+// middleware knows, no flashes, and the sign-out control for anyone signed in.
 func (s *Security) chrome(c echo.Context, title string) views.Chrome {
 	ch := views.Chrome{Title: title, CSRFToken: CSRFToken(c)}
 	if id, ok := c.Get(identityKey).(Identity); ok {
 		ch.User, ch.Role, ch.CanWrite, ch.Anonymous = id.DisplayName(), string(id.Role), id.CanWrite(), id.Anonymous
+		if !id.Anonymous {
+			// Someone refused for lack of a role may want to switch accounts.
+			ch.SignOutURL, ch.SignOutPost = s.SignOut()
+		}
 	}
 	return ch
 }
@@ -410,7 +414,7 @@ func NewSessionStore(keys [][]byte, secure bool, maxAge int) *sessions.CookieSto
 
 func newCookieStore(keys [][]byte, secure bool, maxAge int) *sessions.CookieStore {
 	if len(keys) == 0 {
-		k := make([]byte, 32)
+		k := make([]byte, MinSessionKeyBytes)
 		_, _ = rand.Read(k)
 		keys = [][]byte{k}
 	}

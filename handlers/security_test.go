@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -818,6 +820,7 @@ func TestValidateRefusesIncompleteConfigs(t *testing.T) {
 		{"oidc without session keys", with("AUTH_MODE", "oidc", "AUTH_OIDC_ISSUER", "https://idp.test", "AUTH_OIDC_CLIENT_ID", "id", "AUTH_OIDC_CLIENT_SECRET", "s", "AUTH_OIDC_REDIRECT_URL", "https://dash.test/auth/callback"), "SESSION_KEYS"},
 		{"oidc wrong redirect", with("AUTH_MODE", "oidc", "AUTH_OIDC_ISSUER", "https://idp.test", "AUTH_OIDC_CLIENT_ID", "id", "AUTH_OIDC_CLIENT_SECRET", "s", "AUTH_OIDC_REDIRECT_URL", "https://dash.test/callback", "keys", "1"), "/auth/callback"},
 		{"oidc ok", with("AUTH_MODE", "oidc", "AUTH_OIDC_ISSUER", "https://idp.test", "AUTH_OIDC_CLIENT_ID", "id", "AUTH_OIDC_CLIENT_SECRET", "s", "AUTH_OIDC_REDIRECT_URL", "https://dash.test/auth/callback", "keys", "1"), ""},
+		{"oidc short session key", with("AUTH_MODE", "oidc", "AUTH_OIDC_ISSUER", "https://idp.test", "AUTH_OIDC_CLIENT_ID", "id", "AUTH_OIDC_CLIENT_SECRET", "s", "AUTH_OIDC_REDIRECT_URL", "https://dash.test/auth/callback", "keys", "short"), "SESSION_KEYS entry 2: 16 bytes"},
 		{"unknown mode", with("AUTH_MODE", "ldap"), "want none, proxy, jwt or oidc"},
 		{"logout url elsewhere", with("AUTH_MODE", "proxy", "AUTH_PROXY_TRUSTED", "10.0.0.5", "AUTH_LOGOUT_URL", "javascript:alert(1)"), "AUTH_LOGOUT_URL"},
 	} {
@@ -826,7 +829,11 @@ func TestValidateRefusesIncompleteConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseAuthEnv: %v", err)
 			}
-			if tc.env["keys"] != "" {
+			switch tc.env["keys"] {
+			case "":
+			case "short":
+				cfg.SessionKeys = SessionKeys{[]byte(strings.Repeat("k", 32)), []byte(strings.Repeat("k", 16))}
+			default:
 				cfg.SessionKeys = SessionKeys{[]byte(strings.Repeat("k", 32))}
 			}
 			err = cfg.Validate("0.0.0.0:8080")
@@ -835,6 +842,46 @@ func TestValidateRefusesIncompleteConfigs(t *testing.T) {
 				t.Errorf("Validate: %v, want ok", err)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("Validate: %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseSessionKeys(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	for _, tc := range []struct {
+		name string
+		raw  string
+		want SessionKeys
+		errs []string // each must appear in the error
+	}{
+		{"hex", hex.EncodeToString(key), SessionKeys{key}, nil},
+		{"base64 variants, order kept, spaces trimmed",
+			base64.StdEncoding.EncodeToString(key) + " , " + base64.RawURLEncoding.EncodeToString([]byte("abcdefghijklmnopqrstuvwxyz0123456789")),
+			SessionKeys{key, []byte("abcdefghijklmnopqrstuvwxyz0123456789")}, nil},
+		// 32 characters are not 32 bytes of key: raw text is never taken as is.
+		{"raw text of 32 characters", string(key), nil, []string{"entry 1: decodes to 16 bytes"}},
+		{"every bad entry named", "tooshort," + hex.EncodeToString(key) + ",zz-not-hex-or-base64!!,",
+			nil, []string{"entry 1: decodes to", "entry 3: is neither hex nor base64", "entry 4: empty key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseSessionKeys(tc.raw)
+			if len(tc.errs) == 0 {
+				if err != nil || !slices.EqualFunc(got, tc.want, bytes.Equal) {
+					t.Fatalf("ParseSessionKeys = %d keys, %v; want %d keys", len(got), err, len(tc.want))
+				}
+				return
+			}
+			if err == nil || got != nil {
+				t.Fatalf("ParseSessionKeys = %d keys, %v; want an error", len(got), err)
+			}
+			for _, want := range tc.errs {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "0123456789abcdef") {
+				t.Errorf("error %q quotes the key", err)
 			}
 		})
 	}

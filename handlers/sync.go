@@ -91,6 +91,20 @@ func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch
 	return check
 }
 
+// observeSyncCheck reports a concluded check's duration to the metrics. A
+// check that gave up counts as lasting its timeout: a browser that asks again
+// long after must not stretch the record.
+func (h *Handler) observeSyncCheck(check views.SyncCheck) {
+	if h.SyncMetrics == nil || !check.Done() {
+		return
+	}
+	d := check.Elapsed
+	if check.State == views.SyncTimedOut {
+		d = check.Timeout
+	}
+	h.SyncMetrics.ObserveSyncCheck(d)
+}
+
 // userSync serves GET /projects/:id/users/:uid/sync (the polled fragment) and
 // GET /projects/:id/users/:uid (the same check as a full page, for browsers
 // without htmx, whose "check again" link reloads it).
@@ -118,7 +132,13 @@ func (h *Handler) userSync(c echo.Context) error {
 		since = time.UnixMilli(min(ms, now.UnixMilli()))
 	}
 	check := h.syncCheck(c.Request().Context(), s, uid, watch, since)
+	h.observeSyncCheck(check)
 	if isHTMX(c) {
+		if check.State == views.SyncSynced || check.State == views.SyncGone {
+			// The table of latest users and the counts now differ from the
+			// database; the table reloads itself on this event.
+			c.Response().Header().Set("HX-Trigger", views.UsersChangedEvent)
+		}
 		return h.render(c, http.StatusOK, views.SyncPanel(check))
 	}
 	d, err := h.buildUsersPage(c, &s, "")

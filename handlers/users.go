@@ -308,9 +308,7 @@ func (h *Handler) buildUsersPage(c echo.Context, s *usersScope, query string) (*
 	p.Header.Database, p.Header.Table = dir.Target(), table
 	p.Latest.Table, p.Lookup.Table = table, table
 
-	if total, deleted, err := dir.Count(dctx); err == nil {
-		p.Header.CountsKnown, p.Header.Total, p.Header.Deleted = true, total, deleted
-	}
+	p.Header.Counts = countUsers(dctx, dir)
 	if users, err := dir.Latest(dctx, p.Latest.Limit); err != nil {
 		prob := h.dbProblem(err, info.integration.DBName)
 		p.Latest.Problem = &prob
@@ -324,6 +322,16 @@ func (h *Handler) buildUsersPage(c echo.Context, s *usersScope, query string) (*
 		h.lookupInto(dctx, dir, &p.Lookup, info.integration.DBName)
 	}
 	return d, nil
+}
+
+// countUsers reads the table's size; a failure leaves the counts unknown,
+// since the panels beside them already say what is wrong.
+func countUsers(ctx context.Context, dir UserDirectory) views.UserCounts {
+	total, deleted, err := dir.Count(ctx)
+	if err != nil {
+		return views.UserCounts{}
+	}
+	return views.UserCounts{Known: true, Total: total, Deleted: deleted}
 }
 
 // lookupInto runs the "check sync" query for l.Query.
@@ -387,7 +395,8 @@ func (h *Handler) usersLookup(c echo.Context) error {
 	return h.render(c, status, views.UserLookupSection(l))
 }
 
-// latestUsers serves GET /projects/:id/users/latest, the refreshable table.
+// latestUsers serves GET /projects/:id/users/latest, the refreshable table,
+// with the header's counts swapped out of band.
 func (h *Handler) latestUsers(c echo.Context) error {
 	s, err := parseUsersScope(c, true)
 	if err != nil {
@@ -396,12 +405,14 @@ func (h *Handler) latestUsers(c echo.Context) error {
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, views.UsersURL(s.projectID, string(s.provider)))
 	}
-	l := views.LatestUsers{ProjectID: s.projectID, Provider: string(s.provider), Limit: h.latestLimit(), CanWrite: IdentityFrom(c).CanWrite()}
+	l := views.LatestUsers{ProjectID: s.projectID, Provider: string(s.provider), Limit: h.latestLimit(), CanWrite: IdentityFrom(c).CanWrite(),
+		Counts: &views.UserCounts{}}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dbPanelTimeout)
 	defer cancel()
 	dir, err := h.Users.Open(ctx, s.target())
 	if err == nil {
 		l.Table = dir.Generation().Table()
+		*l.Counts = countUsers(ctx, dir)
 		var users []db.User
 		if users, err = dir.Latest(ctx, l.Limit); err == nil {
 			l.Rows = make([]views.UserRow, len(users))
@@ -414,7 +425,7 @@ func (h *Handler) latestUsers(c echo.Context) error {
 		prob := h.dbProblem(err, "")
 		l.Problem = &prob
 	}
-	return h.render(c, http.StatusOK, views.LatestUsersSection(l))
+	return h.render(c, http.StatusOK, views.LatestUsersFragment(l))
 }
 
 // requireWrite refuses mutations to people whose role can only look.

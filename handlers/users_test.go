@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,12 +17,33 @@ import (
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+	"github.com/neonauth-admin/dashboard/views"
 )
 
 // usersAppConfig adjusts newUsersApp.
 type usersAppConfig struct {
 	db       UserDBConfig
 	settings func(*Settings)
+	// syncs, when set, receives the sync check durations.
+	syncs *syncRecorder
+}
+
+// syncRecorder is a SyncObserver that keeps what it was told.
+type syncRecorder struct {
+	mu  sync.Mutex
+	got []time.Duration
+}
+
+func (r *syncRecorder) ObserveSyncCheck(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, d)
+}
+
+func (r *syncRecorder) observed() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
 }
 
 // switchableUsers lets a test change how the running dashboard reaches users
@@ -91,6 +114,9 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 		h.Users = sw
 		if cfg.settings != nil {
 			cfg.settings(&h.Settings)
+		}
+		if cfg.syncs != nil {
+			h.SyncMetrics = cfg.syncs
 		}
 	}))
 	// Registered after the sandbox's cleanup, so it runs first: the pools let go
@@ -242,9 +268,14 @@ var elapsedRe = regexp.MustCompile(`^\d+\.\d\d s$`)
 func TestCreateUserThenSynced(t *testing.T) {
 	for _, provider := range providers {
 		t.Run(string(provider), func(t *testing.T) {
-			a := newUsersApp(t, usersAppConfig{})
+			syncs := &syncRecorder{}
+			a := newUsersApp(t, usersAppConfig{syncs: syncs})
 			a.enable(provider)
-			a.get(a.usersPath(provider)).wantStatus(t, http.StatusOK)
+			page := a.get(a.usersPath(provider))
+			page.wantStatus(t, http.StatusOK)
+			if got := page.text("user-total"); got != "0" {
+				t.Fatalf("total before the create = %q, want 0", got)
+			}
 			r := a.htmxPost("/projects/"+a.projectID+"/users", url.Values{
 				"provider": {string(provider)}, "email": {"grace@example.com"}, "name": {"Grace Hopper"},
 			})
@@ -261,6 +292,9 @@ func TestCreateUserThenSynced(t *testing.T) {
 			}
 			if trig, _ := r.byTestID("sync-panel").Attr("hx-trigger"); trig != "load delay:100ms" {
 				t.Errorf("first poll = %q, want load delay:100ms", trig)
+			}
+			if got := r.Header.Get("HX-Trigger"); got != "" {
+				t.Errorf("create answered HX-Trigger %q before anything synced", got)
 			}
 
 			before := a.neonCalls()
@@ -282,6 +316,24 @@ func TestCreateUserThenSynced(t *testing.T) {
 			}
 			if got := r.text("sync-elapsed"); !elapsedRe.MatchString(got) {
 				t.Errorf("elapsed = %q", got)
+			}
+
+			// The concluded check reports its time once, and tells the page
+			// to reload the latest users, whose refresh brings the counts.
+			if got := syncs.observed(); len(got) != 1 || got[0] <= 0 {
+				t.Errorf("sync check observations = %v, want one positive duration", got)
+			}
+			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
+				t.Errorf("synced answer HX-Trigger = %q, want users-changed", got)
+			}
+			latest := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
+			latest.wantStatus(t, http.StatusOK)
+			if got := latest.text("user-row"); !strings.Contains(got, "grace@example.com") {
+				t.Errorf("latest users after the sync = %q, want the new user", got)
+			}
+			counts := latest.Doc.Find(`#user-counts[hx-swap-oob="true"]`)
+			if counts.Length() != 1 || strings.TrimSpace(counts.Find(`[data-testid="user-total"]`).Text()) != "1" {
+				t.Errorf("refresh did not bring the counts out of band:\n%s", latest.Body)
 			}
 		})
 	}
@@ -317,7 +369,8 @@ func TestCreateUserWithoutJavaScript(t *testing.T) {
 }
 
 func TestCreateUserNeverSynced(t *testing.T) {
-	a := newUsersApp(t, usersAppConfig{settings: func(s *Settings) { s.SyncTimeout = 300 * time.Millisecond }})
+	syncs := &syncRecorder{}
+	a := newUsersApp(t, usersAppConfig{syncs: syncs, settings: func(s *Settings) { s.SyncTimeout = 300 * time.Millisecond }})
 	a.enableStack()
 	a.Sandbox.SetSync(sandbox.SyncNever, 0)
 	r := a.htmxPost("/projects/"+a.projectID+"/users", url.Values{"provider": {"stack"}, "email": {"lost@example.com"}})
@@ -338,6 +391,14 @@ func TestCreateUserNeverSynced(t *testing.T) {
 	}
 	if href, _ := r.byTestID("check-again").Attr("href"); !strings.Contains(href, "since=") {
 		t.Errorf("check again = %q", href)
+	}
+	// A check that gave up is recorded at its timeout, however late the last
+	// poll came, and leaves the table alone.
+	if got := syncs.observed(); !slices.Equal(got, []time.Duration{300 * time.Millisecond}) {
+		t.Errorf("sync check observations = %v, want [300ms]", got)
+	}
+	if got := r.Header.Get("HX-Trigger"); got != "" {
+		t.Errorf("timed-out answer HX-Trigger = %q, want none", got)
 	}
 }
 
@@ -464,6 +525,9 @@ func TestDeleteUserWatchesTheDatabase(t *testing.T) {
 			r = a.pollSync(r)
 			if got := r.text("sync-status"); got != tt.wantStatus {
 				t.Fatalf("status = %q, want %q:\n%s", got, tt.wantStatus, r.Body)
+			}
+			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
+				t.Errorf("concluded deletion HX-Trigger = %q, want users-changed", got)
 			}
 			if tt.provider == neonapi.AuthProviderStack {
 				if r.text("row-deleted-at") == "" {
@@ -616,3 +680,23 @@ func mustParseURL(t *testing.T, s string) *url.URL {
 }
 
 func nowMillis() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
+
+func TestSyncCheckMetricsAreOptional(t *testing.T) {
+	done := views.SyncCheck{State: views.SyncSynced, Elapsed: time.Second}
+	var off *Metrics
+	for name, h := range map[string]*Handler{
+		"no observer":  {},
+		"nil *Metrics": {SyncMetrics: off},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h.observeSyncCheck(done) // must not panic
+		})
+	}
+	rec := &syncRecorder{}
+	h := &Handler{SyncMetrics: rec}
+	h.observeSyncCheck(views.SyncCheck{State: views.SyncPending, Elapsed: time.Second})
+	h.observeSyncCheck(done)
+	if got := rec.observed(); !slices.Equal(got, []time.Duration{time.Second}) {
+		t.Errorf("observations = %v, want only the concluded check's 1s", got)
+	}
+}

@@ -151,14 +151,51 @@ func TestBranchAuthView(t *testing.T) {
 		panel BranchAuthPanel
 		want  string
 	}{
-		{"enabled", BranchAuthPanel{BranchID: "br-1", BranchName: "main", Enabled: true, Provider: "better_auth", DBName: "neondb"}, "enabled (Better Auth, neondb)"},
-		{"not enabled", BranchAuthPanel{BranchID: "br-1", BranchName: "main"}, "not enabled"},
+		{"enabled", BranchAuthPanel{BranchID: "br-1", BranchName: "main", Enabled: true, Provider: "better_auth", DBName: "neondb"},
+			"Better Auth (branch-level) on main: enabled database neondb"},
+		{"served by project-level Stack Auth", BranchAuthPanel{BranchID: "br-1", BranchName: "main", Enabled: true, Provider: "stack", DBName: "neondb"},
+			"Better Auth (branch-level) on main: not enabled — main uses Stack Auth (project-level) above"},
+		{"not enabled", BranchAuthPanel{BranchID: "br-1", BranchName: "main"}, "Better Auth (branch-level) on main: not enabled"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, _ := renderDoc(t, BranchAuthView(tc.panel))
-			if got := strings.TrimSpace(byID(doc, "branch-auth-state").Text()); got != tc.want {
-				t.Errorf("state = %q, want %q", got, tc.want)
+			if got := strings.Join(strings.Fields(byID(doc, "branch-auth").Text()), " "); got != tc.want {
+				t.Errorf("line = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIntegrationsPanelEmptyState(t *testing.T) {
+	branch := BranchAuthPanel{BranchID: "br-1", BranchName: "main"}
+	for _, tc := range []struct {
+		name     string
+		panel    IntegrationsPanel
+		empty    bool
+		hint     bool
+		branchUI bool
+	}{
+		{"admin, nothing enabled", IntegrationsPanel{ProjectID: "p-1", Branch: branch, CanWrite: true}, true, true, false},
+		{"viewer, nothing enabled", IntegrationsPanel{ProjectID: "p-1", Branch: branch}, true, false, false},
+		{"stack card", IntegrationsPanel{ProjectID: "p-1", Branch: branch, CanWrite: true,
+			Cards: []IntegrationCard{{ProjectID: "p-1", Provider: "stack", BranchName: "main"}}}, false, false, true},
+		{"branch unreadable", IntegrationsPanel{ProjectID: "p-1", CanWrite: true,
+			Branch: BranchAuthPanel{Problem: &Problem{Title: "Could not read"}}}, true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, _ := renderDoc(t, IntegrationsPanelView(tc.panel))
+			if got := byID(doc, "integrations-empty").Length() == 1; got != tc.empty {
+				t.Errorf("empty state shown = %t, want %t", got, tc.empty)
+			}
+			if got := byID(doc, "enable-hint").AttrOr("href", "") == "#enable-form-card"; got != tc.hint {
+				t.Errorf("link to the enable form = %t, want %t", got, tc.hint)
+			}
+			if tc.empty && !tc.hint && !strings.Contains(byID(doc, "integrations-empty").Text(), "Ask an admin") {
+				t.Error("a viewer is not told who can enable it")
+			}
+			if got := byID(doc, "branch-auth").Length() == 1; got != tc.branchUI {
+				t.Errorf("branch line shown = %t, want %t", got, tc.branchUI)
 			}
 		})
 	}

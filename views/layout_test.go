@@ -138,3 +138,44 @@ func TestFieldErrorMarksTheField(t *testing.T) {
 		t.Errorf("csrf field = %q", v)
 	}
 }
+
+func TestLayoutSignOut(t *testing.T) {
+	cases := []struct {
+		name string
+		ch   Chrome
+		want string // "form", "a" or "" for none
+	}{
+		{"own session", Chrome{User: "ada", CSRFToken: "tok", SignOutURL: "/auth/logout", SignOutPost: true}, "form"},
+		{"proxy's page", Chrome{User: "ada", SignOutURL: "https://sso.example.com/oauth2/sign_out"}, "a"},
+		{"nothing to sign out of", Chrome{User: "nobody", Anonymous: true}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, _ := renderDoc(t, Layout(tc.ch))
+			control := byID(doc, "sign-out")
+			if tc.want == "" {
+				if control.Length() != 0 {
+					t.Error("sign-out control shown")
+				}
+				return
+			}
+			if control.Length() != 1 || goquery.NodeName(control) != tc.want {
+				t.Fatalf("sign-out control: %d × <%s>, want one <%s>", control.Length(), goquery.NodeName(control), tc.want)
+			}
+			if control.Closest("header").Find(`[data-testid="identity"]`).Length() != 1 {
+				t.Error("sign-out control is not in the header beside the identity")
+			}
+			switch tc.want {
+			case "form":
+				if control.AttrOr("method", "") != "post" || control.AttrOr("action", "") != tc.ch.SignOutURL ||
+					control.Find(`input[name="_csrf"]`).AttrOr("value", "") != tc.ch.CSRFToken {
+					t.Error("sign-out form does not post the CSRF token to the sign-out URL")
+				}
+			case "a":
+				if control.AttrOr("href", "") != tc.ch.SignOutURL {
+					t.Errorf("sign-out link = %q", control.AttrOr("href", ""))
+				}
+			}
+		})
+	}
+}

@@ -253,6 +253,39 @@ func TestLatestUsersSection(t *testing.T) {
 	if hx, _ := doc.Find(`[data-testid="refresh-latest"]`).Attr("hx-get"); hx != "/projects/p-1/users/latest?provider=stack" {
 		t.Errorf("refresh hx-get = %q", hx)
 	}
+	if got := usersText(second.Find("td").First().Find("code.id")); got != "u-1" {
+		t.Errorf("id under the email = %q, want u-1", got)
+	}
+	// The table reloads itself when a sync check concludes.
+	section := doc.Find(`section#latest-users`)
+	for attr, want := range map[string]string{
+		"hx-get":     "/projects/p-1/users/latest?provider=stack",
+		"hx-trigger": "users-changed from:body",
+		"hx-swap":    "outerHTML",
+	} {
+		if got := section.AttrOr(attr, ""); got != want {
+			t.Errorf("section %s = %q, want %q", attr, got, want)
+		}
+	}
+	if doc.Find(`[hx-swap-oob]`).Length() != 0 {
+		t.Error("the section alone carries an out-of-band swap")
+	}
+
+	// A refresh also brings the header's counts, out of band.
+	frag := renderUsersDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Rows: rows,
+		Counts: &UserCounts{Known: true, Total: 3, Deleted: 1}}))
+	counts := frag.Find(`#user-counts[hx-swap-oob="true"]`)
+	if got := usersText(counts); counts.Length() != 1 || got != "3 total, 1 deleted" {
+		t.Errorf("out-of-band counts = %d elements, %q; want one saying 3 total, 1 deleted", counts.Length(), got)
+	}
+	if frag.Find(`[data-testid="user-row"]`).Length() != 2 {
+		t.Error("the fragment lost the table")
+	}
+	unknown := renderUsersDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"},
+		Counts: &UserCounts{}}))
+	if got := usersText(unknown.Find(`#user-counts[hx-swap-oob="true"]`)); got != "unknown" {
+		t.Errorf("out-of-band counts without a database = %q, want unknown", got)
+	}
 
 	empty := renderUsersDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync"}))
 	if got := usersText(empty.Find(`[data-testid="latest-empty"]`)); got != "No users in neon_auth.users_sync yet." {
@@ -282,6 +315,10 @@ func TestUserLookupSection(t *testing.T) {
 			form := doc.Find("form")
 			if m, _ := form.Attr("method"); m != "get" {
 				t.Errorf("method = %q", m)
+			}
+			// A plain input + button group: Pico draws role=search as a pill.
+			if doc.Find(`[role="search"]`).Length() != 0 || doc.Find(`search form [role="group"] input[name="q"] + button[type="submit"]`).Length() != 1 {
+				t.Errorf("lookup is not an input + button group inside <search>")
 			}
 			if v, _ := form.Find(`input[name="q"]`).Attr("value"); v != tt.l.Query {
 				t.Errorf("q kept = %q", v)
@@ -319,7 +356,7 @@ func TestUsersPageView(t *testing.T) {
 	p := UsersPage{
 		Chrome: Chrome{Title: "Users", CSRFToken: "tok", CanWrite: true},
 		Header: UsersHeader{ProjectID: "p-1", ProjectName: "Shop", Provider: "stack", Database: "h:5432/neondb", Table: "neon_auth.users_sync",
-			CountsKnown: true, Total: 7, Deleted: 2},
+			Counts: UserCounts{Known: true, Total: 7, Deleted: 2}},
 		Create: CreateUserForm{ProjectID: "p-1", Provider: "stack", CanWrite: true},
 		Lookup: UserLookup{ProjectID: "p-1", Provider: "stack"},
 		Latest: LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}},
@@ -341,6 +378,9 @@ func TestUsersPageView(t *testing.T) {
 	}
 	if doc.Find(`#user-activity`).Length() != 1 {
 		t.Error("no activity slot for htmx to fill")
+	}
+	if doc.Find(`#user-counts`).Length() != 1 || doc.Find(`[hx-swap-oob]`).Length() != 0 {
+		t.Error("the page needs exactly one #user-counts, swapped in place")
 	}
 	if doc.Find(`[style]`).Length() != 0 || doc.Find(`[onclick]`).Length() != 0 {
 		t.Error("inline style or handler rendered (forbidden by the CSP)")

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/pgtest"
+)
+
+// lockedOutput is a writer the server writes to while the test reads it.
+type lockedOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *lockedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *lockedOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// TestDemoStartupOutput starts the demo, uses it, and checks what its console
+// shows: the dashboard's URL first, a short banner, and none of the sandbox's
+// per-request lines.
+func TestDemoStartupOutput(t *testing.T) {
+	dbURL := pgtest.Require(t)
+	for _, k := range []string{"AUTH_MODE", "SESSION_KEYS", "NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "AUDIT_LOG", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "COOKIE_SECURE"} {
+		t.Setenv(k, "")
+	}
+	stdout, stderr := &lockedOutput{}, &lockedOutput{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--sync-delay", "0s"}, stdout, stderr)
+	}()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+
+	var banner []string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if out := stdout.String(); strings.Contains(out, "Ctrl+C") {
+			banner = strings.Split(strings.TrimSpace(out), "\n")
+			break
+		}
+		select {
+		case err := <-done:
+			stopped = true
+			t.Fatalf("demo stopped: %v\n%s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner within 30s; stdout %q, stderr:\n%s", stdout, stderr)
+		}
+	}
+	url, ok := strings.CutPrefix(banner[0], "Dashboard: ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first line %q, want the dashboard's URL", banner[0])
+	}
+	if len(banner) > 5 || !strings.Contains(stdout.String(), "/api/v2") || !strings.Contains(stdout.String(), "demo-app") {
+		t.Errorf("banner, want a few lines naming the sandbox and the projects:\n%s", stdout)
+	}
+
+	// Using the dashboard makes sandbox requests; none may reach the console.
+	for _, path := range []string{"projects", "healthz"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /%s: %s", path, resp.Status)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("demo stopped with %v\n%s", err, stderr)
+	}
+	for _, noise := range []string{"sandbox request", "SESSION_KEYS"} {
+		if strings.Contains(stderr.String(), noise) {
+			t.Errorf("console shows %q lines:\n%s", noise, stderr)
+		}
+	}
+}
+
+func TestMinLevelKeepsWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(minLevel{slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}), slog.LevelWarn}).With("component", "sandbox")
+	log.Debug("debug line")
+	log.Info("sandbox request")
+	log.WithGroup("g").Warn("sandbox sync: slow")
+	log.Error("sandbox request failed")
+	out := buf.String()
+	if strings.Contains(out, "debug line") || strings.Contains(out, "msg=\"sandbox request\"") {
+		t.Errorf("lines below WARN got through:\n%s", out)
+	}
+	for _, want := range []string{"sandbox sync: slow", "sandbox request failed", "component=sandbox"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
