@@ -13,23 +13,27 @@ import (
 	"os"
 	"time"
 
-	"github.com/gorilla/sessions"
-
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
 
-// Server timeouts. Writes may include the live sync check, which polls for up
-// to SYNC_TIMEOUT, so the write timeout grows with it.
+// Server timeouts. The write timeout covers the slowest page: Neon calls with
+// their retries (a shared read gives up after a minute) and a waking compute.
+// The live sync check needs no allowance: the browser polls, and each poll is
+// one quick query.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
+	writeTimeout      = 90 * time.Second
 	idleTimeout       = 2 * time.Minute
 	shutdownTimeout   = 10 * time.Second
-	sessionMaxAge     = 8 * time.Hour
 )
+
+// sessionMaxAge is how long the cookie carrying flash messages lives: a
+// working day.
+const sessionMaxAge = 8 * time.Hour
 
 // runServe runs the dashboard until ctx is cancelled, then shuts down
 // gracefully: in-flight requests finish, the demo sandbox drops its databases.
@@ -44,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("SESSION_KEYS is not set: using a random key for this process only; cookies will not survive a restart or work across replicas")
 	}
 
-	apiKey, apiURL := string(cfg.NeonAPIKey), cfg.NeonAPIURL
+	apiKey, apiURL := cfg.NeonAPIKey.Reveal(), cfg.NeonAPIURL
 	if cfg.Demo {
 		demo, err := startDemo(ctx, cfg, logger)
 		if err != nil {
@@ -73,10 +77,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		api = neonapi.NewCache(client, cfg.CacheTTL)
 	}
 
-	store, err := newSessionStore(cfg)
-	if err != nil {
-		return err
-	}
 	pools := db.NewPools(db.PoolOptions{})
 	defer pools.Close()
 	if err := metrics.RegisterPools(pools.Stats); err != nil {
@@ -98,18 +98,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	perProject := make(map[string]string, len(cfg.ProjectDBs))
-	for id, u := range cfg.ProjectDBs {
-		perProject[id] = string(u)
-	}
-	userDBs := handlers.UserDBConfig{PerProject: perProject}
-	if !cfg.Demo {
-		userDBs.Default = string(cfg.DatabaseURL)
-	}
 	h := &handlers.Handler{
 		Neon:        api,
-		Users:       handlers.NewUserDatabases(api, pools, userDBs),
-		Sessions:    store,
+		Users:       handlers.NewUserDatabases(api, pools, cfg.UserDBs()),
+		Sessions:    handlers.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
 		Logger:      logger,
 		Security:    sec,
 		SyncMetrics: metrics,
@@ -128,7 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Handler:           h.Echo(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
-		WriteTimeout:      cfg.SyncTimeout + 30*time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    handlers.ServerMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -184,23 +176,19 @@ type minLevel struct {
 	min slog.Level
 }
 
+// Enabled implements slog.Handler.
 func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+// WithAttrs implements slog.Handler.
 func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 	return minLevel{h.Handler.WithAttrs(as), h.min}
 }
 
+// WithGroup implements slog.Handler.
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
-}
-
-// newSessionStore makes the cookie store that carries flash messages. Cookies
-// are signed and encrypted, invisible to scripts, sent on top-level navigation
-// only (Lax), and expire after a working day.
-func newSessionStore(cfg Config) (*sessions.CookieStore, error) {
-	return handlers.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)), nil
 }
 
 // neonHTTPClient is how the Neon client reaches Neon: through the audit
@@ -269,7 +257,7 @@ func startDemo(ctx context.Context, cfg Config, logger *slog.Logger) (*demo, err
 	// drowns the dashboard's own lines, so only its warnings and errors show.
 	sbLogger := slog.New(minLevel{logger.Handler(), slog.LevelWarn}).With("component", "sandbox")
 	sb, err := sandbox.New(ctx, sandbox.Config{
-		DatabaseURL: string(cfg.DatabaseURL),
+		DatabaseURL: cfg.DatabaseURL.Reveal(),
 		APIKey:      d.APIKey,
 		SyncDelay:   delay,
 		Logger:      sbLogger,

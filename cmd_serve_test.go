@@ -5,31 +5,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 )
-
-// lockedOutput is a writer the server writes to while the test reads it.
-type lockedOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *lockedOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *lockedOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
 
 // TestDemoStartupOutput starts the demo, uses it, and checks what its console
 // shows: the dashboard's URL first, a short banner, and none of the sandbox's
@@ -39,7 +21,8 @@ func TestDemoStartupOutput(t *testing.T) {
 	for _, k := range []string{"AUTH_MODE", "SESSION_KEYS", "NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "AUDIT_LOG", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "COOKIE_SECURE"} {
 		t.Setenv(k, "")
 	}
-	stdout, stderr := &lockedOutput{}, &lockedOutput{}
+	// The banner's last line says how to stop.
+	stdout, stderr := newLineWatcher(regexp.MustCompile(`(Ctrl\+C)`)), &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -56,22 +39,15 @@ func TestDemoStartupOutput(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = stop() })
 
-	var banner []string
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if out := stdout.String(); strings.Contains(out, "Ctrl+C") {
-			banner = strings.Split(strings.TrimSpace(out), "\n")
-			break
-		}
-		select {
-		case err := <-done:
-			stopped = true
-			t.Fatalf("demo stopped: %v\n%s", err, stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner within 30s; stdout %q, stderr:\n%s", stdout, stderr)
-		}
+	select {
+	case <-stdout.match:
+	case err := <-done:
+		stopped = true
+		t.Fatalf("demo stopped: %v\n%s", err, stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no banner within 30s; stdout %q, stderr:\n%s", stdout, stderr)
 	}
+	banner := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	url, ok := strings.CutPrefix(banner[0], "Dashboard: ")
 	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("first line %q, want the dashboard's URL", banner[0])

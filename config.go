@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
@@ -33,22 +33,6 @@ const (
 // projectDBPrefix starts the per-project database override variables:
 // DATABASE_URL_ROUND_SNOW_123456 applies to project round-snow-123456.
 const projectDBPrefix = "DATABASE_URL_"
-
-// secret is a string that never prints: every fmt verb and slog show a
-// placeholder, so a Config can be logged or wrapped in an error safely.
-type secret string
-
-// Format prints a placeholder for every verb, including %v, %+v, %#v and %q.
-func (s secret) Format(f fmt.State, _ rune) {
-	if s == "" {
-		_, _ = io.WriteString(f, `""`)
-		return
-	}
-	_, _ = io.WriteString(f, "[REDACTED]")
-}
-
-// LogValue keeps the value out of structured logs.
-func (s secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 
 // Config is the serve command's configuration, read once from the environment
 // and flags, validated, then passed down.
@@ -78,10 +62,10 @@ func (s secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 //	AUDIT_LOG                         where audit lines go: stderr (default), stdout or a file path
 type Config struct {
 	Listen       string
-	NeonAPIKey   secret
+	NeonAPIKey   handlers.Secret
 	NeonAPIURL   string
-	DatabaseURL  secret
-	ProjectDBs   map[string]secret
+	DatabaseURL  handlers.Secret
+	ProjectDBs   map[string]handlers.Secret
 	SessionKeys  handlers.SessionKeys
 	SessionGen   bool // SessionKeys were generated because SESSION_KEYS was unset
 	CookieSecure bool
@@ -106,17 +90,18 @@ func (c Config) String() string {
 // GoString is String for %#v, which would otherwise dump the key bytes.
 func (c Config) GoString() string { return c.String() }
 
-// DatabaseURLFor returns the configured connection string for a project's
-// integration database: its own override, else DATABASE_URL (outside demo
-// mode), else "" (ask Neon).
-func (c Config) DatabaseURLFor(projectID string) string {
-	if u, ok := c.ProjectDBs[projectID]; ok {
-		return string(u)
+// UserDBs says how the dashboard reaches integrations' databases: a project's
+// own override, else DATABASE_URL, else a connection URI from Neon. In demo
+// mode DATABASE_URL is the sandbox's server, not an integration's database.
+func (c Config) UserDBs() handlers.UserDBConfig {
+	cfg := handlers.UserDBConfig{PerProject: make(map[string]string, len(c.ProjectDBs))}
+	for id, u := range c.ProjectDBs {
+		cfg.PerProject[id] = u.Reveal()
 	}
 	if !c.Demo {
-		return string(c.DatabaseURL)
+		cfg.Default = c.DatabaseURL.Reveal()
 	}
-	return ""
+	return cfg
 }
 
 // loadConfig reads the environment and args. getenv and environ are os.Getenv
@@ -154,8 +139,8 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Listen, "listen", or(getenv("LISTEN_ADDR"), defaultListen), "address to listen on (LISTEN_ADDR)")
-	fs.StringVar(&cfg.NeonAPIURL, "neon-api-url", or(getenv("NEON_API_URL"), defaultNeonAPIURL), "Neon API base URL (NEON_API_URL)")
+	fs.StringVar(&cfg.Listen, "listen", cmp.Or(getenv("LISTEN_ADDR"), defaultListen), "address to listen on (LISTEN_ADDR)")
+	fs.StringVar(&cfg.NeonAPIURL, "neon-api-url", cmp.Or(getenv("NEON_API_URL"), defaultNeonAPIURL), "Neon API base URL (NEON_API_URL)")
 	// The environment's DATABASE_URL is read after parsing, not used as the flag
 	// default, so that -h never prints a password.
 	dbURL := fs.String("database-url", "", "with --demo, the sandbox's Postgres server; else the database of every integration (DATABASE_URL)")
@@ -175,8 +160,8 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 		bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 
-	cfg.NeonAPIKey = secret(strings.TrimSpace(getenv("NEON_API_KEY")))
-	cfg.DatabaseURL = secret(or(*dbURL, getenv("DATABASE_URL")))
+	cfg.NeonAPIKey = handlers.Secret(strings.TrimSpace(getenv("NEON_API_KEY")))
+	cfg.DatabaseURL = handlers.Secret(cmp.Or(*dbURL, getenv("DATABASE_URL")))
 	cfg.LatestUsers = defaultLatestUsers
 	if v := getenv("LATEST_USERS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -201,10 +186,10 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	if cfg.Demo && cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = defaultDemoDBURL
 	}
-	if cfg.DatabaseURL != "" && !validPostgresURL(string(cfg.DatabaseURL)) {
+	if cfg.DatabaseURL != "" && !validPostgresURL(cfg.DatabaseURL.Reveal()) {
 		bad("DATABASE_URL is not a valid Postgres connection string")
 	}
-	cfg.ProjectDBs = map[string]secret{}
+	cfg.ProjectDBs = map[string]handlers.Secret{}
 	for _, kv := range environ {
 		name, val, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, projectDBPrefix) || len(name) == len(projectDBPrefix) {
@@ -219,7 +204,7 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 			bad("%s is not a valid Postgres connection string", name)
 			continue
 		}
-		cfg.ProjectDBs[id] = secret(val)
+		cfg.ProjectDBs[id] = handlers.Secret(val)
 	}
 	if cfg.SyncTimeout <= 0 || cfg.SyncTimeout > 5*time.Minute {
 		bad("SYNC_TIMEOUT %s must be between 1s and 5m", cfg.SyncTimeout)
@@ -266,7 +251,7 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 		}
 		cfg.Auth = auth
 	}
-	cfg.AuditLog = or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
+	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
 
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -275,6 +260,7 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	return cfg, nil
 }
 
+// projectIDPattern is the shape of a Neon project id.
 var projectIDPattern = regexp.MustCompile(`^[a-z0-9-]{1,60}$`)
 
 // projectIDFromEnv maps ROUND_SNOW_123 back to round-snow-123.
@@ -291,11 +277,4 @@ func validPostgresURL(s string) bool {
 	}
 	_, err := pgx.ParseConfig(s)
 	return err == nil
-}
-
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
 }

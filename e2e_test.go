@@ -321,6 +321,13 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String is everything written so far.
+func (w *lineWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
 // syncBuffer is a bytes.Buffer safe for the server's goroutines to log into
 // while the test reads it.
 type syncBuffer struct {

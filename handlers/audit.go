@@ -246,6 +246,7 @@ func AuditTransport(base http.RoundTripper) http.RoundTripper {
 
 type auditTransport struct{ base http.RoundTripper }
 
+// RoundTrip implements http.RoundTripper.
 func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if safeMethod(req.Method) {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -217,23 +218,23 @@ var (
 // Validate decides whether the result is usable.
 func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	list := func(k, sep string) []string { return splitListSep(env(k), sep) }
+	list := func(k string) []string { return splitList(env(k)) }
 	cfg := AuthConfig{
 		Mode:    AuthMode(strings.ToLower(env("AUTH_MODE"))),
 		Contact: env("AUTH_CONTACT"),
 		Proxy: ProxyAuthConfig{
-			UserHeaders:   orDefault(list("AUTH_PROXY_USER_HEADER", ","), DefaultProxyUserHeaders),
-			EmailHeaders:  orDefault(list("AUTH_PROXY_EMAIL_HEADER", ","), DefaultProxyEmailHeaders),
-			GroupsHeaders: orDefault(list("AUTH_PROXY_GROUPS_HEADER", ","), DefaultProxyGroupsHeaders),
+			UserHeaders:   orDefault(list("AUTH_PROXY_USER_HEADER"), DefaultProxyUserHeaders),
+			EmailHeaders:  orDefault(list("AUTH_PROXY_EMAIL_HEADER"), DefaultProxyEmailHeaders),
+			GroupsHeaders: orDefault(list("AUTH_PROXY_GROUPS_HEADER"), DefaultProxyGroupsHeaders),
 		},
 		JWT: JWTAuthConfig{
 			Header:      env("AUTH_JWT_HEADER"),
 			JWKSURL:     env("AUTH_JWT_JWKS_URL"),
 			Issuer:      env("AUTH_JWT_ISSUER"),
 			Audience:    env("AUTH_JWT_AUDIENCE"),
-			Algorithms:  orDefault(list("AUTH_JWT_ALGORITHMS", ","), []string{"RS256", "ES256"}),
-			EmailClaim:  orDefault1(env("AUTH_JWT_EMAIL_CLAIM"), "email"),
-			GroupsClaim: orDefault1(env("AUTH_JWT_GROUPS_CLAIM"), "groups"),
+			Algorithms:  orDefault(list("AUTH_JWT_ALGORITHMS"), []string{"RS256", "ES256"}),
+			EmailClaim:  cmp.Or(env("AUTH_JWT_EMAIL_CLAIM"), "email"),
+			GroupsClaim: cmp.Or(env("AUTH_JWT_GROUPS_CLAIM"), "groups"),
 		},
 		OIDC: OIDCAuthConfig{
 			Issuer:       env("AUTH_OIDC_ISSUER"),
@@ -241,12 +242,12 @@ func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 			ClientSecret: Secret(env("AUTH_OIDC_CLIENT_SECRET")),
 			RedirectURL:  env("AUTH_OIDC_REDIRECT_URL"),
 			Scopes:       orDefault(splitFields(env("AUTH_OIDC_SCOPES")), []string{"openid", "email", "profile"}),
-			EmailClaim:   orDefault1(env("AUTH_OIDC_EMAIL_CLAIM"), "email"),
-			GroupsClaim:  orDefault1(env("AUTH_OIDC_GROUPS_CLAIM"), "groups"),
+			EmailClaim:   cmp.Or(env("AUTH_OIDC_EMAIL_CLAIM"), "email"),
+			GroupsClaim:  cmp.Or(env("AUTH_OIDC_GROUPS_CLAIM"), "groups"),
 		},
 		Roles: RolePolicy{
-			Admins:  Grants{Emails: list("AUTH_ADMIN_EMAILS", ","), Domains: list("AUTH_ADMIN_DOMAINS", ","), Groups: list("AUTH_ADMIN_GROUPS", ",")},
-			Viewers: Grants{Emails: list("AUTH_VIEWER_EMAILS", ","), Domains: list("AUTH_VIEWER_DOMAINS", ","), Groups: list("AUTH_VIEWER_GROUPS", ",")},
+			Admins:  Grants{Emails: list("AUTH_ADMIN_EMAILS"), Domains: list("AUTH_ADMIN_DOMAINS"), Groups: list("AUTH_ADMIN_GROUPS")},
+			Viewers: Grants{Emails: list("AUTH_VIEWER_EMAILS"), Domains: list("AUTH_VIEWER_DOMAINS"), Groups: list("AUTH_VIEWER_GROUPS")},
 		},
 		LogoutURL:     env("AUTH_LOGOUT_URL"),
 		SessionMaxAge: DefaultSessionMaxAge,
@@ -403,11 +404,9 @@ func checkLogoutURL(raw string) error {
 }
 
 // splitList splits a comma-separated setting, dropping blanks.
-func splitList(s string) []string { return splitListSep(s, ",") }
-
-func splitListSep(s, sep string) []string {
+func splitList(s string) []string {
 	var out []string
-	for _, part := range strings.Split(s, sep) {
+	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part != "" {
 			out = append(out, part)
 		}
@@ -423,13 +422,6 @@ func splitFields(s string) []string {
 func orDefault(v, def []string) []string {
 	if len(v) == 0 {
 		return append([]string(nil), def...)
-	}
-	return v
-}
-
-func orDefault1(v, def string) string {
-	if v == "" {
-		return def
 	}
 	return v
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -245,7 +246,7 @@ func (s *Security) callback(c echo.Context) error {
 	id.Groups = kept
 	id.Role = a.roles.RoleFor(id.Email, id.Groups)
 	s.audit.record(c, auditEntry{action: "auth.login", actor: id, outcome: outcomeOK, status: http.StatusSeeOther})
-	return c.Redirect(http.StatusSeeOther, orDefault1(next, "/"))
+	return c.Redirect(http.StatusSeeOther, cmp.Or(next, "/"))
 }
 
 // addUserInfo fills email and groups from the userinfo endpoint when the ID
@@ -282,11 +283,7 @@ func (s *Security) logout(c echo.Context) error {
 		Name: cookieName(authCookie, secure), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
-	if c.Request().Header.Get("HX-Request") == "true" {
-		c.Response().Header().Set("HX-Redirect", signedOutPath)
-		return c.NoContent(http.StatusNoContent)
-	}
-	return c.Redirect(http.StatusSeeOther, signedOutPath)
+	return redirect(c, signedOutPath)
 }
 
 // signedOut confirms the sign-out.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -58,7 +59,7 @@ func (p *proxyAuth) authenticate(c echo.Context) (Identity, *authFailure) {
 		if user != "" || email != "" || firstHeader(r.Header, p.cfg.GroupsHeaders) != "" {
 			// Someone reached the dashboard without going through the proxy and
 			// claims to be somebody: worth a warning, never an identity.
-			return Identity{}, &authFailure{reason: "identity header from untrusted peer", claimed: cut(orDefault1(email, user), 120), warn: true}
+			return Identity{}, &authFailure{reason: "identity header from untrusted peer", claimed: cut(cmp.Or(email, user), 120), warn: true}
 		}
 		return Identity{}, &authFailure{reason: "request did not come through the trusted proxy"}
 	}

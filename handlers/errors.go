@@ -25,9 +25,6 @@ func (h *Handler) logger() *slog.Logger {
 // log line for anything else. Handlers that own a panel or form render their
 // errors in place and never get here.
 func (h *Handler) HTTPErrorHandler(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
 	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
 		// The browser went away; nobody is left to read an answer.
 		return
@@ -37,8 +34,13 @@ func (h *Handler) HTTPErrorHandler(err error, c echo.Context) {
 		h.logger().Error("request failed",
 			"method", c.Request().Method,
 			"path", c.Request().URL.Path,
+			"request_id", requestID(c),
 			"err", err,
 		)
+	}
+	if c.Response().Committed {
+		// Part of an answer is out; a second one would only garble it.
+		return
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(p.Status)
@@ -132,6 +134,7 @@ func neonProblem(e *neonapi.APIError) views.Problem {
 	return p
 }
 
+// statusTitle heads the error page for a status of the dashboard's own.
 func statusTitle(status int) string {
 	switch status {
 	case http.StatusNotFound:

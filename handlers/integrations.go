@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -91,6 +92,10 @@ func (h *Handler) branchOptions(c echo.Context) error {
 	if !neonID.MatchString(branchID) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no branch with that id.")
 	}
+	if !isHTMX(c) {
+		// A browser that opened the link itself gets the page the lists belong to.
+		return c.Redirect(http.StatusSeeOther, views.ProjectURL(projectID)+"?branch="+url.QueryEscape(branchID))
+	}
 	dbs, roles, err := h.branchOptionLists(c.Request().Context(), projectID, branchID)
 	f := h.branchFields(dbs, roles, err)
 	status := http.StatusOK
@@ -100,12 +105,9 @@ func (h *Handler) branchOptions(c echo.Context) error {
 	return h.render(c, status, views.BranchFieldsView(f))
 }
 
-// enableForm values, as posted.
+// enableInput is the enable form as posted.
 type enableInput struct {
-	Provider string `form:"provider"`
-	Branch   string `form:"branch_id"`
-	Database string `form:"database"`
-	Role     string `form:"role"`
+	Provider, Branch, Database, Role string
 }
 
 // enableIntegration enables Neon Auth: project-level createNeonAuthIntegration
@@ -114,6 +116,9 @@ type enableInput struct {
 func (h *Handler) enableIntegration(c echo.Context) error {
 	projectID, err := projectIDParam(c)
 	if err != nil {
+		return err
+	}
+	if err := requireWrite(c); err != nil {
 		return err
 	}
 	in := enableInput{
@@ -184,22 +189,17 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 			DatabaseName: in.Database,
 		})
 	}
-	var apiErr *neonapi.APIError
-	if errors.As(err, &apiErr) {
-		p := neonProblem(apiErr)
-		if apiErr.StatusCode == http.StatusConflict {
+	if err != nil {
+		// Shown in the form, so the person's choices stay for another try.
+		p := h.panelProblem(err, "Neon did not enable Neon Auth")
+		if errors.Is(err, neonapi.ErrConflict) {
 			p.Title = fmt.Sprintf("Neon Auth is already enabled for %s on this project", provider)
 			if provider == neonapi.AuthProviderBetterAuth {
 				p.Title = fmt.Sprintf("Neon Auth is already enabled on branch %s", d.branch.Name)
 			}
-		} else {
-			p.Title = "Neon did not enable Neon Auth: " + p.Title
 		}
 		form.Problem = &p
 		return h.renderEnableForm(c, p.Status, d, m)
-	}
-	if err != nil {
-		return err
 	}
 
 	// The secret is in this response only: keep it out of every cache.
@@ -328,6 +328,9 @@ func (h *Handler) confirmTransfer(c echo.Context) error {
 // shows Stack Auth's claim URL. The URL lets whoever opens it claim the auth
 // project, so it is rendered in this response only, never put in a flash.
 func (h *Handler) transferOwnership(c echo.Context) error {
+	if err := requireWrite(c); err != nil {
+		return err
+	}
 	d, m, err := h.transferPage(c)
 	if err != nil {
 		return err
@@ -339,15 +342,10 @@ func (h *Handler) transferOwnership(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	res, err := h.Neon.TransferOwnership(ctx, neonapi.TransferRequest{ProjectID: m.ProjectID, AuthProvider: neonapi.AuthProviderStack})
-	var apiErr *neonapi.APIError
-	if errors.As(err, &apiErr) {
-		p := neonProblem(apiErr)
-		p.Title = "Neon did not start the transfer: " + p.Title
+	if err != nil {
+		p := h.panelProblem(err, "Neon did not start the transfer")
 		m.Problem = &p
 		return h.render(c, p.Status, views.TransferConfirmView(chrome(), m))
-	}
-	if err != nil {
-		return err
 	}
 	h.logger().Info("neon auth transfer started", "project", m.ProjectID)
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -367,6 +365,9 @@ func (h *Handler) transferOwnership(c echo.Context) error {
 func (h *Handler) deleteIntegration(c echo.Context) error {
 	projectID, err := projectIDParam(c)
 	if err != nil {
+		return err
+	}
+	if err := requireWrite(c); err != nil {
 		return err
 	}
 	provider := neonapi.AuthProvider(c.Param("provider"))
@@ -399,15 +400,10 @@ func (h *Handler) deleteIntegration(c echo.Context) error {
 	} else {
 		err = h.Neon.DeleteIntegration(ctx, projectID, provider, form.DeleteData)
 	}
-	var apiErr *neonapi.APIError
-	if errors.As(err, &apiErr) {
-		p := neonProblem(apiErr)
-		p.Title = "Neon did not delete the integration: " + p.Title
+	if err != nil {
+		p := h.panelProblem(err, "Neon did not delete the integration")
 		form.Problem = &p
 		return h.renderDeleteForm(c, p.Status, d, m, form)
-	}
-	if err != nil {
-		return err
 	}
 	h.logger().Info("neon auth deleted", "project", projectID, "provider", provider, "branch", in.BranchID, "delete_data", form.DeleteData)
 	msg := fmt.Sprintf("Neon Auth with %s was removed from %s; the neon_auth schema and its users were kept.", providerName(provider), d.project.Name)

@@ -111,6 +111,13 @@ func TestBranchOptionsFragment(t *testing.T) {
 		t.Error("options answered a full page")
 	}
 
+	// Opened without htmx, the link leads to the page with that branch picked.
+	page := a.get("/projects/" + a.projectID + "/branches/" + a.project.BranchID + "/options")
+	page.wantStatus(t, http.StatusSeeOther)
+	if got, want := page.Header.Get("Location"), "/projects/"+a.projectID+"?branch="+a.project.BranchID; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+
 	missing := a.htmxGet("/projects/"+a.projectID+"/branches/br-missing-123/options", "branch-fields")
 	missing.wantStatus(t, http.StatusNotFound)
 	if missing.byTestID("api-error").Length() == 0 || missing.text("request-id") == "" {
@@ -481,17 +488,12 @@ func TestDeleteBetterAuthDisablesTheBranch(t *testing.T) {
 	})
 	r.wantStatus(t, http.StatusSeeOther)
 	_, err := a.Neon.GetBranchAuth(context.Background(), a.projectID, a.project.BranchID)
-	if !errorsIsNotFound(err) {
+	if !errors.Is(err, neonapi.ErrNotFound) {
 		t.Errorf("branch auth after disable: %v, want 404", err)
 	}
 	if neonAuthSchemaExists(t, a) {
 		t.Error("neon_auth still exists after disabling with delete_data")
 	}
-}
-
-func errorsIsNotFound(err error) bool {
-	var apiErr *neonapi.APIError
-	return err != nil && asAPIError(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
 }
 
 func TestProjectPageNeonFailures(t *testing.T) {
@@ -537,7 +539,47 @@ func TestProjectPageNeonFailures(t *testing.T) {
 	})
 }
 
-func asAPIError(err error, target **neonapi.APIError) bool { return errors.As(err, target) }
+// TestUnreachableNeonKeepsTheForm drops the connection of each change, so
+// that no answer at all comes back: the form stays, with what was typed and
+// Neon's failure beside it, instead of giving way to an error box.
+func TestUnreachableNeonKeepsTheForm(t *testing.T) {
+	t.Parallel()
+	t.Run("enable", func(t *testing.T) {
+		a := newTestApp(t)
+		a.Sandbox.InjectFault(sandbox.Fault{Kind: sandbox.FaultDrop, Count: 5, PathContains: "/projects/auth/create"})
+		r := a.htmxPost("/projects/"+a.projectID+"/integrations", enableValues(a, "stack"))
+		r.wantStatus(t, http.StatusBadGateway)
+		if r.byTestID("enable-form").Length() != 1 || r.byTestID("secret-key").Length() != 0 {
+			t.Fatalf("want the form again, without keys:\n%s", r.Body)
+		}
+		if got := r.text("api-error"); !strings.Contains(got, "Neon did not enable Neon Auth") || r.text("request-id") == "" {
+			t.Errorf("error box = %q, request id %q", got, r.text("request-id"))
+		}
+		if v, _ := r.byTestID("database-select").Find("option[selected]").Attr("value"); v != "neondb" {
+			t.Errorf("database kept = %q, want neondb", v)
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		a := newTestApp(t)
+		a.enableStack()
+		a.Sandbox.InjectFault(sandbox.Fault{Kind: sandbox.FaultDrop, Count: 5, PathContains: "/auth/integration/stack"})
+		r := a.htmxPost("/projects/"+a.projectID+"/integrations/stack/delete", url.Values{"confirm_name": {"demo-app"}, "delete_data": {"true"}})
+		r.wantStatus(t, http.StatusBadGateway)
+		if got := r.text("api-error"); !strings.Contains(got, "Neon did not delete the integration") {
+			t.Errorf("error box = %q", got)
+		}
+		if typed, _ := r.byTestID("confirm-name").Attr("value"); typed != "demo-app" {
+			t.Errorf("typed name kept = %q, want demo-app", typed)
+		}
+		if _, checked := r.byTestID("delete-data").Attr("checked"); !checked {
+			t.Error("delete_data not kept")
+		}
+		ints, err := a.Neon.ListIntegrations(context.Background(), a.projectID)
+		if err != nil || len(ints) != 1 {
+			t.Errorf("integrations after the failed delete = %v, %v; want the stack one", ints, err)
+		}
+	})
+}
 
 func TestViewerSeesNoWriteControls(t *testing.T) {
 	t.Parallel()

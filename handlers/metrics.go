@@ -128,8 +128,10 @@ type poolCollector struct {
 	desc  *prometheus.Desc
 }
 
+// Describe implements prometheus.Collector.
 func (p poolCollector) Describe(ch chan<- *prometheus.Desc) { ch <- p.desc }
 
+// Collect implements prometheus.Collector.
 func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range p.stats() {
 		for _, v := range []struct {

@@ -46,10 +46,7 @@ func projectIDParam(c echo.Context) (string, error) {
 // listProjects serves the projects page. htmx searches get the list, htmx
 // "load more" clicks the next rows only.
 func (h *Handler) listProjects(c echo.Context) error {
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if len(q) > maxSearchLen {
-		q = q[:maxSearchLen]
-	}
+	q := cut(strings.TrimSpace(c.QueryParam("q")), maxSearchLen)
 	cursor := c.QueryParam("cursor")
 	limit := projectsPageSize
 	if v := c.QueryParam("limit"); v != "" {
@@ -134,9 +131,18 @@ func projectsURL(q, cursor string, limit int) string {
 	return "/projects?" + v.Encode()
 }
 
-// panelProblem describes a failed read that only degrades one panel. Unexpected
-// errors are logged here, since they never reach the error handler.
+// panelProblem describes a failure that one panel or form shows in place: a
+// read that degrades only that panel, or a change Neon did not make, shown in
+// its form so nothing the person typed is lost. Unexpected errors are logged
+// here, since they never reach the error handler.
 func (h *Handler) panelProblem(err error, title string) views.Problem {
+	if errors.Is(err, ErrNoIntegration) {
+		return views.Problem{
+			Title:   title + ": no Neon Auth integration",
+			Message: "The project has no integration for this provider any more; reload the project page.",
+			Status:  http.StatusNotFound,
+		}
+	}
 	p, expected := problemFor(err)
 	switch {
 	case errors.Is(err, context.Canceled):

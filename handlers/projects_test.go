@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -88,6 +89,13 @@ func TestProjectsSearch(t *testing.T) {
 	frag := a.htmxGet("/projects?q=billing", "project-list")
 	if frag.Doc.Find("html head title").Length() != 0 || frag.Doc.Find(`input[name="q"]`).Length() != 0 {
 		t.Error("htmx search answered a full page, want the list fragment")
+	}
+
+	// An overlong query is cut to maxSearchLen bytes, never inside a character.
+	long := a.get("/projects?q=" + url.QueryEscape("a"+strings.Repeat("é", maxSearchLen)))
+	long.wantStatus(t, http.StatusOK)
+	if v, _ := long.Doc.Find(`input[name="q"]`).Attr("value"); v != "a"+strings.Repeat("é", maxSearchLen/2-1) {
+		t.Errorf("search box keeps %d bytes (valid UTF-8: %t), want %d", len(v), utf8.ValidString(v), maxSearchLen-1)
 	}
 }
 

@@ -13,6 +13,11 @@ import (
 // render writes component with status. It renders into a buffer first so a
 // failing component produces a clean error page instead of half a page.
 func (h *Handler) render(c echo.Context, status int, component templ.Component) error {
+	return renderBuffered(c, status, component)
+}
+
+// renderBuffered is render for the handlers and the security middleware alike.
+func renderBuffered(c echo.Context, status int, component templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
 	if err := component.Render(c.Request().Context(), buf); err != nil {

@@ -32,6 +32,8 @@ package handlers
 //	POST /auth/logout                                OIDC sign-out; GET /auth/signed-out confirms it
 
 import (
+	"fmt"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -44,7 +46,13 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
-	e.Use(middleware.Recover())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		// The stack goes with the error to the one structured line the error
+		// handler logs, not to Echo's own plain-text logger.
+		LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+			return fmt.Errorf("panic: %w\n%s", err, stack)
+		},
+	}))
 	if h.Security != nil {
 		// Before any route: every route, present or future, sits behind it.
 		h.Security.Install(e)

@@ -5,7 +5,6 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -265,7 +264,7 @@ func (s *Security) unauthenticated(c echo.Context, f *authFailure) error {
 	switch s.cfg.Mode {
 	case AuthModeOIDC:
 		next := r.URL.RequestURI()
-		if isHTMXRequest(c) {
+		if isHTMX(c) {
 			if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil {
 				next = u.RequestURI()
 			}
@@ -282,7 +281,7 @@ func (s *Security) unauthenticated(c echo.Context, f *authFailure) error {
 	default:
 		p.Message = "The dashboard did not receive your identity from the sign-in proxy. Open it through your company's sign-in address."
 	}
-	if isHTMXRequest(c) {
+	if isHTMX(c) {
 		// Let the proxy run its own sign-in on a full page load.
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
@@ -333,7 +332,7 @@ func (s *Security) deny(c echo.Context, status int, reason denyReason) error {
 
 // problem renders an AuthProblem: the panel alone for htmx, a page otherwise.
 func (s *Security) problem(c echo.Context, status int, p views.AuthProblem) error {
-	if isHTMXRequest(c) {
+	if isHTMX(c) {
 		return s.page(c, status, views.AuthProblemPanel(p))
 	}
 	return s.page(c, status, views.AuthProblemPage(s.chrome(c, p.Title), p))
@@ -363,16 +362,8 @@ func (s *Security) page(c echo.Context, status int, comp templ.Component) error 
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
 	}
-	buf := templ.GetBuffer()
-	defer templ.ReleaseBuffer(buf)
-	if err := comp.Render(c.Request().Context(), buf); err != nil {
-		return fmt.Errorf("render security page: %w", err)
-	}
-	c.Response().Header().Add("Vary", "HX-Request")
-	return c.HTMLBlob(status, buf.Bytes())
+	return renderBuffered(c, status, comp)
 }
-
-func isHTMXRequest(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 // isHTTPS reports whether the browser reached the dashboard over HTTPS: TLS
 // here, X-Forwarded-Proto from a trusted proxy, or COOKIE_SECURE=true. It

@@ -146,6 +146,11 @@ func (u *NeonUserDatabases) Open(ctx context.Context, t UserTarget) (UserDirecto
 	r := u.lookup(key, t)
 	if r == nil {
 		v, err, _ := u.group.Do(key, func() (any, error) {
+			// A flight that ended between the lookup above and this one has
+			// already cached the answer.
+			if r := u.lookup(key, t); r != nil {
+				return r, nil
+			}
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resolveTimeout)
 			defer cancel()
 			return u.resolve(rctx, key, t)
@@ -191,6 +196,7 @@ func (u *NeonUserDatabases) lookup(key string, t UserTarget) *resolvedDB {
 	return &cp
 }
 
+// rememberGeneration records the detected table layout for the next Open.
 func (u *NeonUserDatabases) rememberGeneration(key string, r *resolvedDB, gen db.Generation) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -289,8 +295,10 @@ type userDirectory struct {
 	forget func()
 }
 
+// Source implements UserDirectory.
 func (d *userDirectory) Source() string { return d.source }
 
+// check passes err on, forgetting the table layout when the table is gone.
 func (d *userDirectory) check(err error) error {
 	if errors.Is(err, db.ErrSchemaMissing) {
 		d.forget()
@@ -298,21 +306,25 @@ func (d *userDirectory) check(err error) error {
 	return err
 }
 
+// Latest implements UserDirectory.
 func (d *userDirectory) Latest(ctx context.Context, limit int) ([]db.User, error) {
 	us, err := d.UserDirectory.Latest(ctx, limit)
 	return us, d.check(err)
 }
 
+// Find implements UserDirectory.
 func (d *userDirectory) Find(ctx context.Context, idOrEmail string) (db.User, error) {
 	us, err := d.UserDirectory.Find(ctx, idOrEmail)
 	return us, d.check(err)
 }
 
+// Get implements UserDirectory.
 func (d *userDirectory) Get(ctx context.Context, id string) (db.User, error) {
 	us, err := d.UserDirectory.Get(ctx, id)
 	return us, d.check(err)
 }
 
+// Count implements UserDirectory.
 func (d *userDirectory) Count(ctx context.Context) (total, deleted int, err error) {
 	total, deleted, err = d.UserDirectory.Count(ctx)
 	return total, deleted, d.check(err)

@@ -79,15 +79,26 @@ func stackDatabase(t *testing.T) string {
 	return url
 }
 
-// closedPortURL is a connection string to a local port nothing listens on.
-func closedPortURL(t *testing.T, password string) string {
+// deadDatabaseURL is a connection string to a local port that hangs up on
+// every connection. The test holds the port until it ends, so no other process
+// can take it over, as could happen to a port merely closed.
+func deadDatabaseURL(t *testing.T, password string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
 	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	return "postgres://someone:" + url.QueryEscape(password) + "@127.0.0.1:" + strconv.Itoa(port) + "/appdb?sslmode=disable&connect_timeout=2"
 }
 
@@ -238,7 +249,7 @@ func TestUserDatabasesOverrides(t *testing.T) {
 
 func TestUserDatabasesFailures(t *testing.T) {
 	empty := pgtest.NewDatabase(t)
-	unreachable := closedPortURL(t, "hunter2-secret")
+	unreachable := deadDatabaseURL(t, "hunter2-secret")
 	notFound := &neonapi.APIError{StatusCode: 404, Message: "project not found", RequestID: "req-1"}
 	tests := []struct {
 		name       string

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"regexp"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -29,9 +29,6 @@ const (
 	dbPanelTimeout = 5 * time.Second
 )
 
-// usersProjectIDRe is the spec's project id pattern.
-var usersProjectIDRe = regexp.MustCompile(`^[a-z0-9-]{1,60}$`)
-
 // usersScope is the integration a users route addresses.
 type usersScope struct {
 	projectID string
@@ -45,10 +42,11 @@ func (s usersScope) target() UserTarget {
 // parseUsersScope reads :id and provider (query or form). An empty provider is
 // allowed only where the caller can pick one itself.
 func parseUsersScope(c echo.Context, providerRequired bool) (usersScope, error) {
-	s := usersScope{projectID: c.Param("id"), provider: neonapi.AuthProvider(c.FormValue("provider"))}
-	if !usersProjectIDRe.MatchString(s.projectID) {
-		return s, echo.NewHTTPError(http.StatusNotFound, "No project has that id.")
+	id, err := projectIDParam(c)
+	if err != nil {
+		return usersScope{}, err
 	}
+	s := usersScope{projectID: id, provider: neonapi.AuthProvider(c.FormValue("provider"))}
 	switch {
 	case s.provider == "" && !providerRequired:
 	case s.provider == neonapi.AuthProviderStack, s.provider == neonapi.AuthProviderBetterAuth:
@@ -133,13 +131,12 @@ func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrati
 		if errors.Is(projErr, neonapi.ErrNotFound) {
 			return info, nil, projErr
 		}
-		p, _ := problemFor(projErr)
+		p := h.panelProblem(projErr, "Could not read the project")
 		return info, &p, nil
 	}
 	info.projectName = project.Name
 	if insErr != nil {
-		p, _ := problemFor(insErr)
-		p.Title = "Could not list the Neon Auth integrations: " + p.Title
+		p := h.panelProblem(insErr, "Could not list the Neon Auth integrations")
 		return info, &p, nil
 	}
 	for _, in := range ins {
@@ -474,7 +471,7 @@ func (h *Handler) createUser(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		p := h.mutationProblem(c, err, "create the user")
+		p := h.panelProblem(err, "Could not create the user")
 		f.Problem = &p
 		return h.renderCreateForm(c, s, f, p.Status)
 	}
@@ -519,37 +516,16 @@ func (h *Handler) integrationBranch(ctx context.Context, s usersScope) (string, 
 	return "", fmt.Errorf("project %s: %w", s.projectID, ErrNoIntegration)
 }
 
-// mutationProblem describes a failed Neon mutation for the form it came from.
-func (h *Handler) mutationProblem(c echo.Context, err error, what string) views.Problem {
-	if errors.Is(err, ErrNoIntegration) {
-		return views.Problem{
-			Title:   "No Neon Auth integration",
-			Message: "The project has no integration for this provider any more; reload the project page.",
-			Status:  http.StatusNotFound,
-		}
-	}
-	p, expected := problemFor(err)
-	if !expected {
-		h.logger().Error("users: "+what, "path", c.Request().URL.Path, "err", err)
-	}
-	p.Title = "Could not " + what + ": " + p.Title
-	return p
-}
-
 // deleteUserForm serves GET /projects/:id/users/:uid/delete, the confirmation step.
 func (h *Handler) deleteUserForm(c echo.Context) error {
-	s, uid, err := parseUserRoute(c)
+	s, f, err := deleteUserRequest(c)
 	if err != nil {
 		return err
 	}
-	if err := requireWrite(c); err != nil {
-		return err
-	}
-	f := views.DeleteUserForm{ProjectID: s.projectID, Provider: string(s.provider), UserID: uid, CSRFToken: CSRFToken(c)}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dbPanelTimeout)
 	defer cancel()
 	if dir, err := h.Users.Open(ctx, s.target()); err == nil {
-		if u, err := dir.Get(ctx, uid); err == nil {
+		if u, err := dir.Get(ctx, f.UserID); err == nil {
 			f.Email = u.Email
 		}
 	}
@@ -560,14 +536,11 @@ func (h *Handler) deleteUserForm(c echo.Context) error {
 // confirmation ticked it deletes the user through Neon and starts watching
 // the database for the deletion.
 func (h *Handler) deleteUser(c echo.Context) error {
-	s, uid, err := parseUserRoute(c)
+	s, f, err := deleteUserRequest(c)
 	if err != nil {
 		return err
 	}
-	if err := requireWrite(c); err != nil {
-		return err
-	}
-	f := views.DeleteUserForm{ProjectID: s.projectID, Provider: string(s.provider), UserID: uid, CSRFToken: CSRFToken(c)}
+	uid := f.UserID
 	if c.FormValue("confirm") != "yes" {
 		f.ConfirmError = "Tick the box to confirm the deletion."
 		return h.renderActivity(c, s, views.UserActivity{Delete: &f}, http.StatusUnprocessableEntity)
@@ -582,7 +555,7 @@ func (h *Handler) deleteUser(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		p := h.mutationProblem(c, err, "delete the user")
+		p := h.panelProblem(err, "Could not delete the user")
 		f.Problem = &p
 		return h.renderActivity(c, s, views.UserActivity{Delete: &f}, p.Status)
 	}
@@ -612,6 +585,19 @@ func (h *Handler) renderActivity(c echo.Context, s usersScope, a views.UserActiv
 	return h.render(c, status, views.UsersPageView(d.page))
 }
 
+// deleteUserRequest reads the route of a user deletion, refuses people whose
+// role can only look, and returns the pristine confirmation form.
+func deleteUserRequest(c echo.Context) (usersScope, views.DeleteUserForm, error) {
+	s, uid, err := parseUserRoute(c)
+	if err == nil {
+		err = requireWrite(c)
+	}
+	if err != nil {
+		return s, views.DeleteUserForm{}, err
+	}
+	return s, views.DeleteUserForm{ProjectID: s.projectID, Provider: string(s.provider), UserID: uid, CSRFToken: CSRFToken(c)}, nil
+}
+
 // parseUserRoute reads the scope and :uid of a route about one user.
 func parseUserRoute(c echo.Context) (usersScope, string, error) {
 	s, err := parseUsersScope(c, true)
@@ -619,6 +605,13 @@ func parseUserRoute(c echo.Context) (usersScope, string, error) {
 		return s, "", err
 	}
 	uid := c.Param("uid")
+	if c.Request().URL.RawPath != "" {
+		// Echo matched the escaped path, so its parameters are still escaped:
+		// an id with a ',' or '/' arrives as %2C or %2F.
+		if uid, err = url.PathUnescape(uid); err != nil {
+			uid = ""
+		}
+	}
 	if !validUserID(uid) {
 		return s, "", echo.NewHTTPError(http.StatusNotFound, "That is not a user id.")
 	}

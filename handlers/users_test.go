@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
@@ -581,7 +584,7 @@ func TestUsersPageDatabaseProblems(t *testing.T) {
 		{
 			name: "unreachable",
 			cfg: func(p string) UserDBConfig {
-				return UserDBConfig{PerProject: map[string]string{p: closedPortURL(t, "pw-never-shown")}}
+				return UserDBConfig{PerProject: map[string]string{p: deadDatabaseURL(t, "pw-never-shown")}}
 			},
 			wantTitle: "Database unreachable",
 			wantText:  []string{"Could not connect to appdb on host 127.0.0.1:", "per-project override"},
@@ -650,10 +653,16 @@ func TestUsersPageNeonProblems(t *testing.T) {
 	t.Run("unknown project", func(t *testing.T) {
 		r := a.get("/projects/no-such-project/users?provider=stack")
 		r.wantStatus(t, http.StatusNotFound)
+		if r.byTestID("error-page").Length() != 1 || r.text("request-id") == "" {
+			t.Errorf("no error page with Neon's request id: %q", r.text("api-error"))
+		}
 	})
 	t.Run("bad provider", func(t *testing.T) {
 		r := a.get("/projects/" + a.projectID + "/users?provider=mock")
 		r.wantStatus(t, http.StatusBadRequest)
+		if got := r.text("api-error"); !strings.Contains(got, "provider must be stack or better_auth") {
+			t.Errorf("error = %q", got)
+		}
 	})
 	t.Run("rate limited create", func(t *testing.T) {
 		a.enableStack()
@@ -698,5 +707,59 @@ func TestSyncCheckMetricsAreOptional(t *testing.T) {
 	h.observeSyncCheck(done)
 	if got := rec.observed(); !slices.Equal(got, []time.Duration{time.Second}) {
 		t.Errorf("observations = %v, want only the concluded check's 1s", got)
+	}
+}
+
+// oneUser is a users table holding a single user, for routes that only read.
+type oneUser struct{ user db.User }
+
+func (o oneUser) Open(context.Context, UserTarget) (UserDirectory, error) { return o, nil }
+func (o oneUser) Target() string                                          { return "db.test:5432/neondb" }
+func (o oneUser) Source() string                                          { return SourceNeon }
+func (o oneUser) Generation() db.Generation                               { return db.GenerationStack }
+func (o oneUser) Latest(context.Context, int) ([]db.User, error)          { return []db.User{o.user}, nil }
+func (o oneUser) Count(context.Context) (int, int, error)                 { return 1, 0, nil }
+func (o oneUser) Find(ctx context.Context, q string) (db.User, error)     { return o.Get(ctx, q) }
+func (o oneUser) Get(_ context.Context, id string) (db.User, error) {
+	if id != o.user.ID {
+		return db.User{}, db.ErrNotFound
+	}
+	return o.user, nil
+}
+
+// TestUserIDsWithReservedCharacters follows the links the pages build for ids
+// holding characters a path segment must escape: the handlers must see the
+// id itself, not its escaped form.
+func TestUserIDsWithReservedCharacters(t *testing.T) {
+	for _, id := range []string{"a,b", "org;1", "team/ada", "ada@example.com", "ünï"} {
+		t.Run(id, func(t *testing.T) {
+			users := oneUser{db.User{ID: id, Email: "ada@example.com", CreatedAt: time.Unix(1700000000, 0)}}
+			srv := httptest.NewServer((&Handler{Users: users}).Echo())
+			defer srv.Close()
+			check := views.SyncCheck{ProjectID: "p-1", Provider: "stack", UserID: id, Watch: views.WatchCreate, Since: time.Now().UnixMilli()}
+			req, err := http.NewRequest(http.MethodGet, srv.URL+views.SyncPollURL(check), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("HX-Request", "true")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			doc, err := goquery.NewDocumentFromReader(res.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: status %d", req.URL, res.StatusCode)
+			}
+			if got := strings.TrimSpace(doc.Find(`[data-testid="sync-status"]`).Text()); got != "synced" {
+				t.Errorf("status = %q, want synced", got)
+			}
+			if got := strings.TrimSpace(doc.Find(`[data-testid="row-id"]`).Text()); got != id {
+				t.Errorf("row id = %q, want %q", got, id)
+			}
+		})
 	}
 }

@@ -24,6 +24,25 @@
     }
   });
 
+  // busyControls are what shows a request in flight: a form's submit buttons,
+  // or the button or link that was clicked. The polled sync panel and the
+  // search box are not controls and are left alone.
+  function busyControls(elt) {
+    if (!elt || !elt.matches) return [];
+    if (elt.matches("form")) return Array.prototype.slice.call(elt.querySelectorAll('button[type="submit"]'));
+    if (elt.matches('button, a, [role="button"]')) return [elt];
+    return [];
+  }
+
+  // Pico draws a spinner on aria-busy controls; assistive technology reads
+  // the same attribute.
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    busyControls(ev.detail.elt).forEach(function (b) { b.setAttribute("aria-busy", "true"); });
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    busyControls(ev.detail.elt).forEach(function (b) { b.removeAttribute("aria-busy"); });
+  });
+
   // copyText falls back to a hidden textarea where the async clipboard API is
   // missing (plain http on a non-loopback host).
   function copyText(text, button) {
