@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metrics := handlers.NewMetrics()
 	client, err := neonapi.New(apiKey,
 		neonapi.WithBaseURL(apiURL),
-		neonapi.WithUserAgent("neonauth-admin/"+version),
+		neonapi.WithUserAgent("neon-auth-dashboard/"+version),
 		neonapi.WithHTTPClient(neonHTTPClient()),
 		neonapi.WithObserver(metrics),
 	)

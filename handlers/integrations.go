@@ -26,7 +26,7 @@ func (h *Handler) enableForm(projectID, token string, d *projectData) views.Enab
 	f := views.EnableForm{
 		ProjectID: projectID,
 		CSRFToken: token,
-		Provider:  string(neonapi.AuthProviderStack),
+		Provider:  string(suggestedProvider(d.integrations)),
 	}
 	if d.branchesErr != nil {
 		p := h.panelProblem(d.branchesErr, "Could not list branches")
@@ -45,6 +45,18 @@ func (h *Handler) enableForm(projectID, token string, d *projectData) views.Enab
 	}
 	f.Fields = h.branchFields(d.databases, d.roles, d.optionsErr)
 	return f
+}
+
+// suggestedProvider preselects Stack Auth for a project without it, and Better
+// Auth once Stack Auth is there: a project holds one Stack Auth integration, so
+// offering it again would only earn a conflict.
+func suggestedProvider(existing []neonapi.Integration) neonapi.AuthProvider {
+	for _, in := range existing {
+		if in.AuthProvider == neonapi.AuthProviderStack {
+			return neonapi.AuthProviderBetterAuth
+		}
+	}
+	return neonapi.AuthProviderStack
 }
 
 // branchFields fills the database and role selects, preselecting Neon's
@@ -193,7 +205,7 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 		// Shown in the form, so the person's choices stay for another try.
 		p := h.panelProblem(err, "Neon did not enable Neon Auth")
 		if errors.Is(err, neonapi.ErrConflict) {
-			p.Title = fmt.Sprintf("Neon Auth is already enabled for %s on this project", provider)
+			p.Title = fmt.Sprintf("Neon Auth is already enabled with %s on this project", providerName(provider))
 			if provider == neonapi.AuthProviderBetterAuth {
 				p.Title = fmt.Sprintf("Neon Auth is already enabled on branch %s", d.branch.Name)
 			}

@@ -200,7 +200,7 @@ func TestEnableStackShowsKeysOnce(t *testing.T) {
 	// A second enable is refused by Neon with 409, shown in the form.
 	again := a.htmxPost(path, enableValues(a, "stack"))
 	again.wantStatus(t, http.StatusConflict)
-	if !strings.Contains(again.text("api-error"), "Neon Auth is already enabled for stack on this project") {
+	if !strings.Contains(again.text("api-error"), "Neon Auth is already enabled with Stack Auth on this project") {
 		t.Errorf("conflict message = %q", again.text("api-error"))
 	}
 	if again.text("request-id") == "" {
@@ -597,5 +597,24 @@ func TestViewerSeesNoWriteControls(t *testing.T) {
 	}
 	if !strings.Contains(r.text("identity"), "vic") || !strings.Contains(r.text("identity"), "viewer") {
 		t.Errorf("identity = %q", r.text("identity"))
+	}
+	// A viewer who opens the transfer step directly gets an explanation, not
+	// a form the server would refuse.
+	tr := a.get("/projects/" + a.projectID + "/integrations/stack/transfer")
+	tr.wantStatus(t, http.StatusOK)
+	if tr.byTestID("transfer-form").Length() != 0 || tr.byTestID("transfer-needs-admin").Length() != 1 {
+		t.Error("viewer's transfer page offers the form")
+	}
+}
+
+func TestEnableFormSuggestsBetterAuthOnceStackIsOn(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	a.enableStack()
+	r := a.get("/projects/" + a.projectID)
+	r.wantStatus(t, http.StatusOK)
+	opt := r.byTestID("provider-select").Find("option[selected]")
+	if v, _ := opt.Attr("value"); opt.Length() != 1 || v != "better_auth" {
+		t.Errorf("provider preselected = %q (%d selected), want better_auth: a second Stack Auth would only conflict", v, opt.Length())
 	}
 }
