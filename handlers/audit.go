@@ -21,9 +21,11 @@ import (
 var auditActions = map[string]string{
 	"POST /projects/:id/integrations":                  "neon_auth.enable",
 	"POST /projects/:id/integrations/stack/transfer":   "neon_auth.transfer",
+	"POST /projects/:id/integrations/stack/keys":       "neon_auth.sdk_keys",
 	"POST /projects/:id/integrations/:provider/delete": "neon_auth.delete",
 	"POST /projects/:id/users":                         "user.create",
 	"POST /projects/:id/users/:uid/delete":             "user.delete",
+	"POST /projects/:id/users/:uid/role":               "neon_auth.user_role",
 	"POST " + logoutPath:                               "auth.logout",
 }
 
@@ -179,6 +181,7 @@ func auditSubjects(c echo.Context) (project, branch, target string) {
 		{"provider", firstNonEmpty(c.Param("provider"), formValue(c, "provider"))},
 		{"user", firstNonEmpty(c.Param("uid"), c.Param("user"), c.Param("user_id"))},
 		{"email", formValue(c, "email")},
+		{"role", formValue(c, "role")},
 	} {
 		if p.value != "" {
 			parts = append(parts, p.name+"="+p.value)

@@ -64,7 +64,7 @@ func (b *flowBrowser) exchanges() []exchange {
 }
 
 // TestSecurityFlowThroughTheRealServer drives enable → create user → delete
-// user → transfer → delete integration through the real routes in proxy
+// user → new SDK keys → transfer → delete integration through the real routes in proxy
 // mode, as an admin, then tries every state-changing route as a viewer. It
 // checks that each change left exactly one audit line, and that neither the
 // API key nor the secret server key reached a log line, a cookie or any
@@ -126,11 +126,18 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 		t.Fatalf("cannot read the user id from %q", loc)
 	}
 	a.postForm(project+"/users/"+uid+"/delete", url.Values{"provider": {"stack"}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	// New SDK keys: the only other response allowed to carry a secret, its own.
+	renewed := a.postForm(project+"/integrations/stack/keys", url.Values{"understand": {"yes"}})
+	renewed.wantStatus(t, http.StatusOK)
+	newSecret, _ := renewed.byTestID("secret-key").Attr("data-secret")
+	if !strings.HasPrefix(newSecret, "ssk_") || newSecret == secret {
+		t.Fatalf("no new secret server key in the keys response: %q", newSecret)
+	}
 	a.postForm(project+"/integrations/stack/transfer", url.Values{"understand": {"yes"}}).wantStatus(t, http.StatusOK)
 	deleted := a.postForm(project+"/integrations/stack/delete", url.Values{"confirm_name": {"demo-app"}})
 
 	admin := audit.lines(t)
-	wantActions := []string{"neon_auth.enable", "user.create", "user.delete", "neon_auth.transfer", "neon_auth.delete"}
+	wantActions := []string{"neon_auth.enable", "user.create", "user.delete", "neon_auth.sdk_keys", "neon_auth.transfer", "neon_auth.delete"}
 	if len(admin) != len(wantActions) {
 		t.Fatalf("%d audit lines for %d changes:\n%s", len(admin), len(wantActions), audit)
 	}
@@ -139,7 +146,7 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 		id := posts[i].header.Get("X-Request-Id")
 		want := map[string]any{"audit": true, "action": wantActions[i], "actor": adminEmail, "role": "admin", "project": a.projectID,
 			"status": float64(posts[i].status), "request_id": id, "neon_request_id": id}
-		if i < 4 {
+		if i < 5 {
 			want["outcome"] = "ok"
 		}
 		for k, v := range want {
@@ -154,8 +161,8 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	if admin[1]["target"] != "provider=stack email=flow@example.com" || admin[2]["target"] != "provider=stack user="+uid {
 		t.Errorf("targets %q and %q", admin[1]["target"], admin[2]["target"])
 	}
-	if deleted.Status >= 400 && admin[4]["outcome"] != "error" {
-		t.Errorf("delete answered %d but was audited as %v", deleted.Status, admin[4]["outcome"])
+	if deleted.Status >= 400 && admin[5]["outcome"] != "error" {
+		t.Errorf("delete answered %d but was audited as %v", deleted.Status, admin[5]["outcome"])
 	}
 
 	// A viewer's crafted post to every state-changing route the dashboard
@@ -213,30 +220,32 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 
 	// Where the secrets went.
 	for _, where := range []struct{ name, text string }{{"logs", logs.String()}, {"audit log", audit.String()}} {
-		for _, s := range []string{flowAPIKey, secret} {
+		for _, s := range []string{flowAPIKey, secret, newSecret} {
 			if strings.Contains(where.text, s) {
 				t.Errorf("%s contain a secret (%.12s…)", where.name, s)
 			}
 		}
 	}
-	showing := 0
-	for _, x := range browser.exchanges() {
-		headers := headerText(x.header)
-		if strings.Contains(x.body, flowAPIKey) || strings.Contains(headers, flowAPIKey) {
-			t.Errorf("%s %s: response carries the API key", x.method, x.path)
-		}
-		if strings.Contains(headers, secret) {
-			t.Errorf("%s %s: response headers (cookies?) carry the secret key", x.method, x.path)
-		}
-		if strings.Contains(x.body, secret) {
-			showing++
-			if x.method != http.MethodPost || x.path != project+"/integrations" {
-				t.Errorf("%s %s shows the secret key", x.method, x.path)
+	for _, k := range []struct{ secret, shownBy string }{{secret, project + "/integrations"}, {newSecret, project + "/integrations/stack/keys"}} {
+		showing := 0
+		for _, x := range browser.exchanges() {
+			headers := headerText(x.header)
+			if strings.Contains(x.body, flowAPIKey) || strings.Contains(headers, flowAPIKey) {
+				t.Errorf("%s %s: response carries the API key", x.method, x.path)
+			}
+			if strings.Contains(headers, k.secret) {
+				t.Errorf("%s %s: response headers (cookies?) carry a secret key", x.method, x.path)
+			}
+			if strings.Contains(x.body, k.secret) {
+				showing++
+				if x.method != http.MethodPost || x.path != k.shownBy {
+					t.Errorf("%s %s shows the secret key issued by %s", x.method, x.path, k.shownBy)
+				}
 			}
 		}
-	}
-	if showing != 1 {
-		t.Errorf("%d responses show the secret key, want exactly 1", showing)
+		if showing != 1 {
+			t.Errorf("%d responses show the secret key issued by %s, want exactly 1", showing, k.shownBy)
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ type NeonAPI interface {
 	CreateUser(ctx context.Context, req neonapi.CreateUserRequest) (*neonapi.CreatedUser, error)
 	DeleteUser(ctx context.Context, projectID, userID string) error
 	TransferOwnership(ctx context.Context, req neonapi.TransferRequest) (*neonapi.TransferResponse, error)
+	CreateSDKKeys(ctx context.Context, req neonapi.TransferRequest) (*neonapi.IntegrationKeys, error)
 	DeleteIntegration(ctx context.Context, projectID string, provider neonapi.AuthProvider, deleteData bool) error
 
 	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
@@ -34,6 +35,7 @@ type NeonAPI interface {
 	DisableBranchAuth(ctx context.Context, projectID, branchID string, deleteData bool) error
 	CreateBranchUser(ctx context.Context, projectID, branchID string, req neonapi.CreateBranchUserRequest) (*neonapi.CreatedUser, error)
 	DeleteBranchUser(ctx context.Context, projectID, branchID, userID string) error
+	UpdateBranchUserRole(ctx context.Context, projectID, branchID, userID string, roles []string) (*neonapi.UpdateUserRoleResponse, error)
 }
 
 // Settings are the handler-level knobs taken from the configuration.

@@ -312,11 +312,10 @@ func (h *Handler) authPanel(projectID string, d *projectData, canWrite bool) vie
 	panel := h.integrationsPanel(projectID, d)
 	panel.Branch = h.branchAuthPanel(d)
 	panel.CanWrite = canWrite
-	if !canWrite {
+	for i := range panel.Cards {
 		// Viewers may look at a transfer's state but not start one.
-		for i := range panel.Cards {
-			panel.Cards[i].CanTransfer = false
-		}
+		panel.Cards[i].CanTransfer = panel.Cards[i].CanTransfer && canWrite
+		panel.Cards[i].CanRenewKeys = canWrite && panel.Cards[i].Provider == string(neonapi.AuthProviderStack)
 	}
 	return panel
 }

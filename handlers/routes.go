@@ -10,6 +10,8 @@ package handlers
 //	POST /projects/:id/integrations                  enable Neon Auth (stack or better_auth); keys shown once
 //	GET  /projects/:id/integrations/stack/transfer   confirm an ownership transfer
 //	POST /projects/:id/integrations/stack/transfer   start the transfer; shows Stack Auth's claim URL
+//	GET  /projects/:id/integrations/stack/keys       confirm issuing new Stack Auth SDK keys
+//	POST /projects/:id/integrations/stack/keys       issue them; new keys shown once, like enabling
 //	POST /projects/:id/integrations/:provider/delete delete (stack) or disable (better_auth) Neon Auth
 //	GET  /projects/:id/users                         users of an integration (?provider=stack|better_auth, ?q= lookup)
 //	POST /projects/:id/users                         create a user; starts the live sync check
@@ -17,10 +19,12 @@ package handlers
 //	                                                 (htmx refresh; also when a sync check concludes)
 //	GET  /projects/:id/users/lookup                  "check sync" box answer (htmx; the page otherwise)
 //	GET  /projects/:id/users/:uid                    a sync check as a full page (no-JS "check again")
-//	GET  /projects/:id/users/:uid/sync               the polled sync check fragment (?since=ms&watch=create|delete);
+//	GET  /projects/:id/users/:uid/sync               the polled sync check fragment (?since=ms&watch=create|delete|role,
+//	                                                 &role= with watch=role);
 //	                                                 once synced it sends HX-Trigger: users-changed
 //	GET  /projects/:id/users/:uid/delete             confirm a user deletion
 //	POST /projects/:id/users/:uid/delete             delete the user; starts watching for the deletion
+//	POST /projects/:id/users/:uid/role               set a Better Auth user's role; starts watching for it
 //	GET  /static/*                                   embedded assets under content-hashed names
 //
 // Security.Install (security.go) adds, with the middleware every route above sits behind:
@@ -70,6 +74,8 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/projects/:id/integrations", h.enableIntegration)
 	e.GET("/projects/:id/integrations/stack/transfer", h.confirmTransfer)
 	e.POST("/projects/:id/integrations/stack/transfer", h.transferOwnership)
+	e.GET("/projects/:id/integrations/stack/keys", h.confirmSDKKeys)
+	e.POST("/projects/:id/integrations/stack/keys", h.createSDKKeys)
 	e.POST("/projects/:id/integrations/:provider/delete", h.deleteIntegration)
 	e.GET("/projects/:id/users", h.usersPage)
 	e.POST("/projects/:id/users", h.createUser)
@@ -79,6 +85,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/projects/:id/users/:uid/sync", h.userSync)
 	e.GET("/projects/:id/users/:uid/delete", h.deleteUserForm)
 	e.POST("/projects/:id/users/:uid/delete", h.deleteUser)
+	e.POST("/projects/:id/users/:uid/role", h.setUserRole)
 
 	e.GET(static.Prefix+"*", h.serveStatic)
 }

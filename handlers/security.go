@@ -321,7 +321,7 @@ func (s *Security) deny(c echo.Context, status int, reason denyReason) error {
 		p.Message = "You are signed in, but you are not on its admin or viewer list yet."
 	case denyViewer:
 		p.Title = "Viewers can't change things"
-		p.Message = "Your role is viewer: you can browse projects and check that users synced, but enabling, creating, deleting and transferring need the admin role. Nothing was changed."
+		p.Message = "Your role is viewer: you can browse projects and check that users synced, but changes (enabling Neon Auth, new keys, creating, deleting, roles, transfers) need the admin role. Nothing was changed."
 	case denyCSRF:
 		p.Title = "This form has expired"
 		p.Message = "The request did not carry a valid security token, so nothing was changed. Reload the page and try again."

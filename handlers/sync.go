@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -45,9 +46,11 @@ func (h *Handler) pendingCheck(s usersScope, uid string, watch views.SyncWatch, 
 
 // syncCheck looks once at the user's row and says where the check stands. It
 // runs one query by primary key and no Neon API call (the database was
-// resolved when the page loaded and stays cached).
-func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch views.SyncWatch, since time.Time) views.SyncCheck {
+// resolved when the page loaded and stays cached). role is the value a
+// WatchRole check waits for.
+func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch views.SyncWatch, role string, since time.Time) views.SyncCheck {
 	check := h.pendingCheck(s, uid, watch, since)
+	check.Role = role
 	now := time.Now()
 	check.Elapsed = max(now.Sub(since), 0)
 
@@ -68,8 +71,17 @@ func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch
 	case err == nil:
 		row := userRow(u)
 		check.Row = &row
-		if watch == views.WatchCreate || u.DeletedAt != nil {
+		switch watch {
+		case views.WatchCreate:
 			check.State = views.SyncSynced
+		case views.WatchDelete:
+			if u.DeletedAt != nil {
+				check.State = views.SyncSynced
+			}
+		case views.WatchRole:
+			if u.Role == role {
+				check.State = views.SyncSynced
+			}
 		}
 	case errors.Is(err, db.ErrNotFound):
 		if watch == views.WatchDelete {
@@ -114,12 +126,20 @@ func (h *Handler) userSync(c echo.Context) error {
 		return err
 	}
 	watch := views.WatchCreate
+	var role string
 	switch c.QueryParam("watch") {
 	case "", string(views.WatchCreate):
 	case string(views.WatchDelete):
 		watch = views.WatchDelete
+	case string(views.WatchRole):
+		watch = views.WatchRole
+		roles, msg := parseRoles(c.QueryParam("role"))
+		if msg != "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "role: "+msg)
+		}
+		role = strings.Join(roles, ",")
 	default:
-		return echo.NewHTTPError(http.StatusBadRequest, "watch must be create or delete.")
+		return echo.NewHTTPError(http.StatusBadRequest, "watch must be create, delete or role.")
 	}
 	now := time.Now()
 	since := now
@@ -131,7 +151,7 @@ func (h *Handler) userSync(c echo.Context) error {
 		// A clock from the future would make the check wait forever.
 		since = time.UnixMilli(min(ms, now.UnixMilli()))
 	}
-	check := h.syncCheck(c.Request().Context(), s, uid, watch, since)
+	check := h.syncCheck(c.Request().Context(), s, uid, watch, role, since)
 	h.observeSyncCheck(check)
 	if isHTMX(c) {
 		if check.State == views.SyncSynced || check.State == views.SyncGone {

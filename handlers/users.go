@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -232,6 +234,7 @@ func userRow(u db.User) views.UserRow {
 		CreatedAt: u.CreatedAt,
 		UpdatedAt: u.UpdatedAt,
 		DeletedAt: u.DeletedAt,
+		Role:      u.Role,
 	}
 }
 
@@ -279,7 +282,7 @@ func (h *Handler) buildUsersPage(c echo.Context, s *usersScope, query string) (*
 		CanWrite:  id.CanWrite(),
 	}
 	p.Lookup = views.UserLookup{ProjectID: s.projectID, Provider: string(s.provider), Query: query}
-	p.Latest = views.LatestUsers{ProjectID: s.projectID, Provider: string(s.provider), Limit: h.latestLimit(), CanWrite: id.CanWrite()}
+	p.Latest = views.LatestUsers{ProjectID: s.projectID, Provider: string(s.provider), Limit: h.latestLimit(), CanWrite: id.CanWrite(), CSRFToken: CSRFToken(c)}
 
 	dctx, cancel := context.WithTimeout(ctx, dbPanelTimeout)
 	defer cancel()
@@ -403,7 +406,7 @@ func (h *Handler) latestUsers(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, views.UsersURL(s.projectID, string(s.provider)))
 	}
 	l := views.LatestUsers{ProjectID: s.projectID, Provider: string(s.provider), Limit: h.latestLimit(), CanWrite: IdentityFrom(c).CanWrite(),
-		Counts: &views.UserCounts{}}
+		CSRFToken: CSRFToken(c), Counts: &views.UserCounts{}}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), dbPanelTimeout)
 	defer cancel()
 	dir, err := h.Users.Open(ctx, s.target())
@@ -616,4 +619,113 @@ func parseUserRoute(c echo.Context) (usersScope, string, error) {
 		return s, "", echo.NewHTTPError(http.StatusNotFound, "That is not a user id.")
 	}
 	return s, uid, nil
+}
+
+// Role names are what Better Auth's admin plugin and access-control roles
+// look like: lowercase, starting with a letter, short. The control offers
+// user and admin; other names pass too, so a custom role the table already
+// holds can be kept, and are checked here because Neon's API only insists on
+// one role or more. Better Auth stores several roles comma-separated, so a
+// comma-separated list is accepted and sent as that many roles.
+var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// maxRoles bounds a role list; real users hold one or two.
+const maxRoles = 8
+
+// parseRoles validates a submitted role value and returns its roles, in
+// order and without repeats, or a message for the field.
+func parseRoles(v string) ([]string, string) {
+	if strings.TrimSpace(v) == "" {
+		return nil, "Choose a role."
+	}
+	var roles []string
+	for part := range strings.SplitSeq(v, ",") {
+		r := strings.TrimSpace(part)
+		if !roleName.MatchString(r) {
+			return nil, "A role is a lowercase name such as user or admin (a letter, then up to 31 letters, digits, - or _); separate several with commas."
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	if len(roles) > maxRoles {
+		return nil, fmt.Sprintf("At most %d roles at once.", maxRoles)
+	}
+	return roles, ""
+}
+
+// setUserRole serves POST /projects/:id/users/:uid/role: it sets a Better
+// Auth user's role through Neon (updateNeonAuthUserRole, on the
+// integration's branch) and watches the database until the role column
+// shows it. Stack Auth has no roles in Neon's API, so the route refuses it.
+func (h *Handler) setUserRole(c echo.Context) error {
+	s, uid, err := parseUserRoute(c)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(c); err != nil {
+		return err
+	}
+	if s.provider != neonapi.AuthProviderBetterAuth {
+		return echo.NewHTTPError(http.StatusBadRequest, "Roles can be set only for Better Auth (branch-level) users.")
+	}
+	f := views.RoleForm{
+		ProjectID: s.projectID,
+		Provider:  string(s.provider),
+		UserID:    uid,
+		CSRFToken: CSRFToken(c),
+		Role:      c.FormValue("role"),
+	}
+	f.Current, f.Email = h.currentRole(c.Request().Context(), s, uid)
+	roles, msg := parseRoles(f.Role)
+	if msg != "" {
+		f.RoleError = msg
+		return h.renderRoleForm(c, s, f, http.StatusUnprocessableEntity)
+	}
+	ctx := c.Request().Context()
+	branchID, err := h.integrationBranch(ctx, s)
+	if err == nil {
+		_, err = h.Neon.UpdateBranchUserRole(ctx, s.projectID, branchID, uid, roles)
+	}
+	if err != nil {
+		p := h.panelProblem(err, "Could not change the role")
+		f.Problem = &p
+		return h.renderRoleForm(c, s, f, p.Status)
+	}
+	// The role column holds the roles as the sandbox and Better Auth write
+	// them: comma-separated, in the order sent.
+	check := h.pendingCheck(s, uid, views.WatchRole, time.Now())
+	check.Role = strings.Join(roles, ",")
+	if !isHTMX(c) {
+		h.addFlash(c, FlashSuccess, fmt.Sprintf("Role change to %s sent for user %s; watching the database for it.", check.Role, uid))
+		return c.Redirect(http.StatusSeeOther, views.SyncPageURL(check))
+	}
+	f.Role = check.Role
+	return h.render(c, http.StatusOK, views.RoleChangeSent(f, check))
+}
+
+// currentRole reads the user's role and email as the table holds them, so a
+// refused form still shows the truth; a failed read leaves them empty.
+func (h *Handler) currentRole(ctx context.Context, s usersScope, uid string) (role, email string) {
+	ctx, cancel := context.WithTimeout(ctx, dbPanelTimeout)
+	defer cancel()
+	dir, err := h.Users.Open(ctx, s.target())
+	if err != nil {
+		return "", ""
+	}
+	u, err := dir.Get(ctx, uid)
+	if err != nil {
+		return "", ""
+	}
+	return u.Role, u.Email
+}
+
+// renderRoleForm answers a role change that did not go through: the control
+// alone to htmx, which swaps it in place, or the whole page with the control
+// in the activity slot, what was chosen kept.
+func (h *Handler) renderRoleForm(c echo.Context, s usersScope, f views.RoleForm, status int) error {
+	if isHTMX(c) {
+		return h.render(c, status, views.RoleFormView(f))
+	}
+	return h.renderActivity(c, s, views.UserActivity{Role: &f}, status)
 }

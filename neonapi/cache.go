@@ -263,6 +263,13 @@ func (c *Cache) TransferOwnership(ctx context.Context, req TransferRequest) (*Tr
 	return c.API.TransferOwnership(ctx, req)
 }
 
+// CreateSDKKeys is Client.CreateSDKKeys (operationId
+// createNeonAuthProviderSDKKeys); it drops the project's entries.
+func (c *Cache) CreateSDKKeys(ctx context.Context, req TransferRequest) (*IntegrationKeys, error) {
+	defer c.InvalidateProject(req.ProjectID)
+	return c.API.CreateSDKKeys(ctx, req)
+}
+
 // DeleteIntegration is Client.DeleteIntegration (operationId
 // deleteNeonAuthIntegration); it drops the project's entries.
 func (c *Cache) DeleteIntegration(ctx context.Context, projectID string, p AuthProvider, deleteData bool) error {

@@ -87,6 +87,10 @@ func (f *fakeAPI) TransferOwnership(ctx context.Context, req TransferRequest) (*
 	return &TransferResponse{URL: "https://example.test/claim"}, nil
 }
 
+func (f *fakeAPI) CreateSDKKeys(ctx context.Context, req TransferRequest) (*IntegrationKeys, error) {
+	return &IntegrationKeys{AuthProvider: req.AuthProvider, SecretServerKey: "ssk_fake"}, nil
+}
+
 func (f *fakeAPI) DeleteIntegration(ctx context.Context, projectID string, p AuthProvider, deleteData bool) error {
 	return nil
 }
@@ -228,6 +232,10 @@ func TestCacheWritesInvalidateTheirProject(t *testing.T) {
 		}},
 		{"TransferOwnership", func(c *Cache) error {
 			_, err := c.TransferOwnership(ctx, TransferRequest{ProjectID: "p1", AuthProvider: AuthProviderStack})
+			return err
+		}},
+		{"CreateSDKKeys", func(c *Cache) error {
+			_, err := c.CreateSDKKeys(ctx, TransferRequest{ProjectID: "p1", AuthProvider: AuthProviderStack})
 			return err
 		}},
 		{"DeleteIntegration", func(c *Cache) error { return c.DeleteIntegration(ctx, "p1", AuthProviderStack, true) }},

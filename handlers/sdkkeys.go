@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+// errNoStackKeys answers the new-keys page on projects without a stack
+// integration.
+var errNoStackKeys = echo.NewHTTPError(http.StatusNotFound, "This project has no Stack Auth integration, so there are no SDK keys to replace.")
+
+// sdkKeysPage loads what the new SDK keys page shows: the project and its
+// Stack Auth card, nil when the list has none or could not be read (then
+// d.integrationsErr says why).
+func (h *Handler) sdkKeysPage(c echo.Context) (*projectData, views.SDKKeysPage, error) {
+	projectID, err := projectIDParam(c)
+	if err != nil {
+		return nil, views.SDKKeysPage{}, err
+	}
+	ctx := c.Request().Context()
+	d := &projectData{}
+	var g errgroup.Group
+	g.Go(func() error {
+		d.project, d.projectErr = h.Neon.GetProject(ctx, projectID)
+		return nil
+	})
+	g.Go(func() error {
+		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		return nil
+	})
+	g.Go(func() error {
+		// Only to name the card's branch; a failure leaves the id.
+		d.branches, _ = h.Neon.ListBranches(ctx, projectID)
+		return nil
+	})
+	_ = g.Wait()
+	if d.projectErr != nil {
+		return nil, views.SDKKeysPage{}, d.projectErr
+	}
+	m := views.SDKKeysPage{
+		ProjectID:   projectID,
+		ProjectName: d.project.Name,
+		CSRFToken:   CSRFToken(c),
+		CanWrite:    IdentityFrom(c).CanWrite(),
+	}
+	if d.integrationsErr != nil {
+		return d, m, nil
+	}
+	if in := findIntegration(d.integrations, neonapi.AuthProviderStack, ""); in != nil {
+		panel := h.integrationsPanel(projectID, &projectData{integrations: []neonapi.Integration{*in}, branches: d.branches})
+		m.Card = &panel.Cards[0]
+	}
+	return d, m, nil
+}
+
+func sdkKeysCrumbs(p *neonapi.Project) []views.Crumb {
+	return []views.Crumb{
+		{Label: "Projects", Href: "/projects"},
+		{Label: p.Name, Href: views.ProjectURL(p.ID)},
+		{Label: "New SDK keys"},
+	}
+}
+
+// confirmSDKKeys asks before issuing new SDK keys.
+func (h *Handler) confirmSDKKeys(c echo.Context) error {
+	d, m, err := h.sdkKeysPage(c)
+	if err != nil {
+		return err
+	}
+	if d.integrationsErr != nil {
+		return d.integrationsErr
+	}
+	if m.Card == nil {
+		return errNoStackKeys
+	}
+	return h.render(c, http.StatusOK, views.SDKKeysView(h.chrome(c, "New SDK keys", sdkKeysCrumbs(d.project)...), m))
+}
+
+// createSDKKeys issues new SDK keys for the project's Stack Auth integration
+// (createNeonAuthProviderSDKKeys). Like enabling, the keys appear in this
+// response only: no redirect, no flash, nothing stored, never cached. Neon,
+// not the possibly cached integration list, decides whether there is an
+// integration to issue keys for, so its 404 is shown with its request id.
+func (h *Handler) createSDKKeys(c echo.Context) error {
+	if err := requireWrite(c); err != nil {
+		return err
+	}
+	d, m, err := h.sdkKeysPage(c)
+	if err != nil {
+		return err
+	}
+	answer := func(status int) error {
+		if isHTMX(c) {
+			return h.render(c, status, views.SDKKeysPanel(m))
+		}
+		return h.render(c, status, views.SDKKeysView(h.chrome(c, "New SDK keys", sdkKeysCrumbs(d.project)...), m))
+	}
+	if c.FormValue("understand") != "yes" {
+		m.Err = "Tick the box to confirm before Neon issues new keys."
+		return answer(http.StatusUnprocessableEntity)
+	}
+	keys, err := h.Neon.CreateSDKKeys(c.Request().Context(), neonapi.TransferRequest{ProjectID: m.ProjectID, AuthProvider: neonapi.AuthProviderStack})
+	if err != nil {
+		problem := h.panelProblem(err, "Neon did not issue new keys")
+		m.Problem = &problem
+		return answer(problem.Status)
+	}
+	h.logger().Info("neon auth sdk keys created", "project", m.ProjectID)
+	// The secret is in this response only: keep it out of every cache.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	m.Result = &views.EnableResult{
+		ProjectID:             m.ProjectID,
+		Provider:              string(neonapi.AuthProviderStack),
+		AuthProviderProjectID: keys.AuthProviderProjectID,
+		PubClientKey:          keys.PubClientKey,
+		SecretServerKey:       keys.SecretServerKey,
+		JWKSURL:               keys.JWKSURL,
+		SchemaName:            keys.SchemaName,
+		TableName:             keys.TableName,
+		BaseURL:               keys.BaseURL,
+		Renewed:               true,
+	}
+	if isHTMX(c) {
+		return answer(http.StatusCreated)
+	}
+	return answer(http.StatusOK)
+}
