@@ -25,7 +25,7 @@ var auditActions = map[string]string{
 	"POST /projects/:id/integrations/:provider/delete": "neon_auth.delete",
 	"POST /projects/:id/users":                         "user.create",
 	"POST /projects/:id/users/:uid/delete":             "user.delete",
-	"POST /projects/:id/users/:uid/role":               "neon_auth.user_role",
+	"POST /projects/:id/users/:uid/role":               "user.role",
 	"POST " + logoutPath:                               "auth.logout",
 }
 

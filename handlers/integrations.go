@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -216,20 +217,7 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 
 	// The secret is in this response only: keep it out of every cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	result := views.EnableResult{
-		ProjectID:             projectID,
-		Provider:              string(keys.AuthProvider),
-		AuthProviderProjectID: keys.AuthProviderProjectID,
-		PubClientKey:          keys.PubClientKey,
-		SecretServerKey:       keys.SecretServerKey,
-		JWKSURL:               keys.JWKSURL,
-		SchemaName:            keys.SchemaName,
-		TableName:             keys.TableName,
-		BaseURL:               keys.BaseURL,
-	}
-	if result.Provider == "" {
-		result.Provider = string(provider)
-	}
+	result := keysResult(projectID, provider, keys)
 	// Read the auth state again so the new card shows; the cache dropped it.
 	h.reloadAuth(ctx, projectID, d)
 	h.logger().Info("neon auth enabled", "project", projectID, "provider", provider, "branch", in.Branch)
@@ -241,6 +229,22 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 	fresh := h.projectPage(c, d)
 	fresh.Result = &result
 	return h.render(c, http.StatusOK, views.ProjectView(h.chrome(c, d.project.Name, projectCrumbs(d.project)...), fresh))
+}
+
+// keysResult is the once-only keys panel of a response that issued keys;
+// provider stands in when Neon's answer does not name one.
+func keysResult(projectID string, provider neonapi.AuthProvider, keys *neonapi.IntegrationKeys) views.EnableResult {
+	return views.EnableResult{
+		ProjectID:             projectID,
+		Provider:              string(cmp.Or(keys.AuthProvider, provider)),
+		AuthProviderProjectID: keys.AuthProviderProjectID,
+		PubClientKey:          keys.PubClientKey,
+		SecretServerKey:       keys.SecretServerKey,
+		JWKSURL:               keys.JWKSURL,
+		SchemaName:            keys.SchemaName,
+		TableName:             keys.TableName,
+		BaseURL:               keys.BaseURL,
+	}
 }
 
 // reloadAuth reads the integrations and the default branch's auth again, in

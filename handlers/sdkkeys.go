@@ -113,18 +113,9 @@ func (h *Handler) createSDKKeys(c echo.Context) error {
 	h.logger().Info("neon auth sdk keys created", "project", m.ProjectID)
 	// The secret is in this response only: keep it out of every cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	m.Result = &views.EnableResult{
-		ProjectID:             m.ProjectID,
-		Provider:              string(neonapi.AuthProviderStack),
-		AuthProviderProjectID: keys.AuthProviderProjectID,
-		PubClientKey:          keys.PubClientKey,
-		SecretServerKey:       keys.SecretServerKey,
-		JWKSURL:               keys.JWKSURL,
-		SchemaName:            keys.SchemaName,
-		TableName:             keys.TableName,
-		BaseURL:               keys.BaseURL,
-		Renewed:               true,
-	}
+	result := keysResult(m.ProjectID, neonapi.AuthProviderStack, keys)
+	result.Renewed = true
+	m.Result = &result
 	if isHTMX(c) {
 		return answer(http.StatusCreated)
 	}

@@ -136,6 +136,11 @@ func TestSetUserRoleValidation(t *testing.T) {
 	a := newRoleApp(t, nil)
 	a.enableBetterAuth()
 	uid := a.seedUser(neonapi.AuthProviderBetterAuth, "val@example.com", "")
+	// A custom role, so the refused forms must have read it from the table.
+	if _, err := a.Neon.UpdateBranchUserRole(context.Background(), a.projectID, a.project.BranchID, uid, []string{"support"}); err != nil {
+		t.Fatal(err)
+	}
+	a.waitForSync()
 	tests := []struct {
 		name, role string
 		htmx       bool
@@ -178,14 +183,14 @@ func TestSetUserRoleValidation(t *testing.T) {
 				}
 			}
 			// The current role stays on offer beside what was refused.
-			if form.Find(`option[value="user"]`).Length() != 1 {
+			if form.Find(`option[value="support"]`).Length() != 1 {
 				t.Error("current role not offered")
 			}
 		})
 	}
 	a.waitForSync()
-	if got := a.roleInDatabase(uid); got != "user" {
-		t.Errorf("database role = %q after refused changes, want user", got)
+	if got := a.roleInDatabase(uid); got != "support" {
+		t.Errorf("database role = %q after refused changes, want support", got)
 	}
 }
 
