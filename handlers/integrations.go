@@ -302,7 +302,7 @@ func (h *Handler) transferPage(c echo.Context) (*projectData, views.TransferConf
 	if err != nil {
 		return nil, views.TransferConfirmPage{}, err
 	}
-	d := h.loadProject(c.Request().Context(), projectID, "")
+	d := h.loadProjectSummary(c.Request().Context(), projectID)
 	if d.projectErr != nil {
 		return nil, views.TransferConfirmPage{}, d.projectErr
 	}

@@ -177,6 +177,29 @@ type projectData struct {
 	defaultAuthErr error
 }
 
+// loadProjectSummary reads the project, its integrations and its branches in
+// parallel: what the confirmation pages (transfer, new SDK keys) show, without
+// the enable form's databases, roles and branch auth. The branches only name
+// a card's branch, so a failed list leaves the card showing the id.
+func (h *Handler) loadProjectSummary(ctx context.Context, projectID string) *projectData {
+	d := &projectData{}
+	var g errgroup.Group
+	g.Go(func() error {
+		d.project, d.projectErr = h.Neon.GetProject(ctx, projectID)
+		return nil
+	})
+	g.Go(func() error {
+		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		return nil
+	})
+	g.Go(func() error {
+		d.branches, d.branchesErr = h.Neon.ListBranches(ctx, projectID)
+		return nil
+	})
+	_ = g.Wait()
+	return d
+}
+
 // loadProject reads the project, its branches and integrations in parallel;
 // once the branches are known, the picked (or default) branch's databases and
 // roles and the default branch's auth state, again in parallel.

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/views"
@@ -22,23 +21,7 @@ func (h *Handler) sdkKeysPage(c echo.Context) (*projectData, views.SDKKeysPage, 
 	if err != nil {
 		return nil, views.SDKKeysPage{}, err
 	}
-	ctx := c.Request().Context()
-	d := &projectData{}
-	var g errgroup.Group
-	g.Go(func() error {
-		d.project, d.projectErr = h.Neon.GetProject(ctx, projectID)
-		return nil
-	})
-	g.Go(func() error {
-		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
-		return nil
-	})
-	g.Go(func() error {
-		// Only to name the card's branch; a failure leaves the id.
-		d.branches, _ = h.Neon.ListBranches(ctx, projectID)
-		return nil
-	})
-	_ = g.Wait()
+	d := h.loadProjectSummary(c.Request().Context(), projectID)
 	if d.projectErr != nil {
 		return nil, views.SDKKeysPage{}, d.projectErr
 	}
