@@ -17,6 +17,7 @@ import (
 	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // Server timeouts. The write timeout covers the slowest page: Neon calls with
@@ -100,7 +101,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	h := &handlers.Handler{
 		Neon:        api,
-		Users:       handlers.NewUserDatabases(api, pools, cfg.UserDBs()),
+		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
 		Sessions:    handlers.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
 		Logger:      logger,
 		Security:    sec,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -56,7 +55,6 @@ func TestEveryMutatingRouteHasAnAuditAction(t *testing.T) {
 // dashboard sent to Neon, whether Neon agreed, refused or was never asked.
 func TestUsersPageMutationsAreAuditedOnce(t *testing.T) {
 	audit := &lockedBuffer{}
-	pools := db.NewPools(db.PoolOptions{})
 	a := newTestApp(t,
 		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: AuditTransport(nil)})),
 		withHandler(func(h *Handler) {
@@ -67,9 +65,7 @@ func TestUsersPageMutationsAreAuditedOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.Security = sec
-			h.Users = NewUserDatabases(h.Neon, pools, UserDBConfig{})
 		}))
-	t.Cleanup(pools.Close)
 	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}
 	a.Client.Transport = browser
 	a.enableStack()

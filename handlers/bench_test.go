@@ -19,12 +19,13 @@ import (
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // staticNeon answers the two calls the users page makes from memory; any other
 // call panics through the nil embedded interface, which a benchmark would show.
 type staticNeon struct {
-	NeonAPI
+	NeonReader
 	project      neonapi.Project
 	integrations []neonapi.Integration
 }
@@ -38,13 +39,19 @@ func (n *staticNeon) ListIntegrations(context.Context, string) ([]neonapi.Integr
 	return n.integrations, nil
 }
 
-// staticUsers is a users table held in memory.
-type staticUsers struct{ users []db.User }
+// staticUsers is a users table held in memory; the Neon Auth calls that
+// change something are left nil.
+type staticUsers struct {
+	NeonAuth
+	users []db.User
+}
 
-func (s *staticUsers) Open(context.Context, UserTarget) (UserDirectory, error) { return s, nil }
-func (s *staticUsers) Target() string                                          { return "db.example:5432/neondb" }
-func (s *staticUsers) Source() string                                          { return SourceNeon }
-func (s *staticUsers) Generation() db.Generation                               { return db.GenerationStack }
+func (s *staticUsers) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirectory, error) {
+	return s, nil
+}
+func (s *staticUsers) Target() string            { return "db.example:5432/neondb" }
+func (s *staticUsers) Source() string            { return neonauth.SourceNeon }
+func (s *staticUsers) Generation() db.Generation { return db.GenerationStack }
 func (s *staticUsers) Latest(_ context.Context, n int) ([]db.User, error) {
 	return s.users[:min(n, len(s.users))], nil
 }
@@ -82,7 +89,7 @@ func BenchmarkUsersPage50(b *testing.B) {
 			project:      neonapi.Project{ID: "p-1", Name: "Shop"},
 			integrations: []neonapi.Integration{{AuthProvider: neonapi.AuthProviderStack, BranchID: "br-main", DBName: "neondb"}},
 		},
-		Users:    &staticUsers{users: users},
+		Auth:     &staticUsers{users: users},
 		Logger:   slog.New(slog.DiscardHandler),
 		Settings: Settings{LatestUsers: 50, SyncTimeout: 30 * time.Second},
 	}
@@ -168,7 +175,7 @@ func newSyncBench(b *testing.B, delay time.Duration) *syncBench {
 	pools := db.NewPools(db.PoolOptions{})
 	h := &Handler{
 		Neon:     client,
-		Users:    NewUserDatabases(client, pools, UserDBConfig{}),
+		Auth:     neonauth.New(client, pools, UserDBConfig{}),
 		Logger:   slog.New(slog.DiscardHandler),
 		Settings: Settings{SyncTimeout: 30 * time.Second, LatestUsers: 50},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -65,9 +66,19 @@ func problemFor(err error) (p views.Problem, expected bool) {
 	var apiErr *neonapi.APIError
 	var reqErr *neonapi.RequestError
 	var httpErr *echo.HTTPError
+	var unknown *neonauth.OutcomeUnknownError
 	switch {
+	case errors.As(err, &unknown):
+		return outcomeProblem(unknown), true
 	case errors.As(err, &apiErr):
 		return neonProblem(apiErr), true
+	case errors.As(err, &reqErr) && errors.Is(err, neonapi.ErrInvalidResponse):
+		return views.Problem{
+			Title:     "Neon's answer could not be read",
+			Message:   "Neon answered with something the dashboard could not read. Try again in a moment; if it keeps happening, quote the request id to Neon support.",
+			RequestID: reqErr.RequestID,
+			Status:    http.StatusBadGateway,
+		}, true
 	case errors.As(err, &reqErr) && errors.Is(err, neonapi.ErrUnavailable):
 		return views.Problem{
 			Title:     "Neon did not answer",

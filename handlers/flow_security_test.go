@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -73,7 +72,6 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	logs, audit := &lockedBuffer{}, &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	metrics := NewMetrics()
-	pools := db.NewPools(db.PoolOptions{})
 	a := newTestApp(t,
 		withSyncDelay(0),
 		withNeonClient(flowAPIKey,
@@ -91,9 +89,7 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 			}
 			h.Security = sec
 			h.Logger = logger
-			h.Users = NewUserDatabases(h.Neon, pools, UserDBConfig{})
 		}))
-	t.Cleanup(pools.Close)
 	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}
 	a.Client.Transport = browser
 	project := "/projects/" + a.projectID

@@ -10,41 +10,66 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
-// NeonAPI is the part of the Neon API the handlers call. *neonapi.Client and the
-// caching decorator around it satisfy it.
-type NeonAPI interface {
+// NeonReader is the part of the Neon API the handlers read directly: projects,
+// branches, databases, roles and the Neon Auth state they show. Every change
+// to Neon Auth goes through NeonAuth instead.
+type NeonReader interface {
 	ListProjects(ctx context.Context, opts neonapi.ListProjectsOptions) (*neonapi.ProjectsPage, error)
 	GetProject(ctx context.Context, projectID string) (*neonapi.Project, error)
 	ListBranches(ctx context.Context, projectID string) ([]neonapi.Branch, error)
 	ListDatabases(ctx context.Context, projectID, branchID string) ([]neonapi.Database, error)
 	ListRoles(ctx context.Context, projectID, branchID string) ([]neonapi.Role, error)
-	GetConnectionURI(ctx context.Context, projectID string, opts neonapi.ConnectionURIOptions) (string, error)
-
 	ListIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
-	CreateIntegration(ctx context.Context, req neonapi.CreateIntegrationRequest) (*neonapi.IntegrationKeys, error)
-	CreateUser(ctx context.Context, req neonapi.CreateUserRequest) (*neonapi.CreatedUser, error)
-	DeleteUser(ctx context.Context, projectID, userID string) error
-	TransferOwnership(ctx context.Context, req neonapi.TransferRequest) (*neonapi.TransferResponse, error)
-	CreateSDKKeys(ctx context.Context, req neonapi.TransferRequest) (*neonapi.IntegrationKeys, error)
-	DeleteIntegration(ctx context.Context, projectID string, provider neonapi.AuthProvider, deleteData bool) error
-
 	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
-	EnableBranchAuth(ctx context.Context, projectID, branchID string, req neonapi.EnableBranchAuthRequest) (*neonapi.IntegrationKeys, error)
-	DisableBranchAuth(ctx context.Context, projectID, branchID string, deleteData bool) error
-	CreateBranchUser(ctx context.Context, projectID, branchID string, req neonapi.CreateBranchUserRequest) (*neonapi.CreatedUser, error)
-	DeleteBranchUser(ctx context.Context, projectID, branchID, userID string) error
-	UpdateBranchUserRole(ctx context.Context, projectID, branchID, userID string, roles []string) (*neonapi.UpdateUserRoleResponse, error)
 }
+
+// NeonAPI is every Neon API call the dashboard makes: the handlers' reads and
+// the Neon Auth service's. *neonapi.Client and the caching decorator around it
+// satisfy it; main passes one to both.
+type NeonAPI interface {
+	NeonReader
+	neonauth.API
+}
+
+// NeonAuth is the Neon Auth service as the handlers use it: changes to
+// integrations and users, whichever generation of Neon Auth a project uses,
+// and the users tables. *neonauth.Service is one.
+type NeonAuth interface {
+	Enable(ctx context.Context, req neonauth.EnableRequest) (*neonapi.IntegrationKeys, error)
+	Disable(ctx context.Context, r neonauth.Ref, deleteData bool) error
+	TransferOwnership(ctx context.Context, r neonauth.Ref) (*neonapi.TransferResponse, error)
+	CreateSDKKeys(ctx context.Context, r neonauth.Ref) (*neonapi.IntegrationKeys, error)
+	CreateUser(ctx context.Context, r neonauth.Ref, email, name string) (*neonapi.CreatedUser, error)
+	DeleteUser(ctx context.Context, r neonauth.Ref, userID string) error
+	SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error
+	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
+}
+
+// UserDBConfig is neonauth.UserDBConfig under the name the configuration
+// (config.go) still uses; new code names neonauth.UserDBConfig.
+type UserDBConfig = neonauth.UserDBConfig
+
+// Defaults of Settings, for the configuration to use as its own defaults, so
+// that a setting left at zero and an unset variable mean the same.
+const (
+	// DefaultSyncTimeout is how long the live sync check polls.
+	DefaultSyncTimeout = 20 * time.Second
+	// DefaultLatestUsers is how many rows the users page lists.
+	DefaultLatestUsers = 50
+)
 
 // Settings are the handler-level knobs taken from the configuration.
 type Settings struct {
 	// Demo marks the embedded-sandbox mode (shown in the header).
 	Demo bool
-	// SyncTimeout is how long the live sync check polls before giving up.
+	// SyncTimeout is how long the live sync check polls before giving up
+	// (DefaultSyncTimeout when zero).
 	SyncTimeout time.Duration
-	// LatestUsers is how many rows the users page lists.
+	// LatestUsers is how many rows the users page lists (DefaultLatestUsers
+	// when zero).
 	LatestUsers int
 }
 
@@ -57,8 +82,8 @@ type SyncObserver interface {
 // Handler serves every dashboard route. Its fields are the services it needs,
 // passed in by main; tests pass the sandbox or fakes.
 type Handler struct {
-	Neon     NeonAPI
-	Users    UserDatabases
+	Neon     NeonReader
+	Auth     NeonAuth
 	Sessions sessions.Store
 	Logger   *slog.Logger
 	Settings Settings

@@ -16,9 +16,11 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // testApp is the dashboard served over real HTTP, talking to a Neon API
@@ -38,6 +40,9 @@ type testApp struct {
 	project   sandbox.CreatedProject
 
 	csrf string // last CSRF token seen in a page
+
+	// neonCounter counts the requests to Neon, when the app was made with one.
+	neonCounter *countingTransport
 }
 
 // appOptions adjust a testApp before its server starts.
@@ -63,7 +68,7 @@ func withCache(ttl time.Duration) appOption { return func(o *appOptions) { o.cac
 // withProjectName names the seeded project ("" seeds none).
 func withProjectName(name string) appOption { return func(o *appOptions) { o.projectName = name } }
 
-// withHandler edits the Handler (e.g. sets Users) before the server starts.
+// withHandler edits the Handler (e.g. sets Auth) before the server starts.
 func withHandler(f func(*Handler)) appOption { return func(o *appOptions) { o.handler = f } }
 
 // withNeonClient sets the dashboard's API key (default "test-key") and adds
@@ -115,10 +120,15 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if o.cacheTTL > 0 {
 		api = neonapi.NewCache(client, o.cacheTTL)
 	}
+	pools := db.NewPools(db.PoolOptions{})
+	// Registered after the sandbox's cleanup, so it runs first: the pools let
+	// go of the sandbox's databases before they are dropped.
+	t.Cleanup(pools.Close)
 	store := sessions.NewCookieStore(testSessionKey)
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{
 		Neon:     api,
+		Auth:     neonauth.New(api, pools, UserDBConfig{}),
 		Sessions: store,
 		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -94,7 +95,7 @@ func (h *Handler) projectList(ctx context.Context, q, cursor string, limit int) 
 			}
 			for _, in := range ints {
 				row.Auth = append(row.Auth, views.AuthBadge{
-					Provider:       string(in.AuthProvider),
+					Provider:       neonauth.Provider(in.AuthProvider),
 					OwnedBy:        string(in.OwnedBy),
 					TransferStatus: string(in.TransferStatus),
 				})
@@ -136,7 +137,7 @@ func projectsURL(q, cursor string, limit int) string {
 // its form so nothing the person typed is lost. Unexpected errors are logged
 // here, since they never reach the error handler.
 func (h *Handler) panelProblem(err error, title string) views.Problem {
-	if errors.Is(err, ErrNoIntegration) {
+	if errors.Is(err, neonauth.ErrNoIntegration) {
 		return views.Problem{
 			Title:   title + ": no Neon Auth integration",
 			Message: "The project has no integration for this provider any more; reload the project page.",
@@ -145,6 +146,9 @@ func (h *Handler) panelProblem(err error, title string) views.Problem {
 	}
 	p, expected := problemFor(err)
 	switch {
+	case errors.Is(err, neonauth.ErrOutcomeUnknown):
+		// Not "could not ...": the change may well have been made.
+		return p
 	case errors.Is(err, context.Canceled):
 		p.Message = "The request was cancelled."
 	case !expected:
@@ -182,6 +186,21 @@ type projectData struct {
 // the enable form's databases, roles and branch auth. The branches only name
 // a card's branch, so a failed list leaves the card showing the id.
 func (h *Handler) loadProjectSummary(ctx context.Context, projectID string) *projectData {
+	return h.fetchProject(ctx, projectID, nil)
+}
+
+// loadProject reads what loadProjectSummary does and, once the branches are
+// known, the picked (or default) branch's databases and roles and the default
+// branch's auth state, again in parallel.
+func (h *Handler) loadProject(ctx context.Context, projectID, pickBranch string) *projectData {
+	return h.fetchProject(ctx, projectID, func(d *projectData) {
+		h.loadBranchDetails(ctx, projectID, pickBranch, d)
+	})
+}
+
+// fetchProject reads the project, its integrations and its branches in
+// parallel, then runs withBranches (when set) once the branches are listed.
+func (h *Handler) fetchProject(ctx context.Context, projectID string, withBranches func(*projectData)) *projectData {
 	d := &projectData{}
 	var g errgroup.Group
 	g.Go(func() error {
@@ -194,56 +213,41 @@ func (h *Handler) loadProjectSummary(ctx context.Context, projectID string) *pro
 	})
 	g.Go(func() error {
 		d.branches, d.branchesErr = h.Neon.ListBranches(ctx, projectID)
+		if d.branchesErr == nil && withBranches != nil {
+			withBranches(d)
+		}
 		return nil
 	})
 	_ = g.Wait()
 	return d
 }
 
-// loadProject reads the project, its branches and integrations in parallel;
-// once the branches are known, the picked (or default) branch's databases and
-// roles and the default branch's auth state, again in parallel.
-func (h *Handler) loadProject(ctx context.Context, projectID, pickBranch string) *projectData {
-	d := &projectData{}
+// loadBranchDetails picks the enable form's branch (the default unless
+// pickBranch names another) and reads its databases and roles, and the
+// default branch's auth, in parallel.
+func (h *Handler) loadBranchDetails(ctx context.Context, projectID, pickBranch string, d *projectData) {
+	def := defaultBranch(d.branches)
+	d.branch = def
+	for i := range d.branches {
+		if d.branches[i].ID == pickBranch {
+			d.branch = &d.branches[i]
+		}
+	}
+	if d.branch == nil {
+		return
+	}
 	var g errgroup.Group
 	g.Go(func() error {
-		d.project, d.projectErr = h.Neon.GetProject(ctx, projectID)
+		d.databases, d.roles, d.optionsErr = h.branchOptionLists(ctx, projectID, d.branch.ID)
 		return nil
 	})
-	g.Go(func() error {
-		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
-		return nil
-	})
-	g.Go(func() error {
-		d.branches, d.branchesErr = h.Neon.ListBranches(ctx, projectID)
-		if d.branchesErr != nil {
-			return nil
-		}
-		def := defaultBranch(d.branches)
-		d.branch = def
-		for i := range d.branches {
-			if d.branches[i].ID == pickBranch {
-				d.branch = &d.branches[i]
-			}
-		}
-		if d.branch == nil {
-			return nil
-		}
-		var inner errgroup.Group
-		inner.Go(func() error {
-			d.databases, d.roles, d.optionsErr = h.branchOptionLists(ctx, projectID, d.branch.ID)
+	if def != nil {
+		g.Go(func() error {
+			d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
 			return nil
 		})
-		if def != nil {
-			inner.Go(func() error {
-				d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
-				return nil
-			})
-		}
-		return inner.Wait()
-	})
+	}
 	_ = g.Wait()
-	return d
 }
 
 // branchAuth is a branch's branch-level Neon Auth, nil when it has none
@@ -320,7 +324,7 @@ func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage 
 				ProjectID:   p.ID,
 				ProjectName: p.Name,
 				CSRFToken:   token,
-				Provider:    string(in.AuthProvider),
+				Provider:    neonauth.Provider(in.AuthProvider),
 				BranchID:    in.BranchID,
 				BranchName:  branchName(d.branches, in.BranchID),
 			})
@@ -338,7 +342,7 @@ func (h *Handler) authPanel(projectID string, d *projectData, canWrite bool) vie
 	for i := range panel.Cards {
 		// Viewers may look at a transfer's state but not start one.
 		panel.Cards[i].CanTransfer = panel.Cards[i].CanTransfer && canWrite
-		panel.Cards[i].CanRenewKeys = canWrite && panel.Cards[i].Provider == string(neonapi.AuthProviderStack)
+		panel.Cards[i].CanRenewKeys = canWrite && panel.Cards[i].Provider.HasTransfer()
 	}
 	return panel
 }
@@ -351,9 +355,10 @@ func (h *Handler) integrationsPanel(projectID string, d *projectData) views.Inte
 		return panel
 	}
 	for _, in := range d.integrations {
+		provider := neonauth.Provider(in.AuthProvider)
 		panel.Cards = append(panel.Cards, views.IntegrationCard{
 			ProjectID:             projectID,
-			Provider:              string(in.AuthProvider),
+			Provider:              provider,
 			AuthProviderProjectID: in.AuthProviderProjectID,
 			BranchID:              in.BranchID,
 			BranchName:            branchName(d.branches, in.BranchID),
@@ -363,7 +368,7 @@ func (h *Handler) integrationsPanel(projectID string, d *projectData) views.Inte
 			CreatedAt:             in.CreatedAt,
 			JWKSURL:               in.JWKSURL,
 			BaseURL:               in.BaseURL,
-			CanTransfer: in.AuthProvider == neonapi.AuthProviderStack &&
+			CanTransfer: provider.HasTransfer() &&
 				in.OwnedBy == neonapi.OwnedByNeon && in.TransferStatus != neonapi.TransferFinished,
 		})
 	}
@@ -388,7 +393,7 @@ func (h *Handler) branchAuthPanel(d *projectData) views.BranchAuthPanel {
 		panel.Problem = &p
 	case d.defaultAuth != nil:
 		panel.Enabled = true
-		panel.Provider = string(d.defaultAuth.AuthProvider)
+		panel.Provider = neonauth.Provider(d.defaultAuth.AuthProvider)
 		panel.DBName = d.defaultAuth.DBName
 	}
 	return panel

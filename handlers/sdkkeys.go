@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -13,40 +13,25 @@ import (
 // integration.
 var errNoStackKeys = echo.NewHTTPError(http.StatusNotFound, "This project has no Stack Auth integration, so there are no SDK keys to replace.")
 
+// keysProvider is the provider the new SDK keys routes are for: the one
+// whose auth project Neon manages and can issue keys for.
+const keysProvider = neonauth.Stack
+
 // sdkKeysPage loads what the new SDK keys page shows: the project and its
 // Stack Auth card, nil when the list has none or could not be read (then
 // d.integrationsErr says why).
 func (h *Handler) sdkKeysPage(c echo.Context) (*projectData, views.SDKKeysPage, error) {
-	projectID, err := projectIDParam(c)
+	d, card, err := h.transferableCard(c)
 	if err != nil {
 		return nil, views.SDKKeysPage{}, err
 	}
-	d := h.loadProjectSummary(c.Request().Context(), projectID)
-	if d.projectErr != nil {
-		return nil, views.SDKKeysPage{}, d.projectErr
-	}
-	m := views.SDKKeysPage{
-		ProjectID:   projectID,
+	return d, views.SDKKeysPage{
+		ProjectID:   d.project.ID,
 		ProjectName: d.project.Name,
 		CSRFToken:   CSRFToken(c),
 		CanWrite:    IdentityFrom(c).CanWrite(),
-	}
-	if d.integrationsErr != nil {
-		return d, m, nil
-	}
-	if in := findIntegration(d.integrations, neonapi.AuthProviderStack, ""); in != nil {
-		panel := h.integrationsPanel(projectID, &projectData{integrations: []neonapi.Integration{*in}, branches: d.branches})
-		m.Card = &panel.Cards[0]
-	}
-	return d, m, nil
-}
-
-func sdkKeysCrumbs(p *neonapi.Project) []views.Crumb {
-	return []views.Crumb{
-		{Label: "Projects", Href: "/projects"},
-		{Label: p.Name, Href: views.ProjectURL(p.ID)},
-		{Label: "New SDK keys"},
-	}
+		Card:        card,
+	}, nil
 }
 
 // confirmSDKKeys asks before issuing new SDK keys.
@@ -61,14 +46,14 @@ func (h *Handler) confirmSDKKeys(c echo.Context) error {
 	if m.Card == nil {
 		return errNoStackKeys
 	}
-	return h.render(c, http.StatusOK, views.SDKKeysView(h.chrome(c, "New SDK keys", sdkKeysCrumbs(d.project)...), m))
+	return h.render(c, http.StatusOK, views.SDKKeysView(h.chrome(c, "New SDK keys", stepCrumbs(d.project, "New SDK keys")...), m))
 }
 
-// createSDKKeys issues new SDK keys for the project's Stack Auth integration
-// (createNeonAuthProviderSDKKeys). Like enabling, the keys appear in this
-// response only: no redirect, no flash, nothing stored, never cached. Neon,
-// not the possibly cached integration list, decides whether there is an
-// integration to issue keys for, so its 404 is shown with its request id.
+// createSDKKeys issues new SDK keys for the project's Stack Auth integration.
+// Like enabling, the keys appear in this response only: no redirect, no
+// flash, nothing stored, never cached. Neon, not the possibly cached
+// integration list, decides whether there is an integration to issue keys
+// for, so its 404 is shown with its request id.
 func (h *Handler) createSDKKeys(c echo.Context) error {
 	if err := requireWrite(c); err != nil {
 		return err
@@ -81,22 +66,23 @@ func (h *Handler) createSDKKeys(c echo.Context) error {
 		if isHTMX(c) {
 			return h.render(c, status, views.SDKKeysPanel(m))
 		}
-		return h.render(c, status, views.SDKKeysView(h.chrome(c, "New SDK keys", sdkKeysCrumbs(d.project)...), m))
+		return h.render(c, status, views.SDKKeysView(h.chrome(c, "New SDK keys", stepCrumbs(d.project, "New SDK keys")...), m))
 	}
 	if c.FormValue("understand") != "yes" {
 		m.Err = "Tick the box to confirm before Neon issues new keys."
 		return answer(http.StatusUnprocessableEntity)
 	}
-	keys, err := h.Neon.CreateSDKKeys(c.Request().Context(), neonapi.TransferRequest{ProjectID: m.ProjectID, AuthProvider: neonapi.AuthProviderStack})
+	keys, err := h.Auth.CreateSDKKeys(c.Request().Context(), neonauth.Ref{ProjectID: m.ProjectID, Provider: keysProvider})
 	if err != nil {
 		problem := h.panelProblem(err, "Neon did not issue new keys")
+		problem = withCheck(problem, err, views.ProjectURL(m.ProjectID), "Back to the project")
 		m.Problem = &problem
 		return answer(problem.Status)
 	}
 	h.logger().Info("neon auth sdk keys created", "project", m.ProjectID)
 	// The secret is in this response only: keep it out of every cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	result := keysResult(m.ProjectID, neonapi.AuthProviderStack, keys)
+	result := keysResult(m.ProjectID, keysProvider, keys)
 	result.Renewed = true
 	m.Result = &result
 	if isHTMX(c) {

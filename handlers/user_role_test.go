@@ -10,24 +10,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
 // newRoleApp is newUsersApp with an optional fixed identity.
 func newRoleApp(t *testing.T, id *Identity) *testApp {
 	t.Helper()
-	pools := db.NewPools(db.PoolOptions{})
-	opts := []appOption{withSyncDelay(50 * time.Millisecond), withHandler(func(h *Handler) {
-		h.Users = NewUserDatabases(h.Neon, pools, UserDBConfig{})
-	})}
+	opts := []appOption{withSyncDelay(50 * time.Millisecond)}
 	if id != nil {
 		opts = append(opts, withIdentity(*id))
 	}
-	a := newTestApp(t, opts...)
-	// After the sandbox's cleanup, so it runs first.
-	t.Cleanup(pools.Close)
-	return a
+	return newTestApp(t, opts...)
 }
 
 func (a *testApp) rolePath(uid string) string {

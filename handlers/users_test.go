@@ -20,6 +20,7 @@ import (
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -49,79 +50,74 @@ func (r *syncRecorder) observed() []time.Duration {
 	return slices.Clone(r.got)
 }
 
-// switchableUsers lets a test change how the running dashboard reaches users
+// switchableAuth lets a test change how the running dashboard reaches users
 // tables once it knows the seeded project's id.
-type switchableUsers struct {
+type switchableAuth struct {
+	neon  NeonAPI
 	pools *db.Pools
-	neon  DatabaseLocator
-	cur   atomic.Pointer[NeonUserDatabases]
+	cur   atomic.Pointer[neonauth.Service]
 }
 
-func (s *switchableUsers) Open(ctx context.Context, t UserTarget) (UserDirectory, error) {
-	return s.cur.Load().Open(ctx, t)
+func (s *switchableAuth) configure(cfg UserDBConfig) {
+	s.cur.Store(neonauth.New(s.neon, s.pools, cfg))
 }
 
-func (s *switchableUsers) configure(cfg UserDBConfig) {
-	s.cur.Store(NewUserDatabases(s.neon, s.pools, cfg))
+func (s *switchableAuth) Enable(ctx context.Context, req neonauth.EnableRequest) (*neonapi.IntegrationKeys, error) {
+	return s.cur.Load().Enable(ctx, req)
 }
 
-// countingNeon counts the Neon calls the users pages can make.
-type countingNeon struct {
-	NeonAPI
-	calls atomic.Int64
+func (s *switchableAuth) Disable(ctx context.Context, r neonauth.Ref, deleteData bool) error {
+	return s.cur.Load().Disable(ctx, r, deleteData)
 }
 
-func (n *countingNeon) GetProject(ctx context.Context, id string) (*neonapi.Project, error) {
-	n.calls.Add(1)
-	return n.NeonAPI.GetProject(ctx, id)
+func (s *switchableAuth) TransferOwnership(ctx context.Context, r neonauth.Ref) (*neonapi.TransferResponse, error) {
+	return s.cur.Load().TransferOwnership(ctx, r)
 }
 
-func (n *countingNeon) ListIntegrations(ctx context.Context, id string) ([]neonapi.Integration, error) {
-	n.calls.Add(1)
-	return n.NeonAPI.ListIntegrations(ctx, id)
+func (s *switchableAuth) CreateSDKKeys(ctx context.Context, r neonauth.Ref) (*neonapi.IntegrationKeys, error) {
+	return s.cur.Load().CreateSDKKeys(ctx, r)
 }
 
-func (n *countingNeon) ListDatabases(ctx context.Context, id, branch string) ([]neonapi.Database, error) {
-	n.calls.Add(1)
-	return n.NeonAPI.ListDatabases(ctx, id, branch)
+func (s *switchableAuth) CreateUser(ctx context.Context, r neonauth.Ref, email, name string) (*neonapi.CreatedUser, error) {
+	return s.cur.Load().CreateUser(ctx, r, email, name)
 }
 
-func (n *countingNeon) GetConnectionURI(ctx context.Context, id string, o neonapi.ConnectionURIOptions) (string, error) {
-	n.calls.Add(1)
-	return n.NeonAPI.GetConnectionURI(ctx, id, o)
+func (s *switchableAuth) DeleteUser(ctx context.Context, r neonauth.Ref, userID string) error {
+	return s.cur.Load().DeleteUser(ctx, r, userID)
 }
 
-func (n *countingNeon) CreateUser(ctx context.Context, r neonapi.CreateUserRequest) (*neonapi.CreatedUser, error) {
-	n.calls.Add(1)
-	return n.NeonAPI.CreateUser(ctx, r)
+func (s *switchableAuth) SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error {
+	return s.cur.Load().SetUserRole(ctx, r, userID, roles)
 }
 
-func (n *countingNeon) CreateBranchUser(ctx context.Context, id, branch string, r neonapi.CreateBranchUserRequest) (*neonapi.CreatedUser, error) {
-	n.calls.Add(1)
-	return n.NeonAPI.CreateBranchUser(ctx, id, branch, r)
+func (s *switchableAuth) OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error) {
+	return s.cur.Load().OpenUsers(ctx, r)
 }
 
-// neonCalls is how many Neon calls the users pages made so far.
-func (a *testApp) neonCalls() int64 { return a.Handler.Neon.(*countingNeon).calls.Load() }
+// neonCalls is how many requests the dashboard sent Neon so far.
+func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.count()) }
 
 // newUsersApp is newTestApp (with a 50 ms sync delay) whose users tables are
 // reached the way serve reaches them: through Neon's connection URIs (or cfg's
-// overrides) and real pools.
+// overrides) and real pools, and whose requests to Neon are counted.
 func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 	t.Helper()
 	pools := db.NewPools(db.PoolOptions{})
-	a := newTestApp(t, withSyncDelay(50*time.Millisecond), withHandler(func(h *Handler) {
-		h.Neon = &countingNeon{NeonAPI: h.Neon}
-		sw := &switchableUsers{pools: pools, neon: h.Neon}
-		sw.configure(cfg.db)
-		h.Users = sw
-		if cfg.settings != nil {
-			cfg.settings(&h.Settings)
-		}
-		if cfg.syncs != nil {
-			h.SyncMetrics = cfg.syncs
-		}
-	}))
+	counter := &countingTransport{}
+	a := newTestApp(t, withSyncDelay(50*time.Millisecond),
+		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter})),
+		withHandler(func(h *Handler) {
+			sw := &switchableAuth{neon: h.Neon.(NeonAPI), pools: pools}
+			sw.configure(cfg.db)
+			h.Auth = sw
+			if cfg.settings != nil {
+				cfg.settings(&h.Settings)
+			}
+			if cfg.syncs != nil {
+				h.SyncMetrics = cfg.syncs
+			}
+		}))
+	a.neonCounter = counter
 	// Registered after the sandbox's cleanup, so it runs first: the pools let go
 	// of the sandbox's databases before they are dropped.
 	t.Cleanup(pools.Close)
@@ -130,7 +126,7 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 
 // configureUsers changes the running dashboard's UserDBConfig.
 func (a *testApp) configureUsers(cfg UserDBConfig) {
-	a.Handler.Users.(*switchableUsers).configure(cfg)
+	a.Handler.Auth.(*switchableAuth).configure(cfg)
 }
 
 // enableBetterAuth enables branch-level Neon Auth on the seeded project.
@@ -584,7 +580,7 @@ func TestUsersPageDatabaseProblems(t *testing.T) {
 		{
 			name: "unreachable",
 			cfg: func(p string) UserDBConfig {
-				return UserDBConfig{PerProject: map[string]string{p: deadDatabaseURL(t, "pw-never-shown")}}
+				return UserDBConfig{PerProject: map[string]string{p: pgtest.DeadServerURL(t, "pw-never-shown")}}
 			},
 			wantTitle: "Database unreachable",
 			wantText:  []string{"Could not connect to appdb on host 127.0.0.1:", "per-project override"},
@@ -710,16 +706,22 @@ func TestSyncCheckMetricsAreOptional(t *testing.T) {
 	}
 }
 
-// oneUser is a users table holding a single user, for routes that only read.
-type oneUser struct{ user db.User }
+// oneUser is a users table holding a single user, for routes that only read;
+// the Neon Auth calls that change something are left nil.
+type oneUser struct {
+	NeonAuth
+	user db.User
+}
 
-func (o oneUser) Open(context.Context, UserTarget) (UserDirectory, error) { return o, nil }
-func (o oneUser) Target() string                                          { return "db.test:5432/neondb" }
-func (o oneUser) Source() string                                          { return SourceNeon }
-func (o oneUser) Generation() db.Generation                               { return db.GenerationStack }
-func (o oneUser) Latest(context.Context, int) ([]db.User, error)          { return []db.User{o.user}, nil }
-func (o oneUser) Count(context.Context) (int, int, error)                 { return 1, 0, nil }
-func (o oneUser) Find(ctx context.Context, q string) (db.User, error)     { return o.Get(ctx, q) }
+func (o oneUser) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirectory, error) {
+	return o, nil
+}
+func (o oneUser) Target() string                                      { return "db.test:5432/neondb" }
+func (o oneUser) Source() string                                      { return neonauth.SourceNeon }
+func (o oneUser) Generation() db.Generation                           { return db.GenerationStack }
+func (o oneUser) Latest(context.Context, int) ([]db.User, error)      { return []db.User{o.user}, nil }
+func (o oneUser) Count(context.Context) (int, int, error)             { return 1, 0, nil }
+func (o oneUser) Find(ctx context.Context, q string) (db.User, error) { return o.Get(ctx, q) }
 func (o oneUser) Get(_ context.Context, id string) (db.User, error) {
 	if id != o.user.ID {
 		return db.User{}, db.ErrNotFound
@@ -733,8 +735,8 @@ func (o oneUser) Get(_ context.Context, id string) (db.User, error) {
 func TestUserIDsWithReservedCharacters(t *testing.T) {
 	for _, id := range []string{"a,b", "org;1", "team/ada", "ada@example.com", "ünï"} {
 		t.Run(id, func(t *testing.T) {
-			users := oneUser{db.User{ID: id, Email: "ada@example.com", CreatedAt: time.Unix(1700000000, 0)}}
-			srv := httptest.NewServer((&Handler{Users: users}).Echo())
+			users := oneUser{user: db.User{ID: id, Email: "ada@example.com", CreatedAt: time.Unix(1700000000, 0)}}
+			srv := httptest.NewServer((&Handler{Auth: users}).Echo())
 			defer srv.Close()
 			check := views.SyncCheck{ProjectID: "p-1", Provider: "stack", UserID: id, Watch: views.WatchCreate, Since: time.Now().UnixMilli()}
 			req, err := http.NewRequest(http.MethodGet, srv.URL+views.SyncPollURL(check), nil)

@@ -170,7 +170,7 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 		return newAPIError(resp, cl.op, reqID, c.key.v)
 	}
 	if cl.out == nil {
-		return nil
+		return checkEmptyBody(ctx, resp.Body, reqErr)
 	}
 	if err := json.NewDecoder(resp.Body).Decode(cl.out); err != nil {
 		if ctx.Err() != nil {
@@ -184,6 +184,30 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 		return reqErr(fmt.Errorf("reading response: %w", err))
 	}
 	return nil
+}
+
+// maxIgnoredBody bounds how much of an answer the caller does not need is
+// read to check it: operations without a result answer with nothing, or a
+// small JSON object.
+const maxIgnoredBody = 64 << 10
+
+// checkEmptyBody reads the answer of an operation without a result. Neon
+// sends no body, or JSON; anything else (a body cut short, a proxy's HTML
+// page) means the answer cannot be trusted to say the change was made, so it
+// is ErrInvalidResponse rather than success.
+func checkEmptyBody(ctx context.Context, body io.Reader, reqErr func(error) error) error {
+	data, err := io.ReadAll(io.LimitReader(body, maxIgnoredBody))
+	if err != nil {
+		if ctx.Err() != nil {
+			return reqErr(ctx.Err())
+		}
+		return reqErr(fmt.Errorf("%w: reading response: %v", ErrInvalidResponse, err))
+	}
+	if len(bytes.TrimSpace(data)) == 0 || len(data) == maxIgnoredBody || json.Valid(data) {
+		// A body longer than the bound is not judged on its first part.
+		return nil
+	}
+	return reqErr(fmt.Errorf("%w: the answer is not JSON", ErrInvalidResponse))
 }
 
 // seg escapes one path segment.

@@ -1,28 +1,9 @@
 package views
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/PuerkitoBio/goquery"
-	"github.com/a-h/templ"
 )
-
-func renderAuthDoc(t *testing.T, c templ.Component) (*goquery.Document, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	html := buf.String()
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	return doc, html
-}
 
 func TestAuthProblemPanel(t *testing.T) {
 	for _, tc := range []struct {
@@ -50,7 +31,7 @@ func TestAuthProblemPanel(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc, _ := renderAuthDoc(t, AuthProblemPanel(tc.p))
+			doc, _ := renderDoc(t, AuthProblemPanel(tc.p))
 			panel := doc.Find(`[data-testid="` + tc.p.TestID + `"]`)
 			if panel.Length() != 1 || panel.AttrOr("role", "") != "alert" {
 				t.Fatalf("no alert panel with data-testid %q", tc.p.TestID)
@@ -79,7 +60,7 @@ func TestAuthProblemPanel(t *testing.T) {
 
 func TestAuthPagesEscapeWhatTheyAreGiven(t *testing.T) {
 	p := AuthProblem{Title: "t", Message: "m", SignedInAs: `<script>alert(1)</script>`, Contact: `<img src=x onerror=alert(1)>`, TestID: "forbidden"}
-	doc, html := renderAuthDoc(t, AuthProblemPage(Chrome{Title: "t", CSRFToken: "tok"}, p))
+	doc, html := renderDoc(t, AuthProblemPage(Chrome{Title: "t", CSRFToken: "tok"}, p))
 	if strings.Contains(html, "<script>alert") || strings.Contains(html, "<img src=x") {
 		t.Errorf("identity or contact rendered as markup:\n%s", html)
 	}
@@ -89,7 +70,7 @@ func TestAuthPagesEscapeWhatTheyAreGiven(t *testing.T) {
 	if got := doc.Find(`meta[name="csrf-token"]`).AttrOr("content", ""); got != "tok" {
 		t.Errorf("csrf meta %q", got)
 	}
-	doc, _ = renderAuthDoc(t, SignedOutPage(Chrome{Title: "Signed out"}, "/auth/login"))
+	doc, _ = renderDoc(t, SignedOutPage(Chrome{Title: "Signed out"}, "/auth/login"))
 	if doc.Find(`[data-testid="signed-out"]`).Length() != 1 || doc.Find(`[data-testid="sign-in-again"]`).AttrOr("href", "") != "/auth/login" {
 		t.Error("signed-out page lacks its panel or sign-in link")
 	}

@@ -1,28 +1,11 @@
 package views
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/a-h/templ"
 )
-
-// renderDoc renders c and parses the result.
-func renderDoc(t *testing.T, c templ.Component) (*goquery.Document, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(buf.String()))
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	return doc, buf.String()
-}
 
 func byID(doc *goquery.Document, id string) *goquery.Selection {
 	return doc.Find(`[data-testid="` + id + `"]`)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 func TestRoleFormViewOptions(t *testing.T) {
@@ -23,7 +24,7 @@ func TestRoleFormViewOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := renderUsersDoc(t, RoleFormView(RoleForm{ProjectID: "p-1", Provider: "better_auth", UserID: "u/1", Email: "ada@example.com", CSRFToken: "tok", Current: tt.current, Role: tt.role}))
+			doc, _ := renderDoc(t, RoleFormView(RoleForm{ProjectID: "p-1", Provider: "better_auth", UserID: "u/1", Email: "ada@example.com", CSRFToken: "tok", Current: tt.current, Role: tt.role}))
 			var got []string
 			doc.Find("select[name=role] option").Each(func(_ int, s *goquery.Selection) { got = append(got, s.AttrOr("value", "")) })
 			if !slices.Equal(got, tt.want) {
@@ -53,7 +54,7 @@ func TestRoleSyncCheck(t *testing.T) {
 		t.Errorf("poll URL %q does not carry the watched role", u)
 	}
 	s.State, s.Row = SyncSynced, &UserRow{ID: "u-1", Email: "ada@example.com", Role: "admin"}
-	doc := renderUsersDoc(t, SyncPanel(s))
+	doc, _ := renderDoc(t, SyncPanel(s))
 	if got := usersText(doc.Find(`[data-testid="sync-status"]`)); got != "role set" {
 		t.Errorf("status = %q", got)
 	}
@@ -65,7 +66,7 @@ func TestRoleSyncCheck(t *testing.T) {
 func TestLatestUsersRoleColumn(t *testing.T) {
 	rows := []UserRow{{ID: "u-1", Email: "ada@example.com", Role: "admin", CreatedAt: time.Unix(0, 0)}}
 	tests := []struct {
-		provider        string
+		provider        neonauth.Provider
 		canWrite        bool
 		wantRole, forms int
 	}{
@@ -74,7 +75,7 @@ func TestLatestUsersRoleColumn(t *testing.T) {
 		{"stack", true, 0, 0},
 	}
 	for _, tt := range tests {
-		doc := renderUsersDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p", Provider: tt.provider, Table: "t", Limit: 5, Rows: rows, CanWrite: tt.canWrite}))
+		doc, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p", Provider: tt.provider, Table: "t", Limit: 5, Rows: rows, CanWrite: tt.canWrite}))
 		if n := doc.Find(`[data-testid="user-role"]`).Length(); n != tt.wantRole {
 			t.Errorf("%s canWrite=%v: %d role cells, want %d", tt.provider, tt.canWrite, n, tt.wantRole)
 		}

@@ -1,30 +1,13 @@
 package views
 
 import (
-	"bytes"
-	"context"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/a-h/templ"
 )
-
-// renderUsersDoc renders c and parses the output.
-func renderUsersDoc(t *testing.T, c templ.Component) *goquery.Document {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
-		t.Fatalf("render: %v", err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	return doc
-}
 
 func usersText(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
 
@@ -92,7 +75,7 @@ func TestSyncPanelStates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := base
 			tt.mod(&s)
-			doc := renderUsersDoc(t, SyncPanel(s))
+			doc, _ := renderDoc(t, SyncPanel(s))
 			panel := doc.Find(`[data-testid="sync-panel"]`)
 			if panel.Length() != 1 {
 				t.Fatalf("sync panels = %d, want 1", panel.Length())
@@ -169,7 +152,7 @@ func TestCreateUserSection(t *testing.T) {
 	t.Run("errors next to fields, values kept", func(t *testing.T) {
 		f := CreateUserForm{ProjectID: "p-1", Provider: "stack", CSRFToken: "tok", CanWrite: true,
 			Email: "not an email", Name: "Ada", EmailError: "Enter a plain email address"}
-		doc := renderUsersDoc(t, CreateUserSection(f))
+		doc, _ := renderDoc(t, CreateUserSection(f))
 		form := doc.Find(`form[data-testid="create-user-form"]`)
 		if m, _ := form.Attr("method"); m != "post" {
 			t.Errorf("method = %q", m)
@@ -202,7 +185,7 @@ func TestCreateUserSection(t *testing.T) {
 	})
 	t.Run("after a create the id and the check show", func(t *testing.T) {
 		check := SyncCheck{ProjectID: "p-1", Provider: "stack", UserID: "u-9", State: SyncPending, NextPoll: 100 * time.Millisecond}
-		doc := renderUsersDoc(t, CreateUserSection(CreateUserForm{ProjectID: "p-1", Provider: "stack", CanWrite: true, Check: &check}))
+		doc, _ := renderDoc(t, CreateUserSection(CreateUserForm{ProjectID: "p-1", Provider: "stack", CanWrite: true, Check: &check}))
 		if got := usersText(doc.Find(`[data-testid="created-user-id"]`)); got != "u-9" {
 			t.Errorf("created id = %q", got)
 		}
@@ -211,13 +194,13 @@ func TestCreateUserSection(t *testing.T) {
 		}
 	})
 	t.Run("viewers get no form", func(t *testing.T) {
-		doc := renderUsersDoc(t, CreateUserSection(CreateUserForm{ProjectID: "p-1", Provider: "stack"}))
+		doc, _ := renderDoc(t, CreateUserSection(CreateUserForm{ProjectID: "p-1", Provider: "stack"}))
 		if doc.Find("form").Length() != 0 {
 			t.Error("form shown to a viewer")
 		}
 	})
 	t.Run("neon refusal shown in place", func(t *testing.T) {
-		doc := renderUsersDoc(t, CreateUserSection(CreateUserForm{ProjectID: "p-1", Provider: "stack", CanWrite: true,
+		doc, _ := renderDoc(t, CreateUserSection(CreateUserForm{ProjectID: "p-1", Provider: "stack", CanWrite: true,
 			Problem: &Problem{Title: "Too many requests", Message: "slow down", RequestID: "req-7"}}))
 		if got := usersText(doc.Find(`[data-testid="request-id"]`)); got != "req-7" {
 			t.Errorf("request id = %q", got)
@@ -231,7 +214,7 @@ func TestLatestUsersSection(t *testing.T) {
 		{ID: "u-2", Email: "bob@example.com", CreatedAt: usersCreatedAt, DeletedAt: &deleted},
 		{ID: "u-1", Email: "ada@example.com", Name: "Ada", CreatedAt: usersCreatedAt},
 	}
-	doc := renderUsersDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync", Rows: rows, CanWrite: true}))
+	doc, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync", Rows: rows, CanWrite: true}))
 	trs := doc.Find(`[data-testid="user-row"]`)
 	if trs.Length() != 2 {
 		t.Fatalf("rows = %d, want 2", trs.Length())
@@ -272,7 +255,7 @@ func TestLatestUsersSection(t *testing.T) {
 	}
 
 	// A refresh also brings the header's counts, out of band.
-	frag := renderUsersDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Rows: rows,
+	frag, _ := renderDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Rows: rows,
 		Counts: &UserCounts{Known: true, Total: 3, Deleted: 1}}))
 	counts := frag.Find(`#user-counts[hx-swap-oob="true"]`)
 	if got := usersText(counts); counts.Length() != 1 || got != "3 total, 1 deleted" {
@@ -281,17 +264,17 @@ func TestLatestUsersSection(t *testing.T) {
 	if frag.Find(`[data-testid="user-row"]`).Length() != 2 {
 		t.Error("the fragment lost the table")
 	}
-	unknown := renderUsersDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"},
+	unknown, _ := renderDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"},
 		Counts: &UserCounts{}}))
 	if got := usersText(unknown.Find(`#user-counts[hx-swap-oob="true"]`)); got != "unknown" {
 		t.Errorf("out-of-band counts without a database = %q, want unknown", got)
 	}
 
-	empty := renderUsersDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync"}))
+	empty, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync"}))
 	if got := usersText(empty.Find(`[data-testid="latest-empty"]`)); got != "No users in neon_auth.users_sync yet." {
 		t.Errorf("empty text = %q", got)
 	}
-	broken := renderUsersDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}}))
+	broken, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}}))
 	if broken.Find(`[data-testid="api-error"]`).Length() != 1 || broken.Find("table").Length() != 0 {
 		t.Error("problem not shown in place of the table")
 	}
@@ -311,7 +294,7 @@ func TestUserLookupSection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.l.ProjectID, tt.l.Provider = "p-1", "stack"
-			doc := renderUsersDoc(t, UserLookupSection(tt.l))
+			doc, _ := renderDoc(t, UserLookupSection(tt.l))
 			form := doc.Find("form")
 			if m, _ := form.Attr("method"); m != "get" {
 				t.Errorf("method = %q", m)
@@ -334,7 +317,7 @@ func TestUserLookupSection(t *testing.T) {
 }
 
 func TestDeleteUserConfirm(t *testing.T) {
-	doc := renderUsersDoc(t, UserActivityView(UserActivity{Delete: &DeleteUserForm{
+	doc, _ := renderDoc(t, UserActivityView(UserActivity{Delete: &DeleteUserForm{
 		ProjectID: "p-1", Provider: "better_auth", UserID: "u-1", Email: "ada@example.com", CSRFToken: "tok", ConfirmError: "Tick the box",
 	}}))
 	form := doc.Find(`form[data-testid="delete-user-form"]`)
@@ -361,7 +344,7 @@ func TestUsersPageView(t *testing.T) {
 		Lookup: UserLookup{ProjectID: "p-1", Provider: "stack"},
 		Latest: LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}},
 	}
-	doc := renderUsersDoc(t, UsersPageView(p))
+	doc, _ := renderDoc(t, UsersPageView(p))
 	for sel, want := range map[string]string{
 		`[data-testid="project-name"]`: "Shop",
 		`[data-testid="provider"]`:     "Stack Auth (project-level)",
@@ -387,7 +370,7 @@ func TestUsersPageView(t *testing.T) {
 	}
 
 	p.Problem = &Problem{Title: "No Neon Auth integration", Status: 404}
-	doc = renderUsersDoc(t, UsersPageView(p))
+	doc, _ = renderDoc(t, UsersPageView(p))
 	if doc.Find(`form[data-testid="create-user-form"]`).Length() != 0 || doc.Find(`[data-testid="api-error"]`).Length() != 1 {
 		t.Error("a page-level problem should replace the panels")
 	}

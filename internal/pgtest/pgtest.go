@@ -9,8 +9,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +119,28 @@ func redact(connString string) string {
 		return "(unparsable TEST_DATABASE_URL)"
 	}
 	return u.Redacted()
+}
+
+// DeadServerURL is a connection string, with password, to a local port that
+// hangs up on every connection: a database that is down. The test holds the
+// port until it ends, so no other process can take it over, as could happen
+// to a port merely closed.
+func DeadServerURL(t testing.TB, password string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	return "postgres://someone:" + url.QueryEscape(password) + "@127.0.0.1:" + strconv.Itoa(port) + "/appdb?sslmode=disable&connect_timeout=2"
 }

@@ -1,11 +1,8 @@
-package handlers
+package neonauth
 
 import (
 	"context"
 	"errors"
-	"net"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,29 +76,6 @@ func stackDatabase(t *testing.T) string {
 	return url
 }
 
-// deadDatabaseURL is a connection string to a local port that hangs up on
-// every connection. The test holds the port until it ends, so no other process
-// can take it over, as could happen to a port merely closed.
-func deadDatabaseURL(t *testing.T, password string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	port := l.Addr().(*net.TCPAddr).Port
-	return "postgres://someone:" + url.QueryEscape(password) + "@127.0.0.1:" + strconv.Itoa(port) + "/appdb?sslmode=disable&connect_timeout=2"
-}
-
 func newPools(t *testing.T) *db.Pools {
 	t.Helper()
 	p := db.NewPools(db.PoolOptions{})
@@ -127,7 +101,7 @@ func TestUserDatabasesAskNeonAsTheOwner(t *testing.T) {
 				uri: dbURL,
 			}
 			u := NewUserDatabases(loc, newPools(t), UserDBConfig{})
-			dir, err := u.Open(context.Background(), UserTarget{ProjectID: "p-1", Provider: neonapi.AuthProviderStack})
+			dir, err := u.Open(context.Background(), Ref{ProjectID: "p-1", Provider: Stack})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -162,7 +136,7 @@ func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	u := NewUserDatabases(loc, newPools(t), UserDBConfig{CacheTTL: time.Minute})
 	u.now = func() time.Time { return now }
 	ctx := context.Background()
-	target := UserTarget{ProjectID: "p-1", Provider: neonapi.AuthProviderStack}
+	target := Ref{ProjectID: "p-1", Provider: Stack}
 
 	// Concurrent first opens share one resolution.
 	var wg sync.WaitGroup
@@ -194,7 +168,7 @@ func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	}
 	// A page that knows the branch and finds it moved resolves again.
 	loc.ins[0].BranchID = "br-new"
-	if _, err := u.Open(ctx, UserTarget{ProjectID: "p-1", Provider: neonapi.AuthProviderStack, BranchID: "br-new", DBName: "neondb"}); err != nil {
+	if _, err := u.Open(ctx, Ref{ProjectID: "p-1", Provider: Stack, BranchID: "br-new", DBName: "neondb"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := loc.count(); got != first+2 {
@@ -205,12 +179,14 @@ func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	if _, err := u.Open(ctx, target); err != nil {
 		t.Fatal(err)
 	}
-	if got := loc.count(); got != first+5 {
-		t.Errorf("Neon calls after the TTL = %d, want %d", got, first+5)
+	// Where the database is (branch, name, owner) holds no secret and is
+	// remembered longer: only the connection URI is asked for again.
+	if got := loc.count(); got != first+3 {
+		t.Errorf("Neon calls after the TTL = %d, want %d (the connection URI alone)", got, first+3)
 	}
 	// Resolving another project drops expired entries, passwords and all.
 	now = now.Add(2 * time.Minute)
-	if _, err := u.Open(ctx, UserTarget{ProjectID: "p-2", Provider: neonapi.AuthProviderStack}); err != nil {
+	if _, err := u.Open(ctx, Ref{ProjectID: "p-2", Provider: Stack}); err != nil {
 		t.Fatal(err)
 	}
 	u.mu.Lock()
@@ -234,7 +210,7 @@ func TestUserDatabasesOverrides(t *testing.T) {
 		{projectID: "p-other", wantTarget: db.Describe(fallback), wantSource: SourceDefault},
 	}
 	for _, tt := range tests {
-		dir, err := u.Open(context.Background(), UserTarget{ProjectID: tt.projectID, Provider: neonapi.AuthProviderStack})
+		dir, err := u.Open(context.Background(), Ref{ProjectID: tt.projectID, Provider: Stack})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.projectID, err)
 		}
@@ -249,7 +225,7 @@ func TestUserDatabasesOverrides(t *testing.T) {
 
 func TestUserDatabasesFailures(t *testing.T) {
 	empty := pgtest.NewDatabase(t)
-	unreachable := deadDatabaseURL(t, "hunter2-secret")
+	unreachable := pgtest.DeadServerURL(t, "hunter2-secret")
 	notFound := &neonapi.APIError{StatusCode: 404, Message: "project not found", RequestID: "req-1"}
 	tests := []struct {
 		name       string
@@ -267,7 +243,7 @@ func TestUserDatabasesFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := NewUserDatabases(tt.loc, newPools(t), tt.cfg)
-			_, err := u.Open(context.Background(), UserTarget{ProjectID: "p-1", Provider: neonapi.AuthProviderStack})
+			_, err := u.Open(context.Background(), Ref{ProjectID: "p-1", Provider: Stack})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -288,7 +264,7 @@ func TestUserDatabasesNoticeTheTableComingAndGoing(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	u := NewUserDatabases(&recordingLocator{}, newPools(t), UserDBConfig{Default: url})
 	ctx := context.Background()
-	target := UserTarget{ProjectID: "p-1", Provider: neonapi.AuthProviderBetterAuth}
+	target := Ref{ProjectID: "p-1", Provider: BetterAuth}
 	if _, err := u.Open(ctx, target); !errors.Is(err, db.ErrSchemaMissing) {
 		t.Fatalf("before Neon Auth: %v, want ErrSchemaMissing", err)
 	}

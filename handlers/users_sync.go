@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -30,11 +31,18 @@ func NextPollDelay(elapsed time.Duration) time.Duration {
 	return min(max(elapsed/4, minPollDelay), maxPollDelay)
 }
 
+func (h *Handler) syncTimeout() time.Duration {
+	if h.Settings.SyncTimeout > 0 {
+		return h.Settings.SyncTimeout
+	}
+	return DefaultSyncTimeout
+}
+
 // pendingCheck is the sync panel right after Neon accepted a change.
 func (h *Handler) pendingCheck(s usersScope, uid string, watch views.SyncWatch, since time.Time) views.SyncCheck {
 	return views.SyncCheck{
 		ProjectID: s.projectID,
-		Provider:  string(s.provider),
+		Provider:  s.provider,
 		UserID:    uid,
 		Watch:     watch,
 		Since:     since.UnixMilli(),
@@ -54,18 +62,16 @@ func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch
 	now := time.Now()
 	check.Elapsed = max(now.Sub(since), 0)
 
-	ctx, cancel := context.WithTimeout(ctx, dbPanelTimeout)
-	defer cancel()
-	dir, err := h.Users.Open(ctx, s.target())
 	var u db.User
-	if err == nil {
+	err := h.readUsers(ctx, s.ref(), func(ctx context.Context, dir neonauth.UserDirectory) error {
 		check.Database, check.Table = dir.Target(), dir.Generation().Table()
+		var err error
 		u, err = dir.Get(ctx, uid)
-	} else {
-		var dbErr *UserDBError
-		if errors.As(err, &dbErr) {
-			check.Database = dbErr.Target
-		}
+		return err
+	})
+	var dbErr *neonauth.UserDBError
+	if errors.As(err, &dbErr) {
+		check.Database = dbErr.Target
 	}
 	switch {
 	case err == nil:

@@ -1,0 +1,308 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+// Defaults Neon creates with every project, preselected in the enable form.
+const (
+	defaultDatabase = "neondb"
+	defaultRole     = "neondb_owner"
+)
+
+// enableForm is the pristine enable form for the loaded branch.
+func (h *Handler) enableForm(projectID, token string, d *projectData) views.EnableForm {
+	f := views.EnableForm{
+		ProjectID: projectID,
+		CSRFToken: token,
+		Provider:  suggestedProvider(d.integrations),
+	}
+	if d.branchesErr != nil {
+		p := h.panelProblem(d.branchesErr, "Could not list branches")
+		f.Problem = &p
+		return f
+	}
+	for _, b := range d.branches {
+		label := b.Name
+		if b.Default {
+			label += " (default)"
+		}
+		f.Branches = append(f.Branches, views.Option{Value: b.ID, Label: label})
+	}
+	if d.branch != nil {
+		f.Branch = d.branch.ID
+	}
+	f.Fields = h.branchFields(d.databases, d.roles, d.optionsErr)
+	return f
+}
+
+// suggestedProvider preselects Stack Auth for a project without it, and Better
+// Auth once Stack Auth is there: a project holds one Stack Auth integration, so
+// offering it again would only earn a conflict.
+func suggestedProvider(existing []neonapi.Integration) neonauth.Provider {
+	for _, in := range existing {
+		if neonauth.Provider(in.AuthProvider) == neonauth.Stack {
+			return neonauth.BetterAuth
+		}
+	}
+	return neonauth.Stack
+}
+
+// branchFields fills the database and role selects, preselecting Neon's
+// defaults (neondb, neondb_owner) when the branch has them.
+func (h *Handler) branchFields(dbs []neonapi.Database, roles []neonapi.Role, err error) views.BranchFields {
+	var f views.BranchFields
+	if err != nil {
+		p := h.panelProblem(err, "Could not list the branch’s databases and roles")
+		f.Problem = &p
+	}
+	for _, db := range dbs {
+		f.Databases = append(f.Databases, views.Option{Value: db.Name, Label: db.Name})
+		if db.Name == defaultDatabase || f.Database == "" {
+			f.Database = pick(f.Database, db.Name, defaultDatabase)
+		}
+	}
+	for _, r := range roles {
+		f.Roles = append(f.Roles, views.Option{Value: r.Name, Label: r.Name})
+		if r.Name == defaultRole || f.Role == "" {
+			f.Role = pick(f.Role, r.Name, defaultRole)
+		}
+	}
+	return f
+}
+
+// pick keeps the preferred value once seen, else the first candidate.
+func pick(current, candidate, preferred string) string {
+	if current == preferred {
+		return current
+	}
+	if candidate == preferred || current == "" {
+		return candidate
+	}
+	return current
+}
+
+// branchOptions serves the database and role selects for a branch, swapped
+// into the enable form when its branch select changes.
+func (h *Handler) branchOptions(c echo.Context) error {
+	projectID, err := projectIDParam(c)
+	if err != nil {
+		return err
+	}
+	branchID := c.Param("branch")
+	if !neonID.MatchString(branchID) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no branch with that id.")
+	}
+	if !isHTMX(c) {
+		// A browser that opened the link itself gets the page the lists belong to.
+		return c.Redirect(http.StatusSeeOther, views.ProjectURL(projectID)+"?branch="+url.QueryEscape(branchID))
+	}
+	dbs, roles, err := h.branchOptionLists(c.Request().Context(), projectID, branchID)
+	f := h.branchFields(dbs, roles, err)
+	status := http.StatusOK
+	if f.Problem != nil {
+		status = f.Problem.Status
+	}
+	return h.render(c, status, views.BranchFieldsView(f))
+}
+
+// enableInput is the enable form as posted.
+type enableInput struct {
+	Provider, Branch, Database, Role string
+}
+
+func readEnableInput(c echo.Context) enableInput {
+	return enableInput{
+		Provider: strings.TrimSpace(c.FormValue("provider")),
+		Branch:   strings.TrimSpace(c.FormValue("branch_id")),
+		Database: strings.TrimSpace(c.FormValue("database")),
+		Role:     strings.TrimSpace(c.FormValue("role")),
+	}
+}
+
+// enableIntegration enables Neon Auth with the provider picked; the Neon Auth
+// service knows which endpoint that takes. The keys appear in this response
+// only: no redirect, nothing stored, never cached.
+func (h *Handler) enableIntegration(c echo.Context) error {
+	projectID, err := projectIDParam(c)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(c); err != nil {
+		return err
+	}
+	in := readEnableInput(c)
+	ctx := c.Request().Context()
+	d := h.loadProject(ctx, projectID, in.Branch)
+	if d.projectErr != nil {
+		return d.projectErr
+	}
+	m := h.projectPage(c, d)
+	form := &m.Enable
+	if status := checkEnable(form, d, in); status != 0 {
+		return h.renderEnableForm(c, status, d, m)
+	}
+	provider := neonauth.Provider(in.Provider)
+	keys, err := h.Auth.Enable(ctx, neonauth.EnableRequest{
+		ProjectID:    projectID,
+		Provider:     provider,
+		BranchID:     in.Branch,
+		DatabaseName: in.Database,
+		RoleName:     form.Fields.Role,
+	})
+	if err != nil {
+		// Shown in the form, so the person's choices stay for another try.
+		p := h.enableProblem(err, provider, d)
+		form.Problem = &p
+		return h.renderEnableForm(c, p.Status, d, m)
+	}
+	// The secret is in this response only: keep it out of every cache.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	result := keysResult(projectID, provider, keys)
+	// Read the auth state again so the new card shows; the cache dropped it.
+	h.reloadAuth(ctx, projectID, d)
+	h.logger().Info("neon auth enabled", "project", projectID, "provider", provider, "branch", in.Branch)
+	if isHTMX(c) {
+		panel := h.authPanel(projectID, d, IdentityFrom(c).CanWrite())
+		panel.OOB = true
+		return h.render(c, http.StatusCreated, views.EnableResponse(result, panel))
+	}
+	fresh := h.projectPage(c, d)
+	fresh.Result = &result
+	return h.render(c, http.StatusOK, views.ProjectView(h.chrome(c, d.project.Name, projectCrumbs(d.project)...), fresh))
+}
+
+// checkEnable checks the posted form against what Neon listed, keeping what
+// was posted in form, and returns the status a refusal answers with (0: the
+// form is fine). Without the branch list nothing could be checked; the form
+// then says why.
+func checkEnable(form *views.EnableForm, d *projectData, in enableInput) int {
+	if refuseUnstorable(map[*string]string{
+		&form.Errors.Provider:    in.Provider,
+		&form.Errors.Branch:      in.Branch,
+		&form.Fields.DatabaseErr: in.Database,
+		&form.Fields.RoleErr:     in.Role,
+	}) {
+		return http.StatusBadRequest
+	}
+	provider, valid := neonauth.ParseProvider(in.Provider)
+	if valid {
+		form.Provider = provider
+	} else {
+		form.Errors.Provider = "Pick " + neonauth.Stack.Name() + " or " + neonauth.BetterAuth.Name() + "."
+	}
+	invalid := !valid
+	if d.branchesErr == nil {
+		if d.branch == nil || d.branch.ID != in.Branch {
+			form.Errors.Branch = "Pick one of this project’s branches."
+			invalid = true
+		} else if d.optionsErr == nil {
+			invalid = checkBranchFields(&form.Fields, d.branch.Name, provider, in) || invalid
+		}
+	}
+	switch {
+	case form.Problem != nil:
+		return form.Problem.Status
+	case form.Fields.Problem != nil:
+		return form.Fields.Problem.Status
+	case invalid:
+		return http.StatusUnprocessableEntity
+	}
+	return 0
+}
+
+// checkBranchFields checks the database and role against the branch's lists,
+// reporting whether either is wrong. Only a project-level integration is
+// created as a role; branch-level Neon Auth ignores it.
+func checkBranchFields(f *views.BranchFields, branch string, provider neonauth.Provider, in enableInput) (invalid bool) {
+	if !hasOption(f.Databases, in.Database) {
+		f.DatabaseErr = fmt.Sprintf("Pick a database of branch %s.", branch)
+		invalid = true
+	} else {
+		f.Database = in.Database
+	}
+	if provider.Valid() && !provider.BranchLevel() && in.Role != "" && !hasOption(f.Roles, in.Role) {
+		f.RoleErr = fmt.Sprintf("Pick a role of branch %s.", branch)
+		invalid = true
+	} else if in.Role != "" {
+		f.Role = in.Role
+	}
+	return invalid
+}
+
+// enableProblem explains why Neon did not enable Neon Auth, naming where it
+// already is on a conflict.
+func (h *Handler) enableProblem(err error, provider neonauth.Provider, d *projectData) views.Problem {
+	p := h.panelProblem(err, "Neon did not enable Neon Auth")
+	if errors.Is(err, neonapi.ErrConflict) {
+		p.Title = fmt.Sprintf("Neon Auth is already enabled with %s on this project", provider.Name())
+		if provider.BranchLevel() {
+			p.Title = fmt.Sprintf("Neon Auth is already enabled on branch %s", d.branch.Name)
+		}
+	}
+	return withCheck(p, err, views.ProjectURL(d.project.ID), "See the project’s Neon Auth now")
+}
+
+// keysResult is the once-only keys panel of a response that issued keys;
+// provider stands in when Neon's answer does not name one.
+func keysResult(projectID string, provider neonauth.Provider, keys *neonapi.IntegrationKeys) views.EnableResult {
+	return views.EnableResult{
+		ProjectID:             projectID,
+		Provider:              cmp.Or(neonauth.Provider(keys.AuthProvider), provider),
+		AuthProviderProjectID: keys.AuthProviderProjectID,
+		PubClientKey:          keys.PubClientKey,
+		SecretServerKey:       keys.SecretServerKey,
+		JWKSURL:               keys.JWKSURL,
+		SchemaName:            keys.SchemaName,
+		TableName:             keys.TableName,
+		BaseURL:               keys.BaseURL,
+	}
+}
+
+// reloadAuth reads the integrations and the default branch's auth again, in
+// parallel, after a change to them.
+func (h *Handler) reloadAuth(ctx context.Context, projectID string, d *projectData) {
+	var g errgroup.Group
+	g.Go(func() error {
+		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		return nil
+	})
+	if def := defaultBranch(d.branches); def != nil {
+		g.Go(func() error {
+			d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// renderEnableForm answers a refused enable: the form alone for htmx, else the
+// whole page, with the person's choices kept.
+func (h *Handler) renderEnableForm(c echo.Context, status int, d *projectData, m views.ProjectPage) error {
+	if isHTMX(c) {
+		return h.render(c, status, views.EnableFormView(m.Enable))
+	}
+	return h.render(c, status, views.ProjectView(h.chrome(c, d.project.Name, projectCrumbs(d.project)...), m))
+}
+
+func hasOption(opts []views.Option, v string) bool {
+	for _, o := range opts {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,331 @@
+package neonauth
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonapi"
+)
+
+// Ref names one integration of a project. BranchID and DBName come from the
+// integration (listNeonAuthIntegrations) when the caller already read it;
+// empty means "look them up, or reuse the last lookup".
+type Ref struct {
+	ProjectID string
+	Provider  Provider
+	BranchID  string
+	DBName    string
+}
+
+// Where the connection string of an integration's database comes from.
+const (
+	SourceNeon    = "Neon connection URI"
+	SourceDefault = "DATABASE_URL override"
+	SourceProject = "per-project override"
+)
+
+// DefaultConnTTL is how long a resolved connection string is reused when
+// UserDBConfig.CacheTTL is zero.
+const DefaultConnTTL = 2 * time.Minute
+
+// placeTTL is how long where an integration's database lives (its branch,
+// name and owner role) is remembered. None of it is secret and it changes only
+// when Neon Auth is disabled and enabled elsewhere, which a page that reads
+// the integration notices, so it outlives the connection string by far.
+const placeTTL = 30 * time.Minute
+
+// UserDBConfig says how the dashboard reaches integrations' databases. Without
+// overrides it asks Neon for a connection URI as the database's owner.
+type UserDBConfig struct {
+	// Default, when set, is used for every project without its own override:
+	// the operator's DATABASE_URL.
+	Default string
+	// PerProject maps a project id to the connection string to use for it.
+	PerProject map[string]string
+	// CacheTTL is how long a resolved connection string is reused (default
+	// DefaultConnTTL). It holds a password, so it is kept in memory only and
+	// briefly.
+	CacheTTL time.Duration
+}
+
+// defaultOwnerRole is the role Neon creates with a project and the one Neon's
+// guide uses for the integration when a database's owner is unknown.
+const defaultOwnerRole = "neondb_owner"
+
+// Locator is the part of the Neon API needed to find and connect to an
+// integration's database.
+type Locator interface {
+	ListIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
+	ListDatabases(ctx context.Context, projectID, branchID string) ([]neonapi.Database, error)
+	GetConnectionURI(ctx context.Context, projectID string, opts neonapi.ConnectionURIOptions) (string, error)
+}
+
+// UserDatabases reaches integrations' databases with connection URIs from the
+// Neon API, or with the operator's overrides, through shared bounded pools.
+type UserDatabases struct {
+	neon  Locator
+	pools *db.Pools
+	cfg   UserDBConfig
+	now   func() time.Time
+
+	group singleflight.Group
+	mu    sync.Mutex
+	cache map[string]*resolvedDB
+	// places remembers where each integration's database is, past the
+	// connection string's short life, so resolving it again costs one call.
+	places map[string]place
+}
+
+// resolvedDB is one integration's database as last resolved.
+type resolvedDB struct {
+	branchID, dbName string
+	connString       string
+	source           string
+	target           string
+	gen              db.Generation // GenerationUnknown until detected
+	expires          time.Time
+}
+
+// place is where an integration's database lives, without credentials.
+type place struct {
+	branchID, dbName, owner string
+	expires                 time.Time
+}
+
+// NewUserDatabases returns UserDatabases that resolve through neon and share pools.
+func NewUserDatabases(neon Locator, pools *db.Pools, cfg UserDBConfig) *UserDatabases {
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultConnTTL
+	}
+	return &UserDatabases{neon: neon, pools: pools, cfg: cfg, now: time.Now, cache: map[string]*resolvedDB{}, places: map[string]place{}}
+}
+
+// cacheKey is what the caches file an integration's database under: one
+// project and provider, wherever its branch and database are.
+func cacheKey(r Ref) string { return r.ProjectID + "\x00" + string(r.Provider) }
+
+// resolveTimeout bounds the Neon calls behind one resolution, which runs
+// detached from the request so concurrent callers sharing it are not cut off
+// by the first one's cancellation.
+const resolveTimeout = 20 * time.Second
+
+// Open returns the users table of the integration t names. When t.BranchID is
+// empty and a recent Open resolved the same project and provider, the cached
+// resolution is reused without calling the Neon API, which keeps the sync
+// polls down to one query each.
+func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) {
+	key := cacheKey(t)
+	r := u.lookup(key, t)
+	if r == nil {
+		v, err, _ := u.group.Do(key, func() (any, error) {
+			// A flight that ended between the lookup above and this one has
+			// already cached the answer.
+			if r := u.lookup(key, t); r != nil {
+				return r, nil
+			}
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resolveTimeout)
+			defer cancel()
+			return u.resolve(rctx, key, t)
+		})
+		if err != nil {
+			return nil, err
+		}
+		r = v.(*resolvedDB)
+	}
+	fail := func(err error) error {
+		return &UserDBError{Target: r.target, DBName: r.dbName, Source: r.source, Err: err}
+	}
+	pool, err := u.pools.Get(ctx, r.connString)
+	if err != nil {
+		return nil, fail(err)
+	}
+	forget := func() { u.forgetGeneration(key, r) }
+	if r.gen != db.GenerationUnknown {
+		return &userDirectory{UserDirectory: db.NewUserDirectory(pool, r.gen), source: r.source, forget: forget}, nil
+	}
+	dir, err := db.OpenUserDirectory(ctx, pool)
+	if err != nil {
+		return nil, fail(err)
+	}
+	u.rememberGeneration(key, r, dir.Generation())
+	return &userDirectory{UserDirectory: dir, source: r.source, forget: forget}, nil
+}
+
+// lookup returns the cached resolution for key if it still fits t.
+func (u *UserDatabases) lookup(key string, t Ref) *resolvedDB {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	r, ok := u.cache[key]
+	if !ok || u.now().After(r.expires) {
+		delete(u.cache, key)
+		return nil
+	}
+	if t.BranchID != "" && (r.branchID != t.BranchID || r.dbName != t.DBName) && r.source == SourceNeon {
+		// The integration moved (disabled and enabled elsewhere): resolve again.
+		delete(u.cache, key)
+		return nil
+	}
+	cp := *r
+	return &cp
+}
+
+// rememberGeneration records the detected table layout for the next Open.
+func (u *UserDatabases) rememberGeneration(key string, r *resolvedDB, gen db.Generation) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if cur, ok := u.cache[key]; ok && cur.connString == r.connString {
+		cur.gen = gen
+	}
+}
+
+// forgetGeneration makes the next Open detect the table again; called when a
+// query finds the table gone (integration deleted together with its data).
+func (u *UserDatabases) forgetGeneration(key string, r *resolvedDB) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if cur, ok := u.cache[key]; ok && cur.connString == r.connString {
+		cur.gen = db.GenerationUnknown
+	}
+}
+
+// resolve finds the connection string for t and caches it.
+func (u *UserDatabases) resolve(ctx context.Context, key string, t Ref) (*resolvedDB, error) {
+	r := &resolvedDB{branchID: t.BranchID, dbName: t.DBName}
+	switch {
+	case u.cfg.PerProject[t.ProjectID] != "":
+		r.connString, r.source = u.cfg.PerProject[t.ProjectID], SourceProject
+	case u.cfg.Default != "":
+		r.connString, r.source = u.cfg.Default, SourceDefault
+	default:
+		r.source = SourceNeon
+		if err := u.locate(ctx, key, t, r); err != nil {
+			return nil, err
+		}
+	}
+	r.target = db.Describe(r.connString)
+	now := u.now()
+	r.expires = now.Add(u.cfg.CacheTTL)
+	u.mu.Lock()
+	// Expired entries of projects nobody looks at any more still hold a
+	// password: drop them rather than wait for a lookup that may never come.
+	for k, old := range u.cache {
+		if now.After(old.expires) {
+			delete(u.cache, k)
+		}
+	}
+	for k, old := range u.places {
+		if now.After(old.expires) {
+			delete(u.places, k)
+		}
+	}
+	u.cache[key] = r
+	u.mu.Unlock()
+	cp := *r
+	return &cp, nil
+}
+
+// knownPlace returns where key's database was last found, if recently.
+func (u *UserDatabases) knownPlace(key string) (place, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	p, ok := u.places[key]
+	if !ok || u.now().After(p.expires) {
+		return place{}, false
+	}
+	return p, true
+}
+
+// remember records where key's database is, or forgets it (p zero).
+func (u *UserDatabases) remember(key string, p place) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if p.branchID == "" {
+		delete(u.places, key)
+		return
+	}
+	p.expires = u.now().Add(placeTTL)
+	u.places[key] = p
+}
+
+// locate fills in r's branch and database when they are not known, and gets a
+// connection URI as the database's owner. What an earlier resolution learnt
+// (branch, database, owner) is reused, so a connection string that merely
+// expired costs one call to Neon, not three.
+func (u *UserDatabases) locate(ctx context.Context, key string, t Ref, r *resolvedDB) error {
+	known, ok := u.knownPlace(key)
+	if r.branchID == "" {
+		if ok {
+			r.branchID, r.dbName = known.branchID, known.dbName
+		} else if err := u.findIntegration(ctx, t, r); err != nil {
+			return err
+		}
+	}
+	role := ""
+	if ok && known.branchID == r.branchID && known.dbName == r.dbName {
+		role = known.owner
+	}
+	if role == "" {
+		owner, err := u.owner(ctx, t.ProjectID, r.branchID, r.dbName)
+		if err != nil {
+			return err
+		}
+		role = owner
+	}
+	uri, err := u.neon.GetConnectionURI(ctx, t.ProjectID, neonapi.ConnectionURIOptions{
+		BranchID:     r.branchID,
+		DatabaseName: r.dbName,
+		RoleName:     role,
+	})
+	if err != nil {
+		// The place may be what is wrong (the database or role went away).
+		u.remember(key, place{})
+		return fmt.Errorf("get the connection URI of %s: %w", r.dbName, err)
+	}
+	r.connString = uri
+	u.remember(key, place{branchID: r.branchID, dbName: r.dbName, owner: role})
+	return nil
+}
+
+// findIntegration reads the project's integrations for t's branch and database.
+func (u *UserDatabases) findIntegration(ctx context.Context, t Ref, r *resolvedDB) error {
+	ins, err := u.neon.ListIntegrations(ctx, t.ProjectID)
+	if err != nil {
+		return fmt.Errorf("find the %s integration: %w", t.Provider, err)
+	}
+	for _, in := range ins {
+		if Provider(in.AuthProvider) == t.Provider {
+			r.branchID, r.dbName = in.BranchID, in.DBName
+			return nil
+		}
+	}
+	return fmt.Errorf("project %s: %w", t.ProjectID, ErrNoIntegration)
+}
+
+// owner is the role owning the database, or Neon's default owner when the
+// branch does not list it.
+func (u *UserDatabases) owner(ctx context.Context, projectID, branchID, dbName string) (string, error) {
+	dbs, err := u.neon.ListDatabases(ctx, projectID, branchID)
+	if err != nil {
+		return "", fmt.Errorf("list databases of branch %s: %w", branchID, err)
+	}
+	for _, d := range dbs {
+		if d.Name == dbName && d.OwnerName != "" {
+			return d.OwnerName, nil
+		}
+	}
+	return defaultOwnerRole, nil
+}
+
+// forget drops what is cached about r's integration, after it was removed.
+func (u *UserDatabases) forget(r Ref) {
+	key := cacheKey(r)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.cache, key)
+	delete(u.places, key)
+}
