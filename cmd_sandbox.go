@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -33,6 +34,16 @@ func (f *faultFlags) Set(v string) error {
 // --database-url nor DATABASE_URL names one.
 const defaultSandboxDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
+// sandboxOptions is the sandbox command's configuration, from its flags and
+// the environment.
+type sandboxOptions struct {
+	listen, dbURL, apiKey string
+	delay                 time.Duration
+	mode                  sandbox.SyncMode
+	seed                  bool
+	faults                faultFlags
+}
+
 // runSandbox serves the Neon API sandbox until ctx ends, then drops the
 // databases it created.
 //
@@ -46,63 +57,12 @@ const defaultSandboxDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?s
 //	                    --fault         KIND[:COUNT[:PATH_CONTAINS]], repeatable (e.g. 503:3)
 //	SANDBOX_SEED        --seed          create a demo project at start
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	env := func(name, def string) string {
-		if v := os.Getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	delayDefault := sandbox.DefaultSyncDelay
-	if v := os.Getenv("SANDBOX_SYNC_DELAY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("SANDBOX_SYNC_DELAY: %w", err)
-		}
-		delayDefault = d
-	}
-	seedDefault := false
-	if v := os.Getenv("SANDBOX_SEED"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("SANDBOX_SEED must be true or false, not %q", v)
-		}
-		seedDefault = b
-	}
-
-	listen := fs.String("listen", env("SANDBOX_LISTEN", "127.0.0.1:4010"), "address to serve on (SANDBOX_LISTEN)")
-	dbURL := fs.String("database-url", "", "admin URL of the backing Postgres server (DATABASE_URL; default "+defaultSandboxDatabaseURL+")")
-	apiKey := fs.String("api-key", "", "the only bearer token accepted; any non-empty one when unset (SANDBOX_API_KEY)")
-	delay := fs.Duration("sync-delay", delayDefault, "how long a created user takes to reach its database (SANDBOX_SYNC_DELAY)")
-	mode := fs.String("sync", "normal", "sync mode: normal, slow or never")
-	seed := fs.Bool("seed", seedDefault, "create a demo project at start (SANDBOX_SEED)")
-	var faults faultFlags
-	fs.Var(&faults, "fault", "inject a fault: KIND[:COUNT[:PATH_CONTAINS]], KIND one of 429, 503, 423, hang, drop, malformed (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	opts, err := parseSandboxFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	// Secrets from the environment are read after parsing, so that -h never
-	// prints the key or the database password as a flag default.
-	if *apiKey == "" {
-		*apiKey = os.Getenv("SANDBOX_API_KEY")
-	}
-	if *dbURL == "" {
-		*dbURL = env("DATABASE_URL", defaultSandboxDatabaseURL)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("sandbox: unexpected arguments %q", fs.Args())
-	}
-	syncMode := sandbox.SyncMode(*mode)
-	if syncMode != sandbox.SyncNormal && syncMode != sandbox.SyncSlow && syncMode != sandbox.SyncNever {
-		return fmt.Errorf("sandbox: --sync must be normal, slow or never, not %q", *mode)
-	}
-	if *delay == 0 {
-		*delay = -1 // the flag's zero means "at once", not the default
-	}
-
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: *dbURL, APIKey: *apiKey, SyncDelay: *delay, Logger: log})
+	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: opts.dbURL, APIKey: opts.apiKey, SyncDelay: opts.delay, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -111,19 +71,17 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			log.Error("sandbox: drop databases", "err", err)
 		}
 	}()
-	if syncMode != sandbox.SyncNormal {
-		sb.SetSync(syncMode, 0)
+	if opts.mode != sandbox.SyncNormal {
+		sb.SetSync(opts.mode, 0)
 	}
-	for _, f := range faults {
+	for _, f := range opts.faults {
 		sb.InjectFault(f)
 	}
-
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", opts.listen)
 	if err != nil {
 		return fmt.Errorf("sandbox: listen: %w", err)
 	}
-	base := "http://" + ln.Addr().String() + "/api/v2"
-	if *seed {
+	if opts.seed {
 		p, err := sb.CreateProject(ctx, "sandbox-demo")
 		if err != nil {
 			_ = ln.Close()
@@ -131,9 +89,66 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "demo project %s (branch %s, database %s, role %s)\n", p.ID, p.BranchID, p.DatabaseName, p.RoleName)
 	}
-	fmt.Fprintln(stdout, base)
+	fmt.Fprintln(stdout, "http://"+ln.Addr().String()+"/api/v2")
+	return serveUntilDone(ctx, ln, sb.Handler())
+}
 
-	srv := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second}
+// sandboxEnv reads the environment's defaults for the sandbox's flags.
+func sandboxEnv() (delay time.Duration, seed bool, err error) {
+	delay = sandbox.DefaultSyncDelay
+	if v := os.Getenv("SANDBOX_SYNC_DELAY"); v != "" {
+		if delay, err = time.ParseDuration(v); err != nil {
+			return 0, false, fmt.Errorf("SANDBOX_SYNC_DELAY: %w", err)
+		}
+	}
+	if v := os.Getenv("SANDBOX_SEED"); v != "" {
+		if seed, err = strconv.ParseBool(v); err != nil {
+			return 0, false, fmt.Errorf("SANDBOX_SEED must be true or false, not %q", v)
+		}
+	}
+	return delay, seed, nil
+}
+
+// parseSandboxFlags reads the sandbox command's flags over the environment's
+// defaults and checks them.
+func parseSandboxFlags(args []string, stderr io.Writer) (sandboxOptions, error) {
+	var o sandboxOptions
+	delayDefault, seedDefault, err := sandboxEnv()
+	if err != nil {
+		return o, err
+	}
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", cmp.Or(os.Getenv("SANDBOX_LISTEN"), "127.0.0.1:4010"), "address to serve on (SANDBOX_LISTEN)")
+	fs.StringVar(&o.dbURL, "database-url", "", "admin URL of the backing Postgres server (DATABASE_URL; default "+defaultSandboxDatabaseURL+")")
+	fs.StringVar(&o.apiKey, "api-key", "", "the only bearer token accepted; any non-empty one when unset (SANDBOX_API_KEY)")
+	fs.DurationVar(&o.delay, "sync-delay", delayDefault, "how long a created user takes to reach its database (SANDBOX_SYNC_DELAY)")
+	mode := fs.String("sync", "normal", "sync mode: normal, slow or never")
+	fs.BoolVar(&o.seed, "seed", seedDefault, "create a demo project at start (SANDBOX_SEED)")
+	fs.Var(&o.faults, "fault", "inject a fault: KIND[:COUNT[:PATH_CONTAINS]], KIND one of 429, 503, 423, hang, drop, malformed (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	// Secrets from the environment are read after parsing, so that -h never
+	// prints the key or the database password as a flag default.
+	o.apiKey = cmp.Or(o.apiKey, os.Getenv("SANDBOX_API_KEY"))
+	o.dbURL = cmp.Or(o.dbURL, os.Getenv("DATABASE_URL"), defaultSandboxDatabaseURL)
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("sandbox: unexpected arguments %q", fs.Args())
+	}
+	o.mode = sandbox.SyncMode(*mode)
+	if o.mode != sandbox.SyncNormal && o.mode != sandbox.SyncSlow && o.mode != sandbox.SyncNever {
+		return o, fmt.Errorf("sandbox: --sync must be normal, slow or never, not %q", *mode)
+	}
+	if o.delay == 0 {
+		o.delay = -1 // the flag's zero means "at once", not the default
+	}
+	return o, nil
+}
+
+// serveUntilDone serves h on ln until ctx ends, then shuts down.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
