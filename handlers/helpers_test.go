@@ -120,15 +120,11 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if o.cacheTTL > 0 {
 		api = neonapi.NewCache(client, o.cacheTTL)
 	}
-	pools := db.NewPools(db.PoolOptions{})
-	// Registered after the sandbox's cleanup, so it runs first: the pools let
-	// go of the sandbox's databases before they are dropped.
-	t.Cleanup(pools.Close)
 	store := sessions.NewCookieStore(testSessionKey)
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{
 		Neon:     api,
-		Auth:     neonauth.New(api, pools, UserDBConfig{}),
+		Auth:     neonauth.New(api, testPools(t), UserDBConfig{}),
 		Sessions: store,
 		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
@@ -167,6 +163,14 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		a.projectID = a.project.ID
 	}
 	return a
+}
+
+// testPools are database pools closed when the test ends. Made after the
+// sandbox, they are closed before it drops its databases.
+func testPools(t testing.TB) *db.Pools {
+	pools := db.NewPools(db.PoolOptions{})
+	t.Cleanup(pools.Close)
+	return pools
 }
 
 // testLogWriter sends the dashboard's warnings and errors to the test log.

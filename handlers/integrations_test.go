@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -309,78 +308,6 @@ func TestEnableBetterAuth(t *testing.T) {
 	}
 }
 
-func TestTransferOwnership(t *testing.T) {
-	t.Parallel()
-	a := newTestApp(t)
-	a.enableStack()
-	path := "/projects/" + a.projectID + "/integrations/stack/transfer"
-
-	page := a.get("/projects/" + a.projectID)
-	if href, _ := page.byTestID("transfer-link").Attr("href"); href != path {
-		t.Fatalf("transfer link = %q, want %q", href, path)
-	}
-	confirm := a.get(path)
-	confirm.wantStatus(t, http.StatusOK)
-	if confirm.byTestID("transfer-form").Find(`input[name="understand"]`).Length() != 1 {
-		t.Fatal("confirm page has no confirmation checkbox")
-	}
-
-	unconfirmed := a.postForm(path, url.Values{})
-	unconfirmed.wantStatus(t, http.StatusUnprocessableEntity)
-	if unconfirmed.text("field-error-understand") == "" {
-		t.Error("unticked box: no message next to it")
-	}
-	if unconfirmed.byTestID("transfer-url").Length() != 0 {
-		t.Error("transfer started without confirmation")
-	}
-
-	r := a.postForm(path, url.Values{"understand": {"yes"}})
-	r.wantStatus(t, http.StatusOK)
-	link := r.byTestID("transfer-url")
-	href, _ := link.Attr("href")
-	if !strings.HasPrefix(href, a.NeonSrv.URL+"/_sandbox/transfer/confirm?code=") {
-		t.Errorf("transfer URL = %q", href)
-	}
-	if target, _ := link.Attr("target"); target != "_blank" {
-		t.Errorf("target = %q, want _blank", target)
-	}
-	if rel, _ := link.Attr("rel"); rel != "noopener noreferrer" {
-		t.Errorf("rel = %q, want noopener noreferrer", rel)
-	}
-	if !strings.Contains(r.text("transfer-panel"), "until you confirm there, the integration stays Neon-owned") {
-		t.Errorf("transfer panel text = %q", r.text("transfer-panel"))
-	}
-	if r.Header.Get("Cache-Control") != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", r.Header.Get("Cache-Control"))
-	}
-	if got := r.text("transfer-status"); got != "transfer initiated" {
-		t.Errorf("card transfer status = %q, want transfer initiated", got)
-	}
-
-	// The status stays visible after the one-off panel is gone.
-	again := a.get("/projects/" + a.projectID)
-	if got := again.text("transfer-status"); got != "transfer initiated" {
-		t.Errorf("page transfer status = %q", got)
-	}
-	if again.byTestID("transfer-url").Length() != 0 {
-		t.Error("the claim URL is shown again on a later page")
-	}
-	list := a.get("/projects")
-	if !strings.Contains(list.text("auth-badge"), "transfer initiated") {
-		t.Errorf("projects list badge = %q, want transfer initiated", list.text("auth-badge"))
-	}
-}
-
-func TestTransferWithoutStackIsNotFound(t *testing.T) {
-	t.Parallel()
-	a := newTestApp(t)
-	r := a.get("/projects/" + a.projectID + "/integrations/stack/transfer")
-	r.wantStatus(t, http.StatusNotFound)
-	if !strings.Contains(r.text("api-error"), "no Stack Auth integration") {
-		t.Errorf("message = %q", r.text("api-error"))
-	}
-}
-
 // neonAuthSchemaExists asks the project's database whether neon_auth exists.
 func neonAuthSchemaExists(t *testing.T, a *testApp) bool {
 	t.Helper()
@@ -401,99 +328,6 @@ func neonAuthSchemaExists(t *testing.T, a *testApp) bool {
 		t.Fatal(err)
 	}
 	return exists
-}
-
-func TestDeleteIntegration(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name       string
-		deleteData bool
-		htmx       bool
-	}{
-		{"keep data, no JavaScript", false, false},
-		{"drop data, htmx", true, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			a := newTestApp(t)
-			a.enableStack()
-			if !neonAuthSchemaExists(t, a) {
-				t.Fatal("enabling did not create neon_auth")
-			}
-			path := "/projects/" + a.projectID + "/integrations/stack/delete"
-			v := url.Values{"confirm_name": {"demo-ap"}}
-			if tc.deleteData {
-				v.Set("delete_data", "true")
-			}
-
-			wrong := a.post(path, v, tc.htmx)
-			wrong.wantStatus(t, http.StatusUnprocessableEntity)
-			if got := wrong.text("field-error-confirm_name-stack"); !strings.Contains(got, "demo-app") {
-				t.Errorf("wrong name message = %q", got)
-			}
-			if typed, _ := wrong.byTestID("confirm-name").Attr("value"); typed != "demo-ap" {
-				t.Errorf("typed value kept = %q, want demo-ap", typed)
-			}
-			if _, checked := wrong.byTestID("delete-data").Attr("checked"); checked != tc.deleteData {
-				t.Errorf("delete_data kept = %t, want %t", checked, tc.deleteData)
-			}
-			if tc.htmx && wrong.Doc.Find("title").Length() != 0 {
-				t.Error("htmx wrong-name answer is a full page, want the form")
-			}
-
-			v.Set("confirm_name", "demo-app")
-			ok := a.post(path, v, tc.htmx)
-			wantLocation := "/projects/" + a.projectID
-			if tc.htmx {
-				ok.wantStatus(t, http.StatusNoContent)
-				if got := ok.Header.Get("HX-Redirect"); got != wantLocation {
-					t.Errorf("HX-Redirect = %q, want %q", got, wantLocation)
-				}
-			} else {
-				ok.wantStatus(t, http.StatusSeeOther)
-				if got := ok.Header.Get("Location"); got != wantLocation {
-					t.Errorf("Location = %q, want %q", got, wantLocation)
-				}
-			}
-
-			page := a.get(wantLocation)
-			page.wantStatus(t, http.StatusOK)
-			flash := page.text("flash")
-			if !strings.Contains(flash, "removed from demo-app") {
-				t.Errorf("flash = %q", flash)
-			}
-			if got := strings.Contains(flash, "dropped"); got != tc.deleteData {
-				t.Errorf("flash %q mentions dropping = %t, want %t", flash, got, tc.deleteData)
-			}
-			if page.byTestID("integrations-empty").Length() != 1 {
-				t.Error("the deleted integration is still listed")
-			}
-			// Read once: the next page has no flash.
-			if a.get(wantLocation).byTestID("flash").Length() != 0 {
-				t.Error("the flash shows twice")
-			}
-			if got := neonAuthSchemaExists(t, a); got == tc.deleteData {
-				t.Errorf("neon_auth exists = %t after delete with delete_data=%t", got, tc.deleteData)
-			}
-		})
-	}
-}
-
-func TestDeleteBetterAuthDisablesTheBranch(t *testing.T) {
-	t.Parallel()
-	a := newTestApp(t)
-	a.htmxPost("/projects/"+a.projectID+"/integrations", enableValues(a, "better_auth")).wantStatus(t, http.StatusCreated)
-	r := a.postForm("/projects/"+a.projectID+"/integrations/better_auth/delete", url.Values{
-		"confirm_name": {"demo-app"}, "branch_id": {a.project.BranchID}, "delete_data": {"true"},
-	})
-	r.wantStatus(t, http.StatusSeeOther)
-	_, err := a.Neon.GetBranchAuth(context.Background(), a.projectID, a.project.BranchID)
-	if !errors.Is(err, neonapi.ErrNotFound) {
-		t.Errorf("branch auth after disable: %v, want 404", err)
-	}
-	if neonAuthSchemaExists(t, a) {
-		t.Error("neon_auth still exists after disabling with delete_data")
-	}
 }
 
 func TestProjectPageNeonFailures(t *testing.T) {

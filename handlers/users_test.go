@@ -3,9 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,14 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
-	"github.com/neonauth-admin/dashboard/views"
 )
 
 // usersAppConfig adjusts newUsersApp.
@@ -102,12 +97,11 @@ func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.count()) }
 // overrides) and real pools, and whose requests to Neon are counted.
 func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 	t.Helper()
-	pools := db.NewPools(db.PoolOptions{})
 	counter := &countingTransport{}
 	a := newTestApp(t, withSyncDelay(50*time.Millisecond),
 		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter})),
 		withHandler(func(h *Handler) {
-			sw := &switchableAuth{neon: h.Neon.(NeonAPI), pools: pools}
+			sw := &switchableAuth{neon: h.Neon.(NeonAPI), pools: testPools(t)}
 			sw.configure(cfg.db)
 			h.Auth = sw
 			if cfg.settings != nil {
@@ -118,9 +112,6 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 			}
 		}))
 	a.neonCounter = counter
-	// Registered after the sandbox's cleanup, so it runs first: the pools let go
-	// of the sandbox's databases before they are dropped.
-	t.Cleanup(pools.Close)
 	return a
 }
 
@@ -262,191 +253,6 @@ func TestUsersPageShowsTheTable(t *testing.T) {
 	}
 }
 
-var elapsedRe = regexp.MustCompile(`^\d+\.\d\d s$`)
-
-func TestCreateUserThenSynced(t *testing.T) {
-	for _, provider := range providers {
-		t.Run(string(provider), func(t *testing.T) {
-			syncs := &syncRecorder{}
-			a := newUsersApp(t, usersAppConfig{syncs: syncs})
-			a.enable(provider)
-			page := a.get(a.usersPath(provider))
-			page.wantStatus(t, http.StatusOK)
-			if got := page.text("user-total"); got != "0" {
-				t.Fatalf("total before the create = %q, want 0", got)
-			}
-			r := a.htmxPost("/projects/"+a.projectID+"/users", url.Values{
-				"provider": {string(provider)}, "email": {"grace@example.com"}, "name": {"Grace Hopper"},
-			})
-			r.wantStatus(t, http.StatusCreated)
-			id := r.text("created-user-id")
-			if id == "" {
-				t.Fatalf("no created id:\n%s", r.Body)
-			}
-			if v, _ := r.Doc.Find(`input[name="email"]`).Attr("value"); v != "" {
-				t.Errorf("form not reset after the create: email %q", v)
-			}
-			if got := r.text("sync-status"); got != "waiting" {
-				t.Errorf("first status = %q, want waiting", got)
-			}
-			if trig, _ := r.byTestID("sync-panel").Attr("hx-trigger"); trig != "load delay:100ms" {
-				t.Errorf("first poll = %q, want load delay:100ms", trig)
-			}
-			if got := r.Header.Get("HX-Trigger"); got != "" {
-				t.Errorf("create answered HX-Trigger %q before anything synced", got)
-			}
-
-			before := a.neonCalls()
-			r = a.pollSync(r)
-			if got := r.text("sync-status"); got != "synced" {
-				t.Fatalf("status = %q, want synced:\n%s", got, r.Body)
-			}
-			if calls := a.neonCalls() - before; calls != 0 {
-				t.Errorf("polling made %d Neon calls, want 0 (database resolved once, cached)", calls)
-			}
-			if got := r.text("row-id"); got != id {
-				t.Errorf("row id = %q, want %q", got, id)
-			}
-			if got := r.text("row-email"); got != "grace@example.com" {
-				t.Errorf("row email = %q", got)
-			}
-			if got := r.text("row-name"); got != "Grace Hopper" {
-				t.Errorf("row name = %q", got)
-			}
-			if got := r.text("sync-elapsed"); !elapsedRe.MatchString(got) {
-				t.Errorf("elapsed = %q", got)
-			}
-
-			// The concluded check reports its time once, and tells the page
-			// to reload the latest users, whose refresh brings the counts.
-			if got := syncs.observed(); len(got) != 1 || got[0] <= 0 {
-				t.Errorf("sync check observations = %v, want one positive duration", got)
-			}
-			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
-				t.Errorf("synced answer HX-Trigger = %q, want users-changed", got)
-			}
-			latest := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
-			latest.wantStatus(t, http.StatusOK)
-			if got := latest.text("user-row"); !strings.Contains(got, "grace@example.com") {
-				t.Errorf("latest users after the sync = %q, want the new user", got)
-			}
-			counts := latest.Doc.Find(`#user-counts[hx-swap-oob="true"]`)
-			if counts.Length() != 1 || strings.TrimSpace(counts.Find(`[data-testid="user-total"]`).Text()) != "1" {
-				t.Errorf("refresh did not bring the counts out of band:\n%s", latest.Body)
-			}
-		})
-	}
-}
-
-func TestCreateUserWithoutJavaScript(t *testing.T) {
-	a := newUsersApp(t, usersAppConfig{})
-	a.enableStack()
-	r := a.postForm("/projects/"+a.projectID+"/users", url.Values{"provider": {"stack"}, "email": {"lin@example.com"}})
-	r.wantStatus(t, http.StatusSeeOther)
-	loc, err := url.Parse(r.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(loc.Path, "/projects/"+a.projectID+"/users/") || loc.Query().Get("since") == "" || loc.Query().Get("provider") != "stack" {
-		t.Fatalf("Location = %q", loc)
-	}
-	a.waitForSync()
-	page := a.get(loc.String())
-	page.wantStatus(t, http.StatusOK)
-	if got := page.text("flash"); !strings.Contains(got, "lin@example.com") {
-		t.Errorf("flash = %q", got)
-	}
-	if got := page.text("sync-status"); got != "synced" {
-		t.Errorf("status = %q, want synced", got)
-	}
-	if got := page.text("row-email"); got != "lin@example.com" {
-		t.Errorf("row email = %q", got)
-	}
-	if page.Doc.Find("script:not([src])").Length() != 0 || page.Doc.Find(`meta[http-equiv]`).Length() != 0 {
-		t.Error("page relies on inline script or meta refresh")
-	}
-}
-
-func TestCreateUserNeverSynced(t *testing.T) {
-	syncs := &syncRecorder{}
-	a := newUsersApp(t, usersAppConfig{syncs: syncs, settings: func(s *Settings) { s.SyncTimeout = 300 * time.Millisecond }})
-	a.enableStack()
-	a.Sandbox.SetSync(sandbox.SyncNever, 0)
-	r := a.htmxPost("/projects/"+a.projectID+"/users", url.Values{"provider": {"stack"}, "email": {"lost@example.com"}})
-	r.wantStatus(t, http.StatusCreated)
-	r = a.pollSync(r)
-	if got := r.text("sync-status"); got != "timed out" {
-		t.Fatalf("status = %q, want timed out:\n%s", got, r.Body)
-	}
-	panel := r.text("sync-panel")
-	if !strings.Contains(panel, "not synced after 0.30 s") {
-		t.Errorf("panel = %q", panel)
-	}
-	hints := r.text("sync-hints")
-	for _, want := range []string{"/nsb_", "status", "DATABASE_URL"} {
-		if !strings.Contains(hints, want) {
-			t.Errorf("hints lack %q: %q", want, hints)
-		}
-	}
-	if href, _ := r.byTestID("check-again").Attr("href"); !strings.Contains(href, "since=") {
-		t.Errorf("check again = %q", href)
-	}
-	// A check that gave up is recorded at its timeout, however late the last
-	// poll came, and leaves the table alone.
-	if got := syncs.observed(); !slices.Equal(got, []time.Duration{300 * time.Millisecond}) {
-		t.Errorf("sync check observations = %v, want [300ms]", got)
-	}
-	if got := r.Header.Get("HX-Trigger"); got != "" {
-		t.Errorf("timed-out answer HX-Trigger = %q, want none", got)
-	}
-}
-
-func TestCreateUserValidation(t *testing.T) {
-	a := newUsersApp(t, usersAppConfig{})
-	a.enableStack()
-	long := strings.Repeat("a", 250) + "@ex.com"
-	tests := []struct {
-		name      string
-		email     string
-		userName  string
-		htmx      bool
-		wantField string
-	}{
-		{name: "empty email", email: "", wantField: "email"},
-		{name: "not an email", email: "not-an-email", wantField: "email"},
-		{name: "display name part", email: "Ada <ada@example.com>", wantField: "email", htmx: true},
-		{name: "email too long", email: long, wantField: "email"},
-		{name: "name too long", email: "ok@example.com", userName: strings.Repeat("n", 256), wantField: "name", htmx: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := a.post("/projects/"+a.projectID+"/users", url.Values{"provider": {"stack"}, "email": {tt.email}, "name": {tt.userName}}, tt.htmx)
-			r.wantStatus(t, http.StatusUnprocessableEntity)
-			if r.text("field-error-"+tt.wantField) == "" {
-				t.Errorf("no message next to %s:\n%s", tt.wantField, r.Body)
-			}
-			input := r.Doc.Find(`form[data-testid="create-user-form"] input[name="` + tt.wantField + `"]`)
-			if v, _ := input.Attr("aria-invalid"); v != "true" {
-				t.Errorf("%s not marked invalid", tt.wantField)
-			}
-			if v, _ := r.Doc.Find(`input[name="email"]`).Attr("value"); v != strings.TrimSpace(tt.email) {
-				t.Errorf("email kept = %q, want %q", v, tt.email)
-			}
-			if v, _ := r.Doc.Find(`input[name="name"]`).Attr("value"); v != tt.userName {
-				t.Errorf("name not kept")
-			}
-			if isPage := r.Doc.Find("title").Length() == 1; isPage == tt.htmx {
-				t.Errorf("full page = %v for htmx = %v", isPage, tt.htmx)
-			}
-		})
-	}
-	// Nothing reached Neon.
-	list := a.get(a.usersPath(neonapi.AuthProviderStack))
-	if got := list.text("user-total"); got != "0" {
-		t.Errorf("users after invalid creates = %q, want 0", got)
-	}
-}
-
 func TestLookupUser(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
 	a.enableStack()
@@ -489,82 +295,6 @@ func TestLookupUser(t *testing.T) {
 	empty.wantStatus(t, http.StatusUnprocessableEntity)
 	if empty.text("field-error-q") == "" {
 		t.Error("empty lookup without a message")
-	}
-}
-
-func TestDeleteUserWatchesTheDatabase(t *testing.T) {
-	tests := []struct {
-		provider   neonapi.AuthProvider
-		wantStatus string
-	}{
-		{provider: neonapi.AuthProviderStack, wantStatus: "deleted"},
-		{provider: neonapi.AuthProviderBetterAuth, wantStatus: "removed"},
-	}
-	for _, tt := range tests {
-		t.Run(string(tt.provider), func(t *testing.T) {
-			a := newUsersApp(t, usersAppConfig{})
-			a.enable(tt.provider)
-			id := a.seedUser(tt.provider, "gone@example.com", "")
-			base := "/projects/" + a.projectID + "/users/" + id + "/delete"
-
-			confirm := a.htmxGet(base+"?provider="+string(tt.provider), "user-activity")
-			confirm.wantStatus(t, http.StatusOK)
-			if !strings.Contains(confirm.text("delete-user"), "gone@example.com") {
-				t.Errorf("confirmation does not name the user:\n%s", confirm.Body)
-			}
-
-			unconfirmed := a.htmxPost(base, url.Values{"provider": {string(tt.provider)}})
-			unconfirmed.wantStatus(t, http.StatusUnprocessableEntity)
-			if unconfirmed.text("field-error-confirm") == "" {
-				t.Error("no message next to the confirmation box")
-			}
-
-			r := a.htmxPost(base, url.Values{"provider": {string(tt.provider)}, "confirm": {"yes"}})
-			r.wantStatus(t, http.StatusOK)
-			r = a.pollSync(r)
-			if got := r.text("sync-status"); got != tt.wantStatus {
-				t.Fatalf("status = %q, want %q:\n%s", got, tt.wantStatus, r.Body)
-			}
-			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
-				t.Errorf("concluded deletion HX-Trigger = %q, want users-changed", got)
-			}
-			if tt.provider == neonapi.AuthProviderStack {
-				if r.text("row-deleted-at") == "" {
-					t.Error("deleted_at not shown")
-				}
-				page := a.get(a.usersPath(tt.provider))
-				if got := page.text("user-deleted"); got != "1" {
-					t.Errorf("deleted count = %q, want 1", got)
-				}
-				if page.byTestID("deleted-badge").Length() != 1 {
-					t.Error("no deleted badge in the table")
-				}
-			}
-		})
-	}
-}
-
-func TestDeleteUserWithoutJavaScript(t *testing.T) {
-	a := newUsersApp(t, usersAppConfig{})
-	a.enableStack()
-	id := a.seedUser(neonapi.AuthProviderStack, "plain@example.com", "")
-	base := "/projects/" + a.projectID + "/users/" + id + "/delete"
-	page := a.get(base + "?provider=stack")
-	page.wantStatus(t, http.StatusOK)
-	if page.Doc.Find(`#user-activity form[data-testid="delete-user-form"]`).Length() != 1 {
-		t.Fatalf("confirmation page without the form:\n%s", page.Body)
-	}
-	r := a.postForm(base, url.Values{"provider": {"stack"}, "confirm": {"yes"}})
-	r.wantStatus(t, http.StatusSeeOther)
-	loc := r.Header.Get("Location")
-	if !strings.Contains(loc, "watch=delete") {
-		t.Fatalf("Location = %q", loc)
-	}
-	a.waitForSync()
-	done := a.get(loc)
-	done.wantStatus(t, http.StatusOK)
-	if got := done.text("sync-status"); got != "deleted" {
-		t.Errorf("status = %q, want deleted", got)
 	}
 }
 
@@ -685,83 +415,3 @@ func mustParseURL(t *testing.T, s string) *url.URL {
 }
 
 func nowMillis() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
-
-func TestSyncCheckMetricsAreOptional(t *testing.T) {
-	done := views.SyncCheck{State: views.SyncSynced, Elapsed: time.Second}
-	var off *Metrics
-	for name, h := range map[string]*Handler{
-		"no observer":  {},
-		"nil *Metrics": {SyncMetrics: off},
-	} {
-		t.Run(name, func(t *testing.T) {
-			h.observeSyncCheck(done) // must not panic
-		})
-	}
-	rec := &syncRecorder{}
-	h := &Handler{SyncMetrics: rec}
-	h.observeSyncCheck(views.SyncCheck{State: views.SyncPending, Elapsed: time.Second})
-	h.observeSyncCheck(done)
-	if got := rec.observed(); !slices.Equal(got, []time.Duration{time.Second}) {
-		t.Errorf("observations = %v, want only the concluded check's 1s", got)
-	}
-}
-
-// oneUser is a users table holding a single user, for routes that only read;
-// the Neon Auth calls that change something are left nil.
-type oneUser struct {
-	NeonAuth
-	user db.User
-}
-
-func (o oneUser) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirectory, error) {
-	return o, nil
-}
-func (o oneUser) Target() string                                      { return "db.test:5432/neondb" }
-func (o oneUser) Source() string                                      { return neonauth.SourceNeon }
-func (o oneUser) Generation() db.Generation                           { return db.GenerationStack }
-func (o oneUser) Latest(context.Context, int) ([]db.User, error)      { return []db.User{o.user}, nil }
-func (o oneUser) Count(context.Context) (int, int, error)             { return 1, 0, nil }
-func (o oneUser) Find(ctx context.Context, q string) (db.User, error) { return o.Get(ctx, q) }
-func (o oneUser) Get(_ context.Context, id string) (db.User, error) {
-	if id != o.user.ID {
-		return db.User{}, db.ErrNotFound
-	}
-	return o.user, nil
-}
-
-// TestUserIDsWithReservedCharacters follows the links the pages build for ids
-// holding characters a path segment must escape: the handlers must see the
-// id itself, not its escaped form.
-func TestUserIDsWithReservedCharacters(t *testing.T) {
-	for _, id := range []string{"a,b", "org;1", "team/ada", "ada@example.com", "ünï"} {
-		t.Run(id, func(t *testing.T) {
-			users := oneUser{user: db.User{ID: id, Email: "ada@example.com", CreatedAt: time.Unix(1700000000, 0)}}
-			srv := httptest.NewServer((&Handler{Auth: users}).Echo())
-			defer srv.Close()
-			check := views.SyncCheck{ProjectID: "p-1", Provider: "stack", UserID: id, Watch: views.WatchCreate, Since: time.Now().UnixMilli()}
-			req, err := http.NewRequest(http.MethodGet, srv.URL+views.SyncPollURL(check), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("HX-Request", "true")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			doc, err := goquery.NewDocumentFromReader(res.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s: status %d", req.URL, res.StatusCode)
-			}
-			if got := strings.TrimSpace(doc.Find(`[data-testid="sync-status"]`).Text()); got != "synced" {
-				t.Errorf("status = %q, want synced", got)
-			}
-			if got := strings.TrimSpace(doc.Find(`[data-testid="row-id"]`).Text()); got != id {
-				t.Errorf("row id = %q, want %q", got, id)
-			}
-		})
-	}
-}
