@@ -45,7 +45,7 @@ func TestValuesPostgresCannotStoreAreRefusedAtTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a.neonCounter.take()
+			a.neonCounter.Take()
 			r := tt.do()
 			r.wantStatus(t, http.StatusBadRequest)
 			if r.text("field-error-"+tt.field) == "" {
@@ -55,7 +55,7 @@ func TestValuesPostgresCannotStoreAreRefusedAtTheField(t *testing.T) {
 			if v, _ := input.Attr("value"); v != tt.kept {
 				t.Errorf("%s shows %.40q, want %.40q", tt.field, v, tt.kept)
 			}
-			for _, call := range a.neonCounter.take() {
+			for _, call := range a.neonCounter.Take() {
 				if !strings.HasPrefix(call, "GET ") {
 					t.Errorf("a refused form reached Neon: %s", call)
 				}

@@ -17,7 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -42,7 +42,7 @@ type testApp struct {
 	csrf string // last CSRF token seen in a page
 
 	// neonCounter counts the requests to Neon, when the app was made with one.
-	neonCounter *countingTransport
+	neonCounter *neontest.Requests
 }
 
 // appOptions adjust a testApp before its server starts.
@@ -91,18 +91,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	ctx := context.Background()
-	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: pgtest.Require(t), SyncDelay: o.syncDelay})
-	if err != nil {
-		t.Fatalf("sandbox: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := sb.Close(); err != nil {
-			t.Errorf("sandbox close: %v", err)
-		}
-	})
-	neonSrv := httptest.NewServer(sb.Handler())
-	t.Cleanup(neonSrv.Close)
+	sb, neonSrv := neontest.StartSandbox(t, o.syncDelay)
 
 	apiKey := o.apiKey
 	if apiKey == "" {

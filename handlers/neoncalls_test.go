@@ -2,45 +2,10 @@ package handlers
 
 import (
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// countingTransport counts the HTTP requests the Neon client sends, under its
-// retry and rate-limit layers: what Neon sees.
-type countingTransport struct {
-	mu    sync.Mutex
-	paths []string
-	total int
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.mu.Lock()
-	c.paths = append(c.paths, r.Method+" "+r.URL.Path)
-	c.total++
-	c.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-// count is how many requests were sent so far.
-func (c *countingTransport) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.total
-}
-
-// take returns the requests sent since the last take, sorted.
-func (c *countingTransport) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.paths
-	c.paths = nil
-	slices.Sort(p)
-	return p
-}
 
 // TestUsersPageNeonCalls counts what the users page costs in Neon calls. A
 // cold page needs four facts from four endpoints (the project's name, the
@@ -65,7 +30,7 @@ func TestUsersPageNeonCalls(t *testing.T) {
 				a := newUsersApp(t, usersAppConfig{db: UserDBConfig{CacheTTL: tt.connTTL}})
 				a.enable(provider)
 				a.seedUser(provider, "ada@example.com", "Ada")
-				a.neonCounter.take()
+				a.neonCounter.Take()
 
 				var got [3]int
 				for i, step := range []func() *testResponse{
@@ -80,7 +45,7 @@ func TestUsersPageNeonCalls(t *testing.T) {
 					if r.byTestID("user-row").Length() != 1 {
 						t.Fatalf("step %d shows %d rows, want 1", i, r.byTestID("user-row").Length())
 					}
-					calls := a.neonCounter.take()
+					calls := a.neonCounter.Take()
 					got[i] = len(calls)
 					t.Logf("step %d: %d Neon calls: %s", i, len(calls), strings.Join(calls, ", "))
 				}

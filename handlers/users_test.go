@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -90,14 +91,14 @@ func (s *switchableAuth) OpenUsers(ctx context.Context, r neonauth.Ref) (neonaut
 }
 
 // neonCalls is how many requests the dashboard sent Neon so far.
-func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.count()) }
+func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.Count()) }
 
 // newUsersApp is newTestApp (with a 50 ms sync delay) whose users tables are
 // reached the way serve reaches them: through Neon's connection URIs (or cfg's
 // overrides) and real pools, and whose requests to Neon are counted.
 func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 	t.Helper()
-	counter := &countingTransport{}
+	counter := &neontest.Requests{}
 	a := newTestApp(t, withSyncDelay(50*time.Millisecond),
 		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter})),
 		withHandler(func(h *Handler) {

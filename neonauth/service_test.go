@@ -4,61 +4,28 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
-
-// pathLog records the requests the client sends, as method and path.
-type pathLog struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (l *pathLog) RoundTrip(r *http.Request) (*http.Response, error) {
-	l.mu.Lock()
-	l.calls = append(l.calls, r.Method+" "+r.URL.Path)
-	l.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-func (l *pathLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c := l.calls
-	l.calls = nil
-	return c
-}
 
 // serviceEnv is a Service talking to a sandbox over HTTP, with one project.
 type serviceEnv struct {
 	sb      *sandbox.Sandbox
 	neon    *neonapi.Client
 	svc     *Service
-	log     *pathLog
+	log     *neontest.Requests
 	project sandbox.CreatedProject
 }
 
 func newServiceEnv(t *testing.T) *serviceEnv {
 	t.Helper()
 	ctx := context.Background()
-	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: pgtest.Require(t), SyncDelay: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := sb.Close(); err != nil {
-			t.Errorf("sandbox close: %v", err)
-		}
-	})
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	log := &pathLog{}
+	sb, srv := neontest.StartSandbox(t, -1)
+	log := &neontest.Requests{}
 	neon, err := neonapi.New("test-key", neonapi.WithBaseURL(srv.URL+"/api/v2"), neonapi.WithoutRateLimit(),
 		neonapi.WithHTTPClient(&http.Client{Transport: log}))
 	if err != nil {
@@ -92,7 +59,7 @@ func TestServicePicksTheGenerationsEndpoints(t *testing.T) {
 			wantWrite := func(step, want string) {
 				t.Helper()
 				var writes []string
-				for _, c := range e.log.take() {
+				for _, c := range e.log.Take() {
 					if !strings.HasPrefix(c, "GET ") {
 						writes = append(writes, c)
 					}
@@ -125,7 +92,7 @@ func TestServicePicksTheGenerationsEndpoints(t *testing.T) {
 			if got, err := dir.Get(ctx, u.ID); err != nil || got.Email != "ada@example.com" {
 				t.Fatalf("user in the table: %+v, %v", got, err)
 			}
-			e.log.take()
+			e.log.Take()
 
 			if err := e.svc.DeleteUser(ctx, ref, u.ID); err != nil {
 				t.Fatalf("DeleteUser: %v", err)
@@ -158,7 +125,7 @@ func TestServiceRefusesWhatAProviderLacks(t *testing.T) {
 			t.Errorf("%s: %v, want ErrUnsupported", name, err)
 		}
 	}
-	if calls := e.log.take(); len(calls) != 0 {
+	if calls := e.log.Take(); len(calls) != 0 {
 		t.Errorf("refusals called Neon: %v", calls)
 	}
 	// Better Auth writes on a project without the integration say so.

@@ -1,0 +1,69 @@
+// Package neontest starts the Neon API sandbox for tests and records what a
+// Neon client sends it.
+package neontest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+)
+
+// StartSandbox serves a sandbox backed by the test Postgres server over real
+// HTTP until the test ends, then drops its databases. syncDelay is
+// sandbox.Config's (negative: at once). The API base is srv.URL + "/api/v2".
+func StartSandbox(t testing.TB, syncDelay time.Duration) (*sandbox.Sandbox, *httptest.Server) {
+	t.Helper()
+	sb, err := sandbox.New(context.Background(), sandbox.Config{DatabaseURL: pgtest.Require(t), SyncDelay: syncDelay})
+	if err != nil {
+		t.Fatalf("sandbox: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("sandbox close: %v", err)
+		}
+	})
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	return sb, srv
+}
+
+// Requests is an http.RoundTripper that records each request it sends, as
+// "METHOD /path": put under a Neon client, it tells what Neon was asked.
+type Requests struct {
+	mu    sync.Mutex
+	calls []string
+	total int
+}
+
+// RoundTrip records r and sends it with http.DefaultTransport.
+func (q *Requests) RoundTrip(r *http.Request) (*http.Response, error) {
+	q.mu.Lock()
+	q.calls = append(q.calls, r.Method+" "+r.URL.Path)
+	q.total++
+	q.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Count is how many requests were sent in all.
+func (q *Requests) Count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.total
+}
+
+// Take returns the requests sent since the last Take, sorted.
+func (q *Requests) Take() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c := q.calls
+	q.calls = nil
+	slices.Sort(c)
+	return c
+}
