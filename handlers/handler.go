@@ -9,6 +9,8 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -48,8 +50,8 @@ type Settings struct {
 	LatestUsers int
 }
 
-// SyncObserver records how long live sync checks take to conclude. *Metrics
-// is one.
+// SyncObserver records how long live sync checks take to conclude.
+// *metrics.Metrics is one.
 type SyncObserver interface {
 	ObserveSyncCheck(d time.Duration)
 }
@@ -62,9 +64,13 @@ type Handler struct {
 	Sessions sessions.Store
 	Logger   *slog.Logger
 	Settings Settings
-	// Security guards every route (identity, roles, CSRF, headers, audit,
-	// metrics, probes). main always sets it; handler tests may leave it nil.
-	Security *Security
+	// Security guards every route (identity, roles, CSRF, headers, audit).
+	// main always sets it; handler tests may leave it nil.
+	Security *identity.Security
+	// Metrics counts requests and serves /metrics; nil turns both off.
+	Metrics *metrics.Metrics
+	// Ready answers /readyz; nil is always ready.
+	Ready *Readiness
 	// SyncMetrics receives the duration of each concluded sync check; nil
 	// when metrics are off.
 	SyncMetrics SyncObserver

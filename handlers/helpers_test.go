@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -131,7 +132,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		id := *o.identity
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
-				c.Set(identityKey, id)
+				identity.Attach(c, id)
 				return next(c)
 			}
 		})

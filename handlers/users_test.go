@@ -18,6 +18,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/views"
@@ -692,7 +693,7 @@ func nowMillis() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
 
 func TestSyncCheckMetricsAreOptional(t *testing.T) {
 	done := views.SyncCheck{State: views.SyncSynced, Elapsed: time.Second}
-	var off *Metrics
+	var off *metrics.Metrics
 	for name, h := range map[string]*Handler{
 		"no observer":  {},
 		"nil *Metrics": {SyncMetrics: off},
