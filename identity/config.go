@@ -29,12 +29,14 @@ const (
 	AuthModeOIDC AuthMode = "oidc"
 )
 
-// ProxyAuthConfig names the headers an authenticating proxy sets. Each list is
-// tried in order; the defaults cover oauth2-proxy's two header styles.
+// ProxyAuthConfig names the one set of headers the authenticating proxy
+// sets (AUTH_PROXY_HEADERS, each name adjustable). Exactly these are read;
+// a request carrying another set's identity headers is refused, since the
+// proxy passes on whatever headers the browser adds.
 type ProxyAuthConfig struct {
-	UserHeaders   []string
-	EmailHeaders  []string
-	GroupsHeaders []string
+	UserHeader   string
+	EmailHeader  string
+	GroupsHeader string
 }
 
 // JWTAuthConfig verifies an identity assertion signed by an access proxy.
@@ -104,15 +106,6 @@ const (
 	maxSessionMaxAge     = 7 * 24 * time.Hour
 )
 
-// Default header names, matching oauth2-proxy's --pass-user-headers
-// (X-Forwarded-*) and --set-xauthrequest (X-Auth-Request-*), which nginx
-// auth_request and Traefik forward auth copy through.
-var (
-	DefaultProxyUserHeaders   = []string{"X-Forwarded-User", "X-Auth-Request-User"}
-	DefaultProxyEmailHeaders  = []string{"X-Forwarded-Email", "X-Auth-Request-Email"}
-	DefaultProxyGroupsHeaders = []string{"X-Forwarded-Groups", "X-Auth-Request-Groups"}
-)
-
 // ParseAuthEnv reads AUTH_* and METRICS_TOKEN through getenv (os.Getenv in
 // main, a map in tests). SessionKeys and CookieSecure are left for the caller,
 // which reads SESSION_KEYS and COOKIE_SECURE for all cookies. It only parses;
@@ -123,11 +116,6 @@ func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 	cfg := AuthConfig{
 		Mode:    AuthMode(strings.ToLower(env("AUTH_MODE"))),
 		Contact: env("AUTH_CONTACT"),
-		Proxy: ProxyAuthConfig{
-			UserHeaders:   orDefault(list("AUTH_PROXY_USER_HEADER"), DefaultProxyUserHeaders),
-			EmailHeaders:  orDefault(list("AUTH_PROXY_EMAIL_HEADER"), DefaultProxyEmailHeaders),
-			GroupsHeaders: orDefault(list("AUTH_PROXY_GROUPS_HEADER"), DefaultProxyGroupsHeaders),
-		},
 		JWT: JWTAuthConfig{
 			Header:      env("AUTH_JWT_HEADER"),
 			JWKSURL:     env("AUTH_JWT_JWKS_URL"),
@@ -158,6 +146,9 @@ func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 		cfg.Mode = AuthModeNone
 	}
 	var err error
+	if cfg.Proxy, err = parseProxyHeaders(env); err != nil {
+		return AuthConfig{}, err
+	}
 	if cfg.TrustedProxies, err = ParseTrustedProxies(env("AUTH_PROXY_TRUSTED")); err != nil {
 		return AuthConfig{}, err
 	}

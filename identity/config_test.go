@@ -111,6 +111,9 @@ func TestParseAuthEnvRejectsMalformedValues(t *testing.T) {
 	for name, env := range map[string]map[string]string{
 		"trusted": {"AUTH_PROXY_TRUSTED": "10.0.0.0/8, not-an-ip"},
 		"max age": {"AUTH_SESSION_MAX_AGE": "forever"},
+		// The dashboard reads one header set, never several.
+		"unknown header set": {"AUTH_PROXY_HEADERS": "both"},
+		"two email headers":  {"AUTH_PROXY_EMAIL_HEADER": "X-Forwarded-Email, X-Auth-Request-Email"},
 	} {
 		if _, err := ParseAuthEnv(envMap(env)); err == nil {
 			t.Errorf("%s: %v accepted", name, env)

@@ -72,6 +72,9 @@ type authFailure struct {
 	// warn marks failures worth a warning (forged headers, bad signatures),
 	// as opposed to someone who simply has not signed in yet.
 	warn bool
+	// malformed marks an identity that was sent but is refused: conflicting,
+	// repeated or malformed. The page says so rather than asking to sign in.
+	malformed bool
 }
 
 // noneAuth is AUTH_MODE=none: everyone is the anonymous admin.
@@ -260,8 +263,13 @@ func (s *Security) unauthenticated(c echo.Context, f *authFailure) error {
 	c.Set(deniedKey, denyUnauthenticated)
 
 	p := views.AuthProblem{Title: "Sign-in required", TestID: string(denyUnauthenticated), Contact: s.cfg.Contact}
-	switch s.cfg.Mode {
-	case AuthModeOIDC:
+	switch {
+	case f.malformed:
+		p.Title, p.TestID = "Your identity could not be accepted", "bad-identity"
+		p.Message = "The request named who you are in a way the dashboard does not accept (an identity header it is not configured to read, a header sent twice, " +
+			"or a malformed or over-long email), so nothing was done. Open the dashboard through your company's sign-in address without tools that add headers; " +
+			"if this keeps happening, tell whoever runs the dashboard."
+	case s.cfg.Mode == AuthModeOIDC:
 		next := r.URL.RequestURI()
 		if web.IsHTMX(c) {
 			if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil {
@@ -275,7 +283,7 @@ func (s *Security) unauthenticated(c echo.Context, f *authFailure) error {
 		}
 		p.Message = "Your session has ended, so nothing was changed. Sign in again, then repeat what you were doing."
 		p.ActionURL, p.ActionLabel = loginURLFor(""), "Sign in"
-	case AuthModeJWT:
+	case s.cfg.Mode == AuthModeJWT:
 		p.Message = "The access proxy's sign-in assertion was missing or could not be verified. Reload the page to sign in again."
 	default:
 		p.Message = "The dashboard did not receive your identity from the sign-in proxy. Open it through your company's sign-in address."

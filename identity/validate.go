@@ -53,8 +53,8 @@ func (cfg AuthConfig) validateProxy() error {
 	if len(cfg.TrustedProxies) == 0 {
 		return errors.New("AUTH_MODE=proxy needs AUTH_PROXY_TRUSTED: the addresses or CIDRs of the proxy that sets the identity headers")
 	}
-	if len(cfg.Proxy.UserHeaders)+len(cfg.Proxy.EmailHeaders) == 0 {
-		return errors.New("AUTH_MODE=proxy needs at least one user or email header")
+	if cfg.Proxy.UserHeader == "" && cfg.Proxy.EmailHeader == "" {
+		return errors.New("AUTH_MODE=proxy needs a user or an email header")
 	}
 	return nil
 }
