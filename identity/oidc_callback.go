@@ -47,9 +47,14 @@ func (s *Security) Callback(c echo.Context) error {
 	if f != nil {
 		return s.signInFailed(c, f)
 	}
-	id := a.claims.identity(subject, claims)
-	if u, ok := claims["preferred_username"].(string); ok && u != "" {
-		id.User = cut(u, maxIdentityValue)
+	id, err := a.claims.identity(subject, claims)
+	if u, ok := claims["preferred_username"].(string); ok && u != "" && err == nil {
+		id.User = u
+		err = id.check()
+	}
+	if err != nil {
+		return s.signInFailed(c, &signInFailure{http.StatusUnauthorized, "id token names a malformed identity: " + err.Error(),
+			"The identity provider named you with an email address, name or group the dashboard cannot accept (malformed or too long), so you were not signed in. Tell whoever runs the identity provider or this dashboard."})
 	}
 	id, err = a.startSession(c, secure, subject, id)
 	if err != nil {

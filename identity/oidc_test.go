@@ -31,7 +31,9 @@ type oidcHarness struct {
 	now time.Time
 }
 
-func newOIDCHarness(t *testing.T) *oidcHarness {
+// newOIDCHarness starts the provider and the dashboard; extra are more
+// settings as name, value pairs.
+func newOIDCHarness(t *testing.T, extra ...string) *oidcHarness {
 	t.Helper()
 	m, err := mockoidc.NewServer(nil)
 	if err != nil {
@@ -60,7 +62,7 @@ func newOIDCHarness(t *testing.T) *oidcHarness {
 
 	h := &oidcHarness{t: t, mock: m, now: time.Now()}
 	h.app = httptest.NewUnstartedServer(nil)
-	cfg, err := ParseAuthEnv(envMap(map[string]string{
+	env := map[string]string{
 		"AUTH_MODE":               "oidc",
 		"AUTH_OIDC_ISSUER":        m.Issuer(),
 		"AUTH_OIDC_CLIENT_ID":     m.ClientID,
@@ -69,7 +71,11 @@ func newOIDCHarness(t *testing.T) *oidcHarness {
 		"AUTH_OIDC_SCOPES":        "openid email profile groups",
 		"AUTH_ADMIN_GROUPS":       "engineering",
 		"AUTH_CONTACT":            contact,
-	}))
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	cfg, err := ParseAuthEnv(envMap(env))
 	if err != nil {
 		t.Fatal(err)
 	}

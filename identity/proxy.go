@@ -9,13 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// maxIdentityValue bounds what is read from an identity header or claim, so a
-// misbehaving proxy cannot blow up cookies, pages or log lines.
-const maxIdentityValue = 320
-
-// maxGroups bounds how many groups one identity keeps.
-const maxGroups = 256
-
 // trustedPeers holds AUTH_PROXY_TRUSTED. Only the TCP peer counts: a client
 // can write any X-Forwarded-For it likes, but it cannot choose its own address.
 type trustedPeers []netip.Prefix
@@ -91,11 +84,11 @@ func (p *proxyAuth) authenticate(c echo.Context) (Identity, *authFailure) {
 			return Identity{}, malformed("identity header names more than one person", v)
 		}
 	}
-	return Identity{
-		User:   cut(user, maxIdentityValue),
-		Email:  cut(email, maxIdentityValue),
-		Groups: splitGroups(groups),
-	}, nil
+	id := Identity{User: user, Email: email, Groups: splitList(groups)}
+	if err := id.check(); err != nil {
+		return Identity{}, malformed("identity headers: "+err.Error(), "")
+	}
+	return id, nil
 }
 
 // malformed is a failure for an identity the dashboard refuses to read:
@@ -104,19 +97,8 @@ func malformed(reason, claimed string) *authFailure {
 	return &authFailure{reason: reason, claimed: cut(claimed, 120), warn: true, malformed: true}
 }
 
-// splitGroups reads a comma-separated groups header, as oauth2-proxy sends it.
-func splitGroups(s string) []string {
-	var out []string
-	for _, g := range splitList(s) {
-		if len(out) == maxGroups {
-			break
-		}
-		out = append(out, cut(g, maxIdentityValue))
-	}
-	return out
-}
-
-// cut truncates s to at most n bytes without splitting a character.
+// cut truncates s to at most n bytes without splitting a character, for log
+// lines and messages only: identities are refused when too long, never cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
