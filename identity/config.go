@@ -82,6 +82,10 @@ type AuthConfig struct {
 	Roles          RolePolicy
 	// Contact tells people without access who grants it, e.g. "#platform-team".
 	Contact string
+	// AllowedHosts are the Host names the dashboard answers to (ALLOWED_HOSTS,
+	// lower-cased, optionally with a port); empty means any in modes other
+	// than none, which answers loopback names only.
+	AllowedHosts []string
 	// LogoutURL is where the sign-out link points in proxy and jwt modes, e.g.
 	// oauth2-proxy's /oauth2/sign_out; OIDC mode has its own /auth/logout.
 	LogoutURL string
@@ -106,7 +110,7 @@ const (
 	maxSessionMaxAge     = 7 * 24 * time.Hour
 )
 
-// ParseAuthEnv reads AUTH_* and METRICS_TOKEN through getenv (os.Getenv in
+// ParseAuthEnv reads AUTH_*, ALLOWED_HOSTS and METRICS_TOKEN through getenv (os.Getenv in
 // main, a map in tests). SessionKeys and CookieSecure are left for the caller,
 // which reads SESSION_KEYS and COOKIE_SECURE for all cookies. It only parses;
 // Validate decides whether the result is usable.
@@ -150,6 +154,9 @@ func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 		return AuthConfig{}, err
 	}
 	if cfg.TrustedProxies, err = ParseTrustedProxies(env("AUTH_PROXY_TRUSTED")); err != nil {
+		return AuthConfig{}, err
+	}
+	if cfg.AllowedHosts, err = ParseAllowedHosts(env("ALLOWED_HOSTS")); err != nil {
 		return AuthConfig{}, err
 	}
 	if v := env("AUTH_SESSION_MAX_AGE"); v != "" {

@@ -210,6 +210,9 @@ func req(method, target, peer string, form url.Values, headers ...string) *http.
 	}
 	r := httptest.NewRequest(method, target, body)
 	r.RemoteAddr = peer
+	// The name a browser on the same machine uses; AUTH_MODE=none answers
+	// no other.
+	r.Host = "127.0.0.1:8080"
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

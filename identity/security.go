@@ -169,6 +169,8 @@ func (s *Security) Install(e *echo.Echo, rules []Rule) {
 //   - request id: a fresh X-Request-ID, also sent to Neon, so a line in the
 //     audit log matches a line in Neon's logs;
 //   - headers: CSP, nosniff, frame and referrer policy, HSTS over HTTPS;
+//   - host: 421 for a Host name the dashboard does not answer to (DNS
+//     rebinding);
 //   - body limit;
 //   - identity: who is calling (401 or a redirect to sign in otherwise);
 //   - audit: one JSON line per state-changing request, denied ones included;
@@ -179,6 +181,7 @@ func (s *Security) middleware() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		s.requestID,
 		s.headers,
+		s.checkHost,
 		s.bodyLimit(),
 		s.identify,
 		s.auditMutations,
