@@ -45,9 +45,12 @@ type JWTAuthConfig struct {
 	Header string
 	// JWKSURL serves the proxy's public keys; they are cached and fetched again
 	// when a token names a key id not seen before.
-	JWKSURL  string
-	Issuer   string
-	Audience string
+	JWKSURL string
+	// JWKSMinRefresh is the least time between two fetches of JWKSURL, so
+	// tokens with made-up key ids cannot make the dashboard hammer it.
+	JWKSMinRefresh time.Duration
+	Issuer         string
+	Audience       string
 	// Algorithms allowed to sign; anything else is rejected before verifying.
 	Algorithms []string
 	// EmailClaim and GroupsClaim name the claims to read; a dot walks into
@@ -108,6 +111,10 @@ type AuthConfig struct {
 const (
 	DefaultSessionMaxAge = 12 * time.Hour
 	maxSessionMaxAge     = 7 * 24 * time.Hour
+	// DefaultJWKSMinRefresh is the least time between two fetches of the
+	// access proxy's key set (AUTH_JWT_JWKS_MIN_REFRESH).
+	DefaultJWKSMinRefresh = 30 * time.Second
+	maxJWKSMinRefresh     = time.Hour
 )
 
 // ParseAuthEnv reads AUTH_*, ALLOWED_HOSTS and METRICS_TOKEN through getenv (os.Getenv in
@@ -121,13 +128,14 @@ func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 		Mode:    AuthMode(strings.ToLower(env("AUTH_MODE"))),
 		Contact: env("AUTH_CONTACT"),
 		JWT: JWTAuthConfig{
-			Header:      env("AUTH_JWT_HEADER"),
-			JWKSURL:     env("AUTH_JWT_JWKS_URL"),
-			Issuer:      env("AUTH_JWT_ISSUER"),
-			Audience:    env("AUTH_JWT_AUDIENCE"),
-			Algorithms:  orDefault(list("AUTH_JWT_ALGORITHMS"), []string{"RS256", "ES256"}),
-			EmailClaim:  cmp.Or(env("AUTH_JWT_EMAIL_CLAIM"), "email"),
-			GroupsClaim: cmp.Or(env("AUTH_JWT_GROUPS_CLAIM"), "groups"),
+			Header:         env("AUTH_JWT_HEADER"),
+			JWKSURL:        env("AUTH_JWT_JWKS_URL"),
+			Issuer:         env("AUTH_JWT_ISSUER"),
+			Audience:       env("AUTH_JWT_AUDIENCE"),
+			Algorithms:     orDefault(list("AUTH_JWT_ALGORITHMS"), []string{"RS256", "ES256"}),
+			EmailClaim:     cmp.Or(env("AUTH_JWT_EMAIL_CLAIM"), "email"),
+			GroupsClaim:    cmp.Or(env("AUTH_JWT_GROUPS_CLAIM"), "groups"),
+			JWKSMinRefresh: DefaultJWKSMinRefresh,
 		},
 		OIDC: OIDCAuthConfig{
 			Issuer:       env("AUTH_OIDC_ISSUER"),
@@ -158,6 +166,11 @@ func ParseAuthEnv(getenv func(string) string) (AuthConfig, error) {
 	}
 	if cfg.AllowedHosts, err = ParseAllowedHosts(env("ALLOWED_HOSTS")); err != nil {
 		return AuthConfig{}, err
+	}
+	if v := env("AUTH_JWT_JWKS_MIN_REFRESH"); v != "" {
+		if cfg.JWT.JWKSMinRefresh, err = time.ParseDuration(v); err != nil {
+			return AuthConfig{}, fmt.Errorf("AUTH_JWT_JWKS_MIN_REFRESH %q: want a duration such as 30s", v)
+		}
 	}
 	if v := env("AUTH_SESSION_MAX_AGE"); v != "" {
 		if cfg.SessionMaxAge, err = time.ParseDuration(v); err != nil {

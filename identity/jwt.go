@@ -2,10 +2,10 @@ package identity
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/labstack/echo/v4"
@@ -25,15 +25,15 @@ type jwtAuth struct {
 }
 
 // newJWTAuth builds the verifier. Keys are fetched lazily from the JWKS URL,
-// cached, and fetched again whenever a token names an unknown key id, which is
-// how rotation shows up. ctx carries the HTTP client used for those fetches.
-func newJWTAuth(ctx context.Context, cfg JWTAuthConfig) *jwtAuth {
-	keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
+// cached, and fetched again when a token names an unknown key id, which is
+// how rotation shows up, at most once per JWKSMinRefresh.
+func newJWTAuth(cfg JWTAuthConfig, client *http.Client, now func() time.Time) *jwtAuth {
 	return &jwtAuth{
 		header: cfg.Header,
-		verifier: oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{
+		verifier: oidc.NewVerifier(cfg.Issuer, newKeySet(cfg, client, now), &oidc.Config{
 			ClientID:             cfg.Audience,
 			SupportedSigningAlgs: cfg.Algorithms,
+			Now:                  now,
 		}),
 		claims: claimNames{email: cfg.EmailClaim, groups: cfg.GroupsClaim},
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -112,7 +111,7 @@ func NewSecurity(ctx context.Context, opts SecurityOptions) (*Security, error) {
 	case AuthModeProxy:
 		s.auth = &proxyAuth{cfg: cfg.Proxy, trusted: s.trusted}
 	case AuthModeJWT:
-		s.auth = newJWTAuth(oidc.ClientContext(ctx, client), cfg.JWT)
+		s.auth = newJWTAuth(cfg.JWT, client, now)
 	case AuthModeOIDC:
 		a, err := newOIDCAuth(ctx, cfg, client, now)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Validate checks that the configuration is complete for its mode and safe for
@@ -66,6 +67,9 @@ func (cfg AuthConfig) validateJWT() error {
 	}
 	if err := checkHTTPURL("AUTH_JWT_JWKS_URL", cfg.JWT.JWKSURL); err != nil {
 		return err
+	}
+	if cfg.JWT.JWKSMinRefresh < time.Second || cfg.JWT.JWKSMinRefresh > maxJWKSMinRefresh {
+		return fmt.Errorf("AUTH_JWT_JWKS_MIN_REFRESH %s: must be between 1s and %s", cfg.JWT.JWKSMinRefresh, maxJWKSMinRefresh)
 	}
 	for _, alg := range cfg.JWT.Algorithms {
 		if strings.EqualFold(alg, "none") || strings.HasPrefix(strings.ToUpper(alg), "HS") {
