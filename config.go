@@ -60,6 +60,8 @@ const projectDBPrefix = "DATABASE_URL_"
 //	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
 //	AUTH_MODE and AUTH_*              who may use the dashboard: none (loopback only, the default), proxy,
 //	                                  jwt or oidc, plus the role lists; see docs/security.md
+//	ALLOWED_HOSTS                     Host names the dashboard answers to (default any; loopback names only
+//	                                  with AUTH_MODE=none)
 //	METRICS_TOKEN                     bearer token for /metrics (else loopback only)
 //	AUDIT_LOG                         where audit lines go: stderr (default), stdout or a file path
 type Config struct {
