@@ -15,6 +15,8 @@ import (
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
+	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -63,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		apiKey, apiURL = demo.APIKey, demo.APIURL
 	}
 
-	metrics := handlers.NewMetrics()
+	metrics := metrics.New(cfg.Auth.MetricsToken)
 	client, err := neonapi.New(apiKey,
 		neonapi.WithBaseURL(apiURL),
 		neonapi.WithUserAgent("neon-auth-dashboard/"+version),
@@ -88,13 +90,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closeAudit()
-	sec, err := handlers.NewSecurity(ctx, handlers.SecurityOptions{
+	sec, err := identity.NewSecurity(ctx, identity.SecurityOptions{
 		Auth:       cfg.Auth,
 		ListenAddr: cfg.Listen,
 		Logger:     logger,
 		AuditLog:   audit,
-		Metrics:    metrics,
-		Ready:      handlers.NeonReadiness(client),
 	})
 	if err != nil {
 		return err
@@ -102,9 +102,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	h := &handlers.Handler{
 		Neon:        api,
 		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
-		Sessions:    handlers.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
+		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
 		Logger:      logger,
 		Security:    sec,
+		Metrics:     metrics,
+		Ready:       handlers.NewReadiness(handlers.NeonReadiness(client), nil),
 		SyncMetrics: metrics,
 		Settings: handlers.Settings{
 			Demo:        cfg.Demo,
@@ -123,7 +125,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    handlers.ServerMaxHeaderBytes,
+		MaxHeaderBytes:    identity.ServerMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String() + "/"
@@ -199,7 +201,7 @@ func neonHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 16
 	return &http.Client{
-		Transport:     handlers.AuditTransport(t),
+		Transport:     identity.AuditTransport(t),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

@@ -17,17 +17,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/neonauth-admin/dashboard/handlers"
+	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/internal/secret"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // Defaults for the serve command.
 const (
-	defaultListen      = "127.0.0.1:8080"
-	defaultNeonAPIURL  = "https://console.neon.tech/api/v2"
-	defaultDemoDBURL   = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	defaultSyncTimeout = 20 * time.Second
-	defaultCacheTTL    = 15 * time.Second
-	defaultLatestUsers = 50
+	defaultListen     = "127.0.0.1:8080"
+	defaultNeonAPIURL = "https://console.neon.tech/api/v2"
+	defaultDemoDBURL  = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	defaultCacheTTL   = 15 * time.Second
 )
 
 // projectDBPrefix starts the per-project database override variables:
@@ -58,15 +59,17 @@ const projectDBPrefix = "DATABASE_URL_"
 //	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
 //	AUTH_MODE and AUTH_*              who may use the dashboard: none (loopback only, the default), proxy,
 //	                                  jwt or oidc, plus the role lists; see docs/security.md
+//	ALLOWED_HOSTS                     Host names the dashboard answers to (default any; loopback names only
+//	                                  with AUTH_MODE=none)
 //	METRICS_TOKEN                     bearer token for /metrics (else loopback only)
 //	AUDIT_LOG                         where audit lines go: stderr (default), stdout or a file path
 type Config struct {
 	Listen       string
-	NeonAPIKey   handlers.Secret
+	NeonAPIKey   secret.Value
 	NeonAPIURL   string
-	DatabaseURL  handlers.Secret
-	ProjectDBs   map[string]handlers.Secret
-	SessionKeys  handlers.SessionKeys
+	DatabaseURL  secret.Value
+	ProjectDBs   map[string]secret.Value
+	SessionKeys  identity.SessionKeys
 	SessionGen   bool // SessionKeys were generated because SESSION_KEYS was unset
 	CookieSecure bool
 	SyncTimeout  time.Duration
@@ -76,7 +79,7 @@ type Config struct {
 	SyncDelay    time.Duration
 	// Auth is the identity, role and metrics-access configuration (AUTH_*,
 	// METRICS_TOKEN), with SessionKeys and CookieSecure filled in from above.
-	Auth handlers.AuthConfig
+	Auth identity.AuthConfig
 	// AuditLog is where audit lines go: "stderr", "stdout" or a file path.
 	AuditLog string
 }
@@ -93,8 +96,8 @@ func (c Config) GoString() string { return c.String() }
 // UserDBs says how the dashboard reaches integrations' databases: a project's
 // own override, else DATABASE_URL, else a connection URI from Neon. In demo
 // mode DATABASE_URL is the sandbox's server, not an integration's database.
-func (c Config) UserDBs() handlers.UserDBConfig {
-	cfg := handlers.UserDBConfig{PerProject: make(map[string]string, len(c.ProjectDBs))}
+func (c Config) UserDBs() db.UserDBConfig {
+	cfg := db.UserDBConfig{PerProject: make(map[string]string, len(c.ProjectDBs))}
 	for id, u := range c.ProjectDBs {
 		cfg.PerProject[id] = u.Reveal()
 	}
@@ -107,46 +110,93 @@ func (c Config) UserDBs() handlers.UserDBConfig {
 // loadConfig reads the environment and args. getenv and environ are os.Getenv
 // and os.Environ outside tests. All problems are reported together.
 func loadConfig(args []string, getenv func(string) string, environ []string, stderr io.Writer) (Config, error) {
-	var (
-		problems []string
-		cfg      Config
-	)
-	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-
-	envDuration := func(name string, def time.Duration) time.Duration {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			bad("%s=%q is not a duration (try 20s or 1m)", name, v)
-			return def
-		}
-		return d
+	var p problems
+	env := envReader{getenv: getenv, bad: p.add}
+	cfg, dbURL, err := parseServeFlags(args, env, stderr)
+	if err != nil {
+		return Config{}, err
 	}
-	envBool := func(name string) bool {
-		v := getenv(name)
-		if v == "" {
-			return false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad("%s=%q is not a boolean (true or false)", name, v)
-		}
-		return b
-	}
+	cfg.NeonAPIKey = secret.Value(strings.TrimSpace(getenv("NEON_API_KEY")))
+	cfg.DatabaseURL = secret.Value(cmp.Or(dbURL, getenv("DATABASE_URL")))
+	cfg.LatestUsers = env.intInRange("LATEST_USERS", neonauth.DefaultLatestUsers, 1, 1000)
+	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
 
+	cfg.checkServe(p.add)
+	cfg.readDatabases(environ, p.add)
+	cfg.readSessionKeys(getenv("SESSION_KEYS"), p.add)
+	cfg.readAuth(getenv, p.add)
+	if len(p) > 0 {
+		sort.Strings(p)
+		return Config{}, fmt.Errorf("invalid configuration:\n  - %s", strings.Join(p, "\n  - "))
+	}
+	return cfg, nil
+}
+
+// problems collects what is wrong with the configuration, to report it all
+// at once.
+type problems []string
+
+func (p *problems) add(format string, a ...any) { *p = append(*p, fmt.Sprintf(format, a...)) }
+
+// envReader reads typed settings, reporting malformed ones through bad and
+// falling back to the default.
+type envReader struct {
+	getenv func(string) string
+	bad    func(format string, a ...any)
+}
+
+func (e envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.bad("%s=%q is not a duration (try 20s or 1m)", name, v)
+		return def
+	}
+	return d
+}
+
+func (e envReader) boolean(name string) bool {
+	v := e.getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.bad("%s=%q is not a boolean (true or false)", name, v)
+	}
+	return b
+}
+
+func (e envReader) intInRange(name string, def, lo, hi int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.bad("%s=%q must be a whole number from %d to %d", name, v, lo, hi)
+		return def
+	}
+	return n
+}
+
+// parseServeFlags reads the flags, whose defaults come from the environment.
+// It returns --database-url separately: the environment's DATABASE_URL is
+// read after parsing, not used as the flag default, so that -h never prints
+// a password.
+func parseServeFlags(args []string, env envReader, stderr io.Writer) (Config, string, error) {
+	var cfg Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Listen, "listen", cmp.Or(getenv("LISTEN_ADDR"), defaultListen), "address to listen on (LISTEN_ADDR)")
-	fs.StringVar(&cfg.NeonAPIURL, "neon-api-url", cmp.Or(getenv("NEON_API_URL"), defaultNeonAPIURL), "Neon API base URL (NEON_API_URL)")
-	// The environment's DATABASE_URL is read after parsing, not used as the flag
-	// default, so that -h never prints a password.
+	fs.StringVar(&cfg.Listen, "listen", cmp.Or(env.getenv("LISTEN_ADDR"), defaultListen), "address to listen on (LISTEN_ADDR)")
+	fs.StringVar(&cfg.NeonAPIURL, "neon-api-url", cmp.Or(env.getenv("NEON_API_URL"), defaultNeonAPIURL), "Neon API base URL (NEON_API_URL)")
 	dbURL := fs.String("database-url", "", "with --demo, the sandbox's Postgres server; else the database of every integration (DATABASE_URL)")
-	fs.BoolVar(&cfg.CookieSecure, "cookie-secure", envBool("COOKIE_SECURE"), "mark cookies Secure; set behind HTTPS (COOKIE_SECURE)")
-	fs.DurationVar(&cfg.SyncTimeout, "sync-timeout", envDuration("SYNC_TIMEOUT", defaultSyncTimeout), "how long the live sync check waits (SYNC_TIMEOUT)")
-	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", envDuration("CACHE_TTL", defaultCacheTTL), "how long Neon reads are reused; 0 disables (CACHE_TTL)")
+	fs.BoolVar(&cfg.CookieSecure, "cookie-secure", env.boolean("COOKIE_SECURE"), "mark cookies Secure; set behind HTTPS (COOKIE_SECURE)")
+	fs.DurationVar(&cfg.SyncTimeout, "sync-timeout", env.duration("SYNC_TIMEOUT", neonauth.DefaultSyncTimeout), "how long the live sync check waits (SYNC_TIMEOUT)")
+	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", env.duration("CACHE_TTL", defaultCacheTTL), "how long Neon reads are reused; 0 disables (CACHE_TTL)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "serve a seeded demo against an in-process Neon API sandbox")
 	fs.DurationVar(&cfg.SyncDelay, "sync-delay", 500*time.Millisecond, "with --demo, how long the sandbox takes to sync a user")
 	fs.Usage = func() {
@@ -154,24 +204,17 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+		return Config{}, "", err
 	}
 	if fs.NArg() > 0 {
-		bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		env.bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	return cfg, *dbURL, nil
+}
 
-	cfg.NeonAPIKey = handlers.Secret(strings.TrimSpace(getenv("NEON_API_KEY")))
-	cfg.DatabaseURL = handlers.Secret(cmp.Or(*dbURL, getenv("DATABASE_URL")))
-	cfg.LatestUsers = defaultLatestUsers
-	if v := getenv("LATEST_USERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			bad("LATEST_USERS=%q must be a whole number from 1 to 1000", v)
-		} else {
-			cfg.LatestUsers = n
-		}
-	}
-
+// checkServe checks the listen address, the Neon API settings and the
+// duration ranges.
+func (cfg *Config) checkServe(bad func(string, ...any)) {
 	if _, port, err := net.SplitHostPort(cfg.Listen); err != nil || port == "" {
 		bad("listen address %q must be host:port, e.g. 127.0.0.1:8080", cfg.Listen)
 	}
@@ -183,13 +226,27 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 			bad("NEON_API_URL %q must be an absolute http(s) URL", cfg.NeonAPIURL)
 		}
 	}
+	if cfg.SyncTimeout <= 0 || cfg.SyncTimeout > 5*time.Minute {
+		bad("SYNC_TIMEOUT %s must be between 1s and 5m", cfg.SyncTimeout)
+	}
+	if cfg.CacheTTL < 0 || cfg.CacheTTL > 10*time.Minute {
+		bad("CACHE_TTL %s must be between 0 and 10m", cfg.CacheTTL)
+	}
+	if cfg.SyncDelay < 0 || cfg.SyncDelay > time.Minute {
+		bad("--sync-delay %s must be between 0 and 1m", cfg.SyncDelay)
+	}
+}
+
+// readDatabases checks DATABASE_URL and reads the DATABASE_URL_<ID>
+// overrides from environ.
+func (cfg *Config) readDatabases(environ []string, bad func(string, ...any)) {
 	if cfg.Demo && cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = defaultDemoDBURL
 	}
 	if cfg.DatabaseURL != "" && !validPostgresURL(cfg.DatabaseURL.Reveal()) {
 		bad("DATABASE_URL is not a valid Postgres connection string")
 	}
-	cfg.ProjectDBs = map[string]handlers.Secret{}
+	cfg.ProjectDBs = map[string]secret.Value{}
 	for _, kv := range environ {
 		name, val, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, projectDBPrefix) || len(name) == len(projectDBPrefix) {
@@ -204,60 +261,52 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 			bad("%s is not a valid Postgres connection string", name)
 			continue
 		}
-		cfg.ProjectDBs[id] = handlers.Secret(val)
+		cfg.ProjectDBs[id] = secret.Value(val)
 	}
-	if cfg.SyncTimeout <= 0 || cfg.SyncTimeout > 5*time.Minute {
-		bad("SYNC_TIMEOUT %s must be between 1s and 5m", cfg.SyncTimeout)
-	}
-	if cfg.CacheTTL < 0 || cfg.CacheTTL > 10*time.Minute {
-		bad("CACHE_TTL %s must be between 0 and 10m", cfg.CacheTTL)
-	}
-	if cfg.SyncDelay < 0 || cfg.SyncDelay > time.Minute {
-		bad("--sync-delay %s must be between 0 and 1m", cfg.SyncDelay)
-	}
+}
 
-	if raw := getenv("SESSION_KEYS"); raw != "" {
-		keys, err := handlers.ParseSessionKeys(raw)
-		var each interface{ Unwrap() []error }
-		switch {
-		case errors.As(err, &each):
-			for _, e := range each.Unwrap() {
-				bad("%v", e)
-			}
-		case err != nil:
+// readSessionKeys reads SESSION_KEYS, or makes a key for this process only.
+func (cfg *Config) readSessionKeys(raw string, bad func(string, ...any)) {
+	if raw == "" {
+		key := make([]byte, identity.MinSessionKeyBytes)
+		_, _ = rand.Read(key)
+		cfg.SessionKeys = identity.SessionKeys{key}
+		cfg.SessionGen = true
+		return
+	}
+	keys, err := identity.ParseSessionKeys(raw)
+	var each interface{ Unwrap() []error }
+	switch {
+	case errors.As(err, &each):
+		for _, e := range each.Unwrap() {
+			bad("%v", e)
+		}
+	case err != nil:
+		bad("%v", err)
+	}
+	cfg.SessionKeys = keys
+}
+
+// readAuth reads the identity settings (AUTH_*, METRICS_TOKEN) and checks
+// them against the listen address.
+func (cfg *Config) readAuth(getenv func(string) string, bad func(string, ...any)) {
+	auth, err := identity.ParseAuthEnv(getenv)
+	if err != nil {
+		bad("%v", err)
+		return
+	}
+	auth.CookieSecure = cfg.CookieSecure
+	if !cfg.SessionGen {
+		// A per-process key would sign everybody out at each restart, so
+		// OIDC mode insists on configured keys.
+		auth.SessionKeys = cfg.SessionKeys
+	}
+	if _, _, err := net.SplitHostPort(cfg.Listen); err == nil {
+		if err := auth.Validate(cfg.Listen); err != nil {
 			bad("%v", err)
 		}
-		cfg.SessionKeys = keys
-	} else {
-		key := make([]byte, handlers.MinSessionKeyBytes)
-		_, _ = rand.Read(key)
-		cfg.SessionKeys = handlers.SessionKeys{key}
-		cfg.SessionGen = true
 	}
-
-	if auth, err := handlers.ParseAuthEnv(getenv); err != nil {
-		bad("%v", err)
-	} else {
-		auth.CookieSecure = cfg.CookieSecure
-		if !cfg.SessionGen {
-			// A per-process key would sign everybody out at each restart, so
-			// OIDC mode insists on configured keys.
-			auth.SessionKeys = cfg.SessionKeys
-		}
-		if _, _, err := net.SplitHostPort(cfg.Listen); err == nil {
-			if err := auth.Validate(cfg.Listen); err != nil {
-				bad("%v", err)
-			}
-		}
-		cfg.Auth = auth
-	}
-	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
-
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return Config{}, fmt.Errorf("invalid configuration:\n  - %s", strings.Join(problems, "\n  - "))
-	}
-	return cfg, nil
+	cfg.Auth = auth
 }
 
 // projectIDPattern is the shape of a Neon project id.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // TestValuesPostgresCannotStoreAreRefusedAtTheField: a NUL byte, invalid
@@ -75,7 +76,7 @@ func TestValuesPostgresCannotStoreAreRefusedAtTheField(t *testing.T) {
 // swaps in, while the full page stays 200 with its panel degraded.
 func TestUsersDatabaseDownFragments(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
-	a.configureUsers(UserDBConfig{PerProject: map[string]string{a.projectID: pgtest.DeadServerURL(t, "pw")}})
+	a.configureUsers(neonauth.UserDBConfig{PerProject: map[string]string{a.projectID: pgtest.DeadServerURL(t, "pw")}})
 	a.enableStack()
 	users := "/projects/" + a.projectID + "/users"
 

@@ -175,7 +175,7 @@ func newSyncBench(b *testing.B, delay time.Duration) *syncBench {
 	pools := db.NewPools(db.PoolOptions{})
 	h := &Handler{
 		Neon:     client,
-		Auth:     neonauth.New(client, pools, UserDBConfig{}),
+		Auth:     neonauth.New(client, pools, neonauth.UserDBConfig{}),
 		Logger:   slog.New(slog.DiscardHandler),
 		Settings: Settings{SyncTimeout: 30 * time.Second, LatestUsers: 50},
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -71,23 +73,25 @@ func (b *flowBrowser) exchanges() []exchange {
 func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	logs, audit := &lockedBuffer{}, &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	metrics := NewMetrics()
+	metrics := metrics.New("")
 	a := newTestApp(t,
 		withSyncDelay(0),
 		withNeonClient(flowAPIKey,
-			neonapi.WithHTTPClient(&http.Client{Transport: AuditTransport(nil)}),
+			neonapi.WithHTTPClient(&http.Client{Transport: identity.AuditTransport(nil)}),
 			neonapi.WithObserver(metrics)),
 		withHandler(func(h *Handler) {
 			cfg := secAuthConfig(t)
 			cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix("127.0.0.1/32"))
-			sec, err := NewSecurity(t.Context(), SecurityOptions{
-				Auth: cfg, ListenAddr: "127.0.0.1:0", Logger: logger, AuditLog: audit, Metrics: metrics,
-				Ready: NeonReadiness(h.Neon.(AuthDetailsGetter)),
+			sec, err := identity.NewSecurity(t.Context(), identity.SecurityOptions{
+				Auth: cfg, ListenAddr: "127.0.0.1:0", Logger: logger, AuditLog: audit,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			h.Security = sec
+			h.Metrics = metrics
+			h.SyncMetrics = metrics
+			h.Ready = NewReadiness(NeonReadiness(h.Neon.(AuthDetailsGetter)), nil)
 			h.Logger = logger
 		}))
 	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}
@@ -166,7 +170,7 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	browser.email = viewerEmail
 	var mutating []string
 	for _, r := range a.Handler.Echo().Routes() {
-		if !safeMethod(r.Method) && r.Method != echoRouteNotFound && !strings.HasPrefix(r.Path, authPrefix) {
+		if identity.Mutating(r.Method) && r.Method != echoRouteNotFound && !strings.HasPrefix(r.Path, "/auth/") {
 			mutating = append(mutating, r.Method+" "+r.Path)
 			path := strings.ReplaceAll(concretePath(r.Path), "sample-id", a.projectID)
 			got := a.postForm(path, url.Values{"provider": {"stack"}, "email": {"v@example.com"}, "confirm": {"yes"}, "understand": {"yes"}, "confirm_name": {"demo-app"}})
@@ -179,8 +183,12 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	if len(mutating) < len(wantActions) {
 		t.Fatalf("found %d state-changing routes (%v), want at least %d", len(mutating), mutating, len(wantActions))
 	}
+	named := map[string]bool{}
+	for _, r := range a.Handler.Routes() {
+		named[r.Method+" "+r.Path] = r.Audit != ""
+	}
 	for _, m := range mutating {
-		if _, named := auditActions[m]; !named {
+		if !named[m] {
 			t.Errorf("route %s has no audit action name", m)
 		}
 	}
@@ -253,7 +261,7 @@ const echoRouteNotFound = "echo_route_not_found"
 func postsOf(xs []exchange) []exchange {
 	var out []exchange
 	for _, x := range xs {
-		if !safeMethod(x.method) {
+		if identity.Mutating(x.method) {
 			out = append(out, x)
 		}
 	}

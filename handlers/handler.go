@@ -9,6 +9,8 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
@@ -48,33 +50,20 @@ type NeonAuth interface {
 	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
 }
 
-// UserDBConfig is neonauth.UserDBConfig under the name the configuration
-// (config.go) still uses; new code names neonauth.UserDBConfig.
-type UserDBConfig = neonauth.UserDBConfig
-
-// Defaults of Settings, for the configuration to use as its own defaults, so
-// that a setting left at zero and an unset variable mean the same.
-const (
-	// DefaultSyncTimeout is how long the live sync check polls.
-	DefaultSyncTimeout = 20 * time.Second
-	// DefaultLatestUsers is how many rows the users page lists.
-	DefaultLatestUsers = 50
-)
-
 // Settings are the handler-level knobs taken from the configuration.
 type Settings struct {
 	// Demo marks the embedded-sandbox mode (shown in the header).
 	Demo bool
 	// SyncTimeout is how long the live sync check polls before giving up
-	// (DefaultSyncTimeout when zero).
+	// (neonauth.DefaultSyncTimeout when zero).
 	SyncTimeout time.Duration
-	// LatestUsers is how many rows the users page lists (DefaultLatestUsers
+	// LatestUsers is how many rows the users page lists (neonauth.DefaultLatestUsers
 	// when zero).
 	LatestUsers int
 }
 
-// SyncObserver records how long live sync checks take to conclude. *Metrics
-// is one.
+// SyncObserver records how long live sync checks take to conclude.
+// *metrics.Metrics is one.
 type SyncObserver interface {
 	ObserveSyncCheck(d time.Duration)
 }
@@ -87,9 +76,13 @@ type Handler struct {
 	Sessions sessions.Store
 	Logger   *slog.Logger
 	Settings Settings
-	// Security guards every route (identity, roles, CSRF, headers, audit,
-	// metrics, probes). main always sets it; handler tests may leave it nil.
-	Security *Security
+	// Security guards every route (identity, roles, CSRF, headers, audit).
+	// main always sets it; handler tests may leave it nil.
+	Security *identity.Security
+	// Metrics counts requests and serves /metrics; nil turns both off.
+	Metrics *metrics.Metrics
+	// Ready answers /readyz; nil is always ready.
+	Ready *Readiness
 	// SyncMetrics receives the duration of each concluded sync check; nil
 	// when metrics are off.
 	SyncMetrics SyncObserver

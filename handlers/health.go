@@ -13,10 +13,12 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// Probe routes. Neither needs an identity: orchestrators call them.
+// Probe and metrics routes. None needs an identity: orchestrators and
+// Prometheus call them.
 const (
-	healthPath = "/healthz"
-	readyPath  = "/readyz"
+	healthPath  = "/healthz"
+	readyPath   = "/readyz"
+	metricsPath = "/metrics"
 )
 
 // readyCacheTTL is how long one readiness answer is reused. Probes every few
@@ -44,8 +46,10 @@ func NeonReadiness(neon AuthDetailsGetter) ReadyFunc {
 	}
 }
 
-// readiness caches ReadyFunc's answer and runs at most one check at a time.
-type readiness struct {
+// Readiness caches ReadyFunc's answer and runs at most one check at a time,
+// so probes every few seconds from several places do not spend the Neon API
+// budget.
+type Readiness struct {
 	check ReadyFunc
 	now   func() time.Time
 	group singleflight.Group
@@ -55,15 +59,18 @@ type readiness struct {
 	err       error
 }
 
-func newReadiness(check ReadyFunc, now func() time.Time) *readiness {
+// NewReadiness wraps check; nil now uses time.Now, and a nil check is
+// always ready.
+func NewReadiness(check ReadyFunc, now func() time.Time) *Readiness {
 	if now == nil {
 		now = time.Now
 	}
-	return &readiness{check: check, now: now}
+	return &Readiness{check: check, now: now}
 }
 
-func (r *readiness) status(ctx context.Context) error {
-	if r.check == nil {
+// Status is check's answer, reused for readyCacheTTL.
+func (r *Readiness) Status(ctx context.Context) error {
+	if r == nil || r.check == nil {
 		return nil
 	}
 	r.mu.Lock()
@@ -89,19 +96,19 @@ func (r *readiness) status(ctx context.Context) error {
 }
 
 // healthz says the process is alive and serving.
-func (s *Security) healthz(c echo.Context) error {
+func (h *Handler) healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
 // readyz says whether the Neon API is usable with the configured key. The
 // reason is short and fixed: never the key, never Neon's raw error text.
-func (s *Security) readyz(c echo.Context) error {
-	err := s.ready.status(c.Request().Context())
+func (h *Handler) readyz(c echo.Context) error {
+	err := h.Ready.Status(c.Request().Context())
 	if err == nil {
 		return c.String(http.StatusOK, "ready\n")
 	}
 	reason := notReadyReason(err)
-	s.logger.Warn("not ready", "reason", reason, "err", err)
+	h.logger().Warn("not ready", "reason", reason, "err", err)
 	return c.String(http.StatusServiceUnavailable, "not ready: "+reason+"\n")
 }
 
@@ -118,4 +125,13 @@ func notReadyReason(err error) string {
 		return "neon api unreachable"
 	}
 	return "neon api check failed"
+}
+
+// serveMetrics answers Prometheus scrapes, with the access rule the metrics
+// package enforces; without metrics there is nothing to scrape.
+func (h *Handler) serveMetrics(c echo.Context) error {
+	if h.Metrics == nil {
+		return echo.ErrNotFound
+	}
+	return h.Metrics.Serve(c)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -113,7 +114,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{
 		Neon:     api,
-		Auth:     neonauth.New(api, testPools(t), UserDBConfig{}),
+		Auth:     neonauth.New(api, testPools(t), neonauth.UserDBConfig{}),
 		Sessions: store,
 		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
@@ -126,7 +127,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		id := *o.identity
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
-				c.Set(identityKey, id)
+				identity.Attach(c, id)
 				return next(c)
 			}
 		})

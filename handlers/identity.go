@@ -1,67 +1,23 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
 
-// Role is what a signed-in person may do in the dashboard.
-type Role string
-
-// The dashboard's roles. Admins may change things; viewers may only look.
-// RoleNone is a signed-in person the role policy does not know: they see a
-// page saying who to ask, and nothing else.
-const (
-	RoleAdmin  Role = "admin"
-	RoleViewer Role = "viewer"
-	RoleNone   Role = ""
+	"github.com/neonauth-admin/dashboard/identity"
 )
 
-// Identity is the person behind a request, as the identity middleware found it.
-type Identity struct {
-	// User is the identity provider's name for the person: the proxy's user
-	// header, or the token's subject.
-	User   string
-	Email  string
-	Groups []string
-	Role   Role
-	// Anonymous is set when no identity provider is configured (loopback only).
-	Anonymous bool
-}
+// Identity is the person behind a request (identity.Identity); pages ask for
+// it to decide which controls to show.
+type Identity = identity.Identity
 
-// CanWrite reports whether the identity may run mutations.
-func (id Identity) CanWrite() bool { return id.Role == RoleAdmin }
+// The roles pages tell apart.
+const (
+	RoleAdmin  = identity.RoleAdmin
+	RoleViewer = identity.RoleViewer
+)
 
-// CanView reports whether the identity may see the dashboard at all.
-func (id Identity) CanView() bool { return id.Role == RoleAdmin || id.Role == RoleViewer }
+// IdentityFrom returns the request's identity (identity.From).
+func IdentityFrom(c echo.Context) Identity { return identity.From(c) }
 
-// DisplayName is how pages and audit lines name the person: the email when
-// there is one, since that is what colleagues recognise.
-func (id Identity) DisplayName() string {
-	switch {
-	case id.Email != "":
-		return id.Email
-	case id.User != "":
-		return id.User
-	}
-	return "unknown"
-}
-
-// identityKey is the echo context key under which the middleware stores the
-// request's Identity.
-const identityKey = "identity"
-
-// IdentityFrom returns the request's identity. Without identity middleware the
-// request is anonymous with the admin role, which is only allowed on loopback.
-func IdentityFrom(c echo.Context) Identity {
-	if id, ok := c.Get(identityKey).(Identity); ok {
-		return id
-	}
-	return Identity{User: "nobody", Role: RoleAdmin, Anonymous: true}
-}
-
-// csrfKey is the echo context key where the CSRF middleware leaves the token.
-const csrfKey = "csrf"
-
-// CSRFToken returns the token that forms and htmx requests must send back.
-func CSRFToken(c echo.Context) string {
-	s, _ := c.Get(csrfKey).(string)
-	return s
-}
+// CSRFToken returns the token forms and htmx requests must send back.
+func CSRFToken(c echo.Context) string { return identity.CSRFToken(c) }

@@ -20,9 +20,6 @@ func (h *Handler) deleteIntegration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := requireWrite(c); err != nil {
-		return err
-	}
 	provider, ok := neonauth.ParseProvider(c.Param("provider"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such auth provider.")

@@ -141,9 +141,6 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := requireWrite(c); err != nil {
-		return err
-	}
 	in := readEnableInput(c)
 	ctx := c.Request().Context()
 	d := h.loadProject(ctx, projectID, in.Branch)

@@ -86,9 +86,6 @@ func (h *Handler) confirmTransfer(c echo.Context) error {
 // URL lets whoever opens it claim the auth project, so it is rendered in this
 // response only, never put in a flash.
 func (h *Handler) transferOwnership(c echo.Context) error {
-	if err := requireWrite(c); err != nil {
-		return err
-	}
 	d, m, err := h.transferPage(c)
 	if err != nil {
 		return err

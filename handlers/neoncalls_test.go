@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // TestUsersPageNeonCalls counts what the users page costs in Neon calls. A
@@ -27,7 +29,7 @@ func TestUsersPageNeonCalls(t *testing.T) {
 	for _, tt := range tests {
 		for _, provider := range providers {
 			t.Run(tt.name+"/"+string(provider), func(t *testing.T) {
-				a := newUsersApp(t, usersAppConfig{db: UserDBConfig{CacheTTL: tt.connTTL}})
+				a := newUsersApp(t, usersAppConfig{db: neonauth.UserDBConfig{CacheTTL: tt.connTTL}})
 				a.enable(provider)
 				a.seedUser(provider, "ada@example.com", "Ada")
 				a.neonCounter.Take()

@@ -57,9 +57,6 @@ func (h *Handler) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := requireWrite(c); err != nil {
-		return err
-	}
 	f := views.CreateUserForm{
 		ProjectID: s.projectID,
 		Provider:  s.provider,

@@ -19,7 +19,7 @@ func (h *Handler) latestLimit() int {
 	if h.Settings.LatestUsers > 0 {
 		return h.Settings.LatestUsers
 	}
-	return DefaultLatestUsers
+	return neonauth.DefaultLatestUsers
 }
 
 // integrationInfo is what the users page learns from Neon about the project.

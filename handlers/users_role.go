@@ -57,9 +57,6 @@ func (h *Handler) setUserRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := requireWrite(c); err != nil {
-		return err
-	}
 	if !s.provider.HasRoles() {
 		return echo.NewHTTPError(http.StatusBadRequest, "Roles can be set only for Better Auth (branch-level) users.")
 	}

@@ -35,7 +35,7 @@ func (h *Handler) syncTimeout() time.Duration {
 	if h.Settings.SyncTimeout > 0 {
 		return h.Settings.SyncTimeout
 	}
-	return DefaultSyncTimeout
+	return neonauth.DefaultSyncTimeout
 }
 
 // pendingCheck is the sync panel right after Neon accepted a change.

@@ -12,13 +12,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
 func TestSyncCheckMetricsAreOptional(t *testing.T) {
 	done := views.SyncCheck{State: views.SyncSynced, Elapsed: time.Second}
-	var off *Metrics
+	var off *metrics.Metrics
 	for name, h := range map[string]*Handler{
 		"no observer":  {},
 		"nil *Metrics": {SyncMetrics: off},

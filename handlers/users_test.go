@@ -22,7 +22,7 @@ import (
 
 // usersAppConfig adjusts newUsersApp.
 type usersAppConfig struct {
-	db       UserDBConfig
+	db       neonauth.UserDBConfig
 	settings func(*Settings)
 	// syncs, when set, receives the sync check durations.
 	syncs *syncRecorder
@@ -54,7 +54,7 @@ type switchableAuth struct {
 	cur   atomic.Pointer[neonauth.Service]
 }
 
-func (s *switchableAuth) configure(cfg UserDBConfig) {
+func (s *switchableAuth) configure(cfg neonauth.UserDBConfig) {
 	s.cur.Store(neonauth.New(s.neon, s.pools, cfg))
 }
 
@@ -116,8 +116,8 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 	return a
 }
 
-// configureUsers changes the running dashboard's UserDBConfig.
-func (a *testApp) configureUsers(cfg UserDBConfig) {
+// configureUsers changes the running dashboard's neonauth.UserDBConfig.
+func (a *testApp) configureUsers(cfg neonauth.UserDBConfig) {
 	a.Handler.Auth.(*switchableAuth).configure(cfg)
 }
 
@@ -304,21 +304,21 @@ func TestUsersPageDatabaseProblems(t *testing.T) {
 	emptyName := strings.TrimPrefix(mustParseURL(t, empty).Path, "/")
 	tests := []struct {
 		name      string
-		cfg       func(projectID string) UserDBConfig
+		cfg       func(projectID string) neonauth.UserDBConfig
 		wantTitle string
 		wantText  []string
 	}{
 		{
 			name: "unreachable",
-			cfg: func(p string) UserDBConfig {
-				return UserDBConfig{PerProject: map[string]string{p: pgtest.DeadServerURL(t, "pw-never-shown")}}
+			cfg: func(p string) neonauth.UserDBConfig {
+				return neonauth.UserDBConfig{PerProject: map[string]string{p: pgtest.DeadServerURL(t, "pw-never-shown")}}
 			},
 			wantTitle: "Database unreachable",
 			wantText:  []string{"Could not connect to appdb on host 127.0.0.1:", "per-project override"},
 		},
 		{
 			name:      "schema missing",
-			cfg:       func(string) UserDBConfig { return UserDBConfig{Default: empty} },
+			cfg:       func(string) neonauth.UserDBConfig { return neonauth.UserDBConfig{Default: empty} },
 			wantTitle: "No Neon Auth users table",
 			wantText:  []string{"does not exist in " + emptyName + " on host ", "is Neon Auth enabled for this branch/database?", "DATABASE_URL override"},
 		},

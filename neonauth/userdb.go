@@ -39,19 +39,9 @@ const DefaultConnTTL = 2 * time.Minute
 // the integration notices, so it outlives the connection string by far.
 const placeTTL = 30 * time.Minute
 
-// UserDBConfig says how the dashboard reaches integrations' databases. Without
-// overrides it asks Neon for a connection URI as the database's owner.
-type UserDBConfig struct {
-	// Default, when set, is used for every project without its own override:
-	// the operator's DATABASE_URL.
-	Default string
-	// PerProject maps a project id to the connection string to use for it.
-	PerProject map[string]string
-	// CacheTTL is how long a resolved connection string is reused (default
-	// DefaultConnTTL). It holds a password, so it is kept in memory only and
-	// briefly.
-	CacheTTL time.Duration
-}
+// UserDBConfig says how the dashboard reaches integrations' databases; the
+// configuration builds it (see db.UserDBConfig).
+type UserDBConfig = db.UserDBConfig
 
 // defaultOwnerRole is the role Neon creates with a project and the one Neon's
 // guide uses for the integration when a database's owner is unknown.

@@ -1,12 +1,9 @@
-package handlers
+package identity
 
 import (
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/labstack/echo/v4"
 )
 
 // Grants lists who receives one role: exact emails, whole email domains, or
@@ -97,50 +94,6 @@ func (p RolePolicy) RelevantGroup(group string) bool {
 				return true
 			}
 		}
-	}
-	return false
-}
-
-// safeMethod reports whether a request method only reads. Everything else
-// changes state and needs the admin role and a CSRF token.
-func safeMethod(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return true
-	}
-	return false
-}
-
-// authorize enforces roles on the server for every route, present or future:
-// people the policy does not know see a 403 page everywhere, and only admins may
-// send anything but GET, HEAD or OPTIONS. The sign-in routes stay open so that
-// someone without a role can still sign out and switch accounts.
-func (s *Security) authorize(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if s.public(c) || s.signInRoute(c) {
-			return next(c)
-		}
-		id := IdentityFrom(c)
-		switch {
-		case !id.CanView():
-			return s.deny(c, http.StatusForbidden, denyNoRole)
-		case !safeMethod(c.Request().Method) && !id.CanWrite():
-			return s.deny(c, http.StatusForbidden, denyViewer)
-		}
-		return next(c)
-	}
-}
-
-// signInRoute reports whether the request is for the dashboard's own OIDC
-// sign-in routes. Only those exact routes are exempt from roles, so a future
-// route under /auth/ gets no free pass.
-func (s *Security) signInRoute(c echo.Context) bool {
-	if s.oidc == nil {
-		return false
-	}
-	switch c.Path() {
-	case loginPath, callbackPath, logoutPath, signedOutPath:
-		return true
 	}
 	return false
 }

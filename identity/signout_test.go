@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"net/http"
@@ -9,15 +9,15 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/web"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
 // servePage adds GET /page to e: an empty dashboard page with the layout the
-// real pages use, built by a Handler behind sec.
+// real pages use, its chrome built by sec as page handlers build theirs.
 func servePage(e *echo.Echo, sec *Security) {
-	h := &Handler{Security: sec}
 	e.GET("/page", func(c echo.Context) error {
-		return h.render(c, http.StatusOK, views.Layout(h.chrome(c, "Page")))
+		return web.Render(c, http.StatusOK, views.Layout(sec.Chrome(c, "Page")))
 	})
 }
 
@@ -39,8 +39,8 @@ func TestSignOutWithTheDashboardsOwnSession(t *testing.T) {
 	h.want(r, http.StatusOK, "page after sign-in")
 	doc := parseHTML(t, r.body)
 	form := doc.Find(`[data-testid="identity"] ~ li form[data-testid="sign-out"]`)
-	if form.Length() != 1 || form.AttrOr("method", "") != "post" || form.AttrOr("action", "") != logoutPath {
-		t.Fatalf("sign-out control beside the identity: want a POST form to %s:\n%s", logoutPath, r.body)
+	if form.Length() != 1 || form.AttrOr("method", "") != "post" || form.AttrOr("action", "") != LogoutPath {
+		t.Fatalf("sign-out control beside the identity: want a POST form to %s:\n%s", LogoutPath, r.body)
 	}
 	token := form.Find(`input[name="_csrf"]`).AttrOr("value", "")
 	if token == "" {
@@ -51,12 +51,12 @@ func TestSignOutWithTheDashboardsOwnSession(t *testing.T) {
 	}
 
 	// Submitting the form as rendered signs out.
-	r = h.postForm(logoutPath, url.Values{"_csrf": {token}})
+	r = h.postForm(LogoutPath, url.Values{"_csrf": {token}})
 	h.want(r, http.StatusSeeOther, "sign-out form")
-	if r.location != signedOutPath {
-		t.Errorf("sign-out redirects to %q, want %s", r.location, signedOutPath)
+	if r.location != SignedOutPath {
+		t.Errorf("sign-out redirects to %q, want %s", r.location, SignedOutPath)
 	}
-	r = h.get(signedOutPath)
+	r = h.get(SignedOutPath)
 	h.want(r, http.StatusOK, "signed-out page")
 	if n := parseHTML(t, r.body).Find(`[data-testid="sign-out"]`).Length(); n != 0 {
 		t.Error("the signed-out page offers to sign out again")

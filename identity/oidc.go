@@ -1,7 +1,6 @@
-package handlers
+package identity
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -18,16 +17,20 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
-	"github.com/neonauth-admin/dashboard/views"
+	"github.com/neonauth-admin/dashboard/internal/web"
 )
 
 // The dashboard's own sign-in routes (OIDC mode only).
 const (
-	authPrefix    = "/auth/"
-	loginPath     = authPrefix + "login"
-	callbackPath  = authPrefix + "callback"
-	logoutPath    = authPrefix + "logout"
-	signedOutPath = authPrefix + "signed-out"
+	authPrefix = "/auth/"
+	// LoginPath starts a sign-in.
+	LoginPath = authPrefix + "login"
+	// CallbackPath is where the identity provider sends people back.
+	CallbackPath = authPrefix + "callback"
+	// LogoutPath ends the dashboard session (POST with the CSRF token).
+	LogoutPath = authPrefix + "logout"
+	// SignedOutPath confirms the sign-out.
+	SignedOutPath = authPrefix + "signed-out"
 )
 
 // Cookie names. Over HTTPS they get the __Host- prefix, which browsers only
@@ -125,11 +128,11 @@ func (a *oidcAuth) authenticate(c echo.Context) (Identity, *authFailure) {
 	return Identity{User: s.User, Email: s.Email, Groups: s.Groups}, nil
 }
 
-// login starts the authorization code flow. state ties the callback to this
+// Login starts the authorization code flow. state ties the callback to this
 // browser, nonce ties the ID token to this login, and the PKCE verifier ties
 // the code exchange to this server; all three live in a short-lived sealed
 // cookie, never in the URL.
-func (s *Security) login(c echo.Context) error {
+func (s *Security) Login(c echo.Context) error {
 	a := s.oidc
 	secure := s.isHTTPS(c)
 	state, nonce := randomToken(), randomToken()
@@ -147,106 +150,6 @@ func (s *Security) login(c echo.Context) error {
 	}
 	target := a.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	return c.Redirect(http.StatusFound, target)
-}
-
-// callback finishes the flow: it checks state, exchanges the code with the
-// PKCE verifier, verifies the ID token (signature, issuer, audience, expiry)
-// and its nonce, then seals the identity into the session cookie.
-func (s *Security) callback(c echo.Context) error {
-	a := s.oidc
-	r := c.Request()
-	secure := s.isHTTPS(c)
-	login, _ := a.store.Get(r, cookieName(loginCookie, secure))
-	state, _ := login.Values["state"].(string)
-	nonce, _ := login.Values["nonce"].(string)
-	verifier, _ := login.Values["verifier"].(string)
-	next, _ := login.Values["next"].(string)
-	// The login state is single-use whatever happens next.
-	login.Values = map[any]any{}
-	login.Options = cookieOptions(secure, -1)
-	if err := login.Save(r, c.Response()); err != nil {
-		return fmt.Errorf("oidc: clear login state: %w", err)
-	}
-
-	fail := func(status int, reason, message string) error {
-		s.logger.Warn("sign-in failed", "reason", reason, "peer", peerString(r), "request_id", requestID(c))
-		return s.problem(c, status, views.AuthProblem{
-			Title: "Sign-in did not complete", Message: message, Contact: s.cfg.Contact,
-			ActionURL: loginPath, ActionLabel: "Sign in again", TestID: "sign-in-failed",
-		})
-	}
-	q := c.QueryParams()
-	if e := q.Get("error"); e != "" {
-		return fail(http.StatusUnauthorized, "provider returned error "+cut(e, 64),
-			"The identity provider did not sign you in ("+cut(printable(e), 64)+").")
-	}
-	if state == "" || verifier == "" || nonce == "" {
-		return fail(http.StatusBadRequest, "no login state (expired, or callback opened in another browser)",
-			"This sign-in link has expired or was opened in a different browser. Start again.")
-	}
-	if !equalConstantTime(q.Get("state"), state) {
-		return fail(http.StatusBadRequest, "state mismatch", "This sign-in link does not belong to this browser. Start again.")
-	}
-	if q.Get("code") == "" {
-		return fail(http.StatusBadRequest, "no code", "The identity provider sent no authorization code. Start again.")
-	}
-
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), a.client), outboundTimeout)
-	defer cancel()
-	tok, err := a.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		return fail(http.StatusBadGateway, "code exchange: "+cut(err.Error(), 300),
-			"The identity provider did not accept the sign-in. Start again, and tell whoever runs this dashboard if it keeps happening.")
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" {
-		return fail(http.StatusBadGateway, "token response had no id_token", "The identity provider sent no ID token.")
-	}
-	idt, err := a.verifier.Verify(ctx, rawID)
-	if err != nil {
-		return fail(http.StatusUnauthorized, "id token rejected: "+cut(err.Error(), 300), "The identity provider's answer could not be verified.")
-	}
-	if !equalConstantTime(idt.Nonce, nonce) {
-		return fail(http.StatusUnauthorized, "nonce mismatch", "The identity provider's answer does not belong to this sign-in. Start again.")
-	}
-	if idt.AccessTokenHash != "" {
-		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-			return fail(http.StatusUnauthorized, "access token hash mismatch", "The identity provider's answer could not be verified.")
-		}
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return fail(http.StatusBadGateway, "id token claims unreadable", "The identity provider's answer could not be read.")
-	}
-	a.addUserInfo(ctx, tok, idt.Subject, claims)
-	id := a.claims.identity(idt.Subject, claims)
-	if u, ok := claims["preferred_username"].(string); ok && u != "" {
-		id.User = cut(u, maxIdentityValue)
-	}
-
-	var kept []string
-	for _, g := range id.Groups {
-		if a.roles.RelevantGroup(g) {
-			kept = append(kept, g)
-		}
-	}
-	value, err := json.Marshal(signedIn{
-		Subject: idt.Subject, User: id.User, Email: id.Email, Groups: kept,
-		Expires: a.now().Add(a.maxAge).Unix(),
-	})
-	if err != nil {
-		return fmt.Errorf("oidc: encode session: %w", err)
-	}
-	sess, _ := a.store.New(r, cookieName(authCookie, secure))
-	sess.Values = map[any]any{"id": string(value)}
-	sess.Options = cookieOptions(secure, int(a.maxAge/time.Second))
-	if err := sess.Save(r, c.Response()); err != nil {
-		return fmt.Errorf("oidc: save session: %w", err)
-	}
-	id.Groups = kept
-	id.Role = a.roles.RoleFor(id.Email, id.Groups)
-	s.audit.record(c, auditEntry{action: "auth.login", actor: id, outcome: outcomeOK, status: http.StatusSeeOther})
-	return c.Redirect(http.StatusSeeOther, cmp.Or(next, "/"))
 }
 
 // addUserInfo fills email and groups from the userinfo endpoint when the ID
@@ -275,19 +178,19 @@ func (a *oidcAuth) addUserInfo(ctx context.Context, tok *oauth2.Token, subject s
 	}
 }
 
-// logout ends the dashboard session. It is a POST with a CSRF token, so no
+// Logout ends the dashboard session. It is a POST with a CSRF token, so no
 // other site can sign people out behind their back.
-func (s *Security) logout(c echo.Context) error {
+func (s *Security) Logout(c echo.Context) error {
 	secure := s.isHTTPS(c)
 	http.SetCookie(c.Response(), &http.Cookie{
 		Name: cookieName(authCookie, secure), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
-	return redirect(c, signedOutPath)
+	return web.Redirect(c, SignedOutPath)
 }
 
-// signedOut confirms the sign-out.
-func (s *Security) signedOut(c echo.Context) error {
+// SignedOut confirms the sign-out.
+func (s *Security) SignedOut(c echo.Context) error {
 	return s.page(c, http.StatusOK, s.signedOutPage(c))
 }
 
@@ -314,24 +217,9 @@ func safeNext(next string) string {
 func loginURLFor(next string) string {
 	next = safeNext(next)
 	if next == "/" {
-		return loginPath
+		return LoginPath
 	}
-	return loginPath + "?next=" + url.QueryEscape(next)
-}
-
-// cookieName adds the __Host- prefix over HTTPS.
-func cookieName(base string, secure bool) string {
-	if secure {
-		return "__Host-" + base
-	}
-	return base
-}
-
-// cookieOptions are the attributes of every cookie the dashboard sets:
-// HttpOnly (no script reads them), SameSite=Lax (not sent on cross-site posts,
-// still sent when the identity provider redirects back), Secure over HTTPS.
-func cookieOptions(secure bool, maxAge int) *sessions.Options {
-	return &sessions.Options{Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	return LoginPath + "?next=" + url.QueryEscape(next)
 }
 
 func randomToken() string {

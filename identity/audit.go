@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"context"
@@ -14,27 +14,14 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// auditActions names what each state-changing route does, keyed by method and
-// route pattern. A route missing here is still audited, under its method and
-// pattern, so forgetting an entry loses a name, never a line (and
-// TestEveryMutatingRouteHasAnAuditAction fails).
-var auditActions = map[string]string{
-	"POST /projects/:id/integrations":                  "neon_auth.enable",
-	"POST /projects/:id/integrations/stack/transfer":   "neon_auth.transfer",
-	"POST /projects/:id/integrations/stack/keys":       "neon_auth.sdk_keys",
-	"POST /projects/:id/integrations/:provider/delete": "neon_auth.delete",
-	"POST /projects/:id/users":                         "user.create",
-	"POST /projects/:id/users/:uid/delete":             "user.delete",
-	"POST /projects/:id/users/:uid/role":               "user.role",
-	"POST " + logoutPath:                               "auth.logout",
-}
-
-// auditAction names the action of the current request.
-func auditAction(c echo.Context) string {
-	key := c.Request().Method + " " + c.Path()
-	if a, ok := auditActions[key]; ok {
-		return a
+// auditAction names the action of the current request: the route table's
+// audit action, or for a route missing from it, its method and pattern, so
+// forgetting an entry loses a name, never a line.
+func (s *Security) auditAction(c echo.Context) string {
+	if r, ok := s.rule(c); ok && r.Audit != "" {
+		return r.Audit
 	}
+	key := c.Request().Method + " " + c.Path()
 	if c.Path() == "" {
 		return c.Request().Method + " (no route) " + cut(c.Request().URL.Path, 200)
 	}
@@ -121,7 +108,7 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 // server's error handler, so the line records the status the browser got.
 func (s *Security) auditMutations(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if safeMethod(c.Request().Method) || s.public(c) {
+		if !Mutating(c.Request().Method) || s.public(c) {
 			return next(c)
 		}
 		trail := &neonTrail{}
@@ -132,7 +119,7 @@ func (s *Security) auditMutations(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		e := auditEntry{action: auditAction(c), status: c.Response().Status}
+		e := auditEntry{action: s.auditAction(c), status: c.Response().Status}
 		e.actor, e.anonymousActor = identityIfSet(c)
 		if err != nil && !c.Response().Committed {
 			e.status = statusOf(err)
@@ -252,7 +239,7 @@ type auditTransport struct{ base http.RoundTripper }
 // RoundTrip implements http.RoundTripper.
 func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
-	if safeMethod(req.Method) {
+	if !Mutating(req.Method) {
 		return resp, err
 	}
 	if trail, ok := req.Context().Value(neonTrailKey{}).(*neonTrail); ok {

@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"io"
@@ -31,7 +31,9 @@ type oidcHarness struct {
 	now time.Time
 }
 
-func newOIDCHarness(t *testing.T) *oidcHarness {
+// newOIDCHarness starts the provider and the dashboard; extra are more
+// settings as name, value pairs.
+func newOIDCHarness(t *testing.T, extra ...string) *oidcHarness {
 	t.Helper()
 	m, err := mockoidc.NewServer(nil)
 	if err != nil {
@@ -60,7 +62,7 @@ func newOIDCHarness(t *testing.T) *oidcHarness {
 
 	h := &oidcHarness{t: t, mock: m, now: time.Now()}
 	h.app = httptest.NewUnstartedServer(nil)
-	cfg, err := ParseAuthEnv(envMap(map[string]string{
+	env := map[string]string{
 		"AUTH_MODE":               "oidc",
 		"AUTH_OIDC_ISSUER":        m.Issuer(),
 		"AUTH_OIDC_CLIENT_ID":     m.ClientID,
@@ -69,7 +71,11 @@ func newOIDCHarness(t *testing.T) *oidcHarness {
 		"AUTH_OIDC_SCOPES":        "openid email profile groups",
 		"AUTH_ADMIN_GROUPS":       "engineering",
 		"AUTH_CONTACT":            contact,
-	}))
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	cfg, err := ParseAuthEnv(envMap(env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +176,7 @@ func (h *oidcHarness) authorize(u *url.URL) string {
 	h.t.Helper()
 	r := h.get(u.String())
 	h.want(r, http.StatusFound, "provider authorize")
-	if !strings.HasPrefix(r.location, h.app.URL+callbackPath) {
+	if !strings.HasPrefix(r.location, h.app.URL+CallbackPath) {
 		h.t.Fatalf("provider redirects to %q, want the callback", r.location)
 	}
 	return r.location
@@ -252,16 +258,16 @@ func TestOIDCLoginFlow(t *testing.T) {
 
 	// Sign out: a POST with the CSRF token.
 	_, token, _ := strings.Cut(r.body, "csrf=")
-	h.want(h.postForm(logoutPath, url.Values{}), http.StatusForbidden, "logout without CSRF token")
-	r = h.postForm(logoutPath, url.Values{"_csrf": {token}})
+	h.want(h.postForm(LogoutPath, url.Values{}), http.StatusForbidden, "logout without CSRF token")
+	r = h.postForm(LogoutPath, url.Values{"_csrf": {token}})
 	h.want(r, http.StatusSeeOther, "logout")
-	if r.location != signedOutPath {
+	if r.location != SignedOutPath {
 		t.Errorf("logout redirects to %q", r.location)
 	}
-	r = h.get(signedOutPath)
+	r = h.get(SignedOutPath)
 	h.want(r, http.StatusOK, "signed-out page")
 	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(r.body))
-	if doc.Find(`[data-testid="signed-out"]`).Length() != 1 || doc.Find(`[data-testid="sign-in-again"]`).AttrOr("href", "") != loginPath {
+	if doc.Find(`[data-testid="signed-out"]`).Length() != 1 || doc.Find(`[data-testid="sign-in-again"]`).AttrOr("href", "") != LoginPath {
 		t.Errorf("signed-out page: %s", r.body)
 	}
 	h.want(h.get("/"), http.StatusFound, "home after sign-out")
@@ -322,7 +328,7 @@ func TestOIDCRejectsForeignOrReplayedCallbacks(t *testing.T) {
 	t.Run("provider error", func(t *testing.T) {
 		h := newOIDCHarness(t)
 		h.startLogin("/")
-		r := h.get(callbackPath + "?error=access_denied%3Cscript%3E&state=x")
+		r := h.get(CallbackPath + "?error=access_denied%3Cscript%3E&state=x")
 		h.want(r, http.StatusUnauthorized, "provider error")
 		if strings.Contains(r.body, "<script>") || !strings.Contains(r.body, "access_deniedscript") {
 			t.Errorf("provider error not shown safely: %s", r.body)
@@ -338,7 +344,7 @@ func TestOIDCSessionEndsAndCannotBeForged(t *testing.T) {
 	h.advance(DefaultSessionMaxAge + time.Second)
 	r := h.get("/")
 	h.want(r, http.StatusFound, "after the session lifetime")
-	if !strings.HasPrefix(r.location, loginPath) {
+	if !strings.HasPrefix(r.location, LoginPath) {
 		t.Errorf("expired session redirects to %q", r.location)
 	}
 

@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"cmp"
@@ -8,13 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 )
-
-// maxIdentityValue bounds what is read from an identity header or claim, so a
-// misbehaving proxy cannot blow up cookies, pages or log lines.
-const maxIdentityValue = 320
-
-// maxGroups bounds how many groups one identity keeps.
-const maxGroups = 256
 
 // trustedPeers holds AUTH_PROXY_TRUSTED. Only the TCP peer counts: a client
 // can write any X-Forwarded-For it likes, but it cannot choose its own address.
@@ -53,16 +46,29 @@ type proxyAuth struct {
 
 func (p *proxyAuth) authenticate(c echo.Context) (Identity, *authFailure) {
 	r := c.Request()
-	user := firstHeader(r.Header, p.cfg.UserHeaders)
-	email := firstHeader(r.Header, p.cfg.EmailHeaders)
 	if !p.trusted.contains(r) {
-		if user != "" || email != "" || firstHeader(r.Header, p.cfg.GroupsHeaders) != "" {
+		if p.cfg.claimsIdentity(r.Header) {
 			// Someone reached the dashboard without going through the proxy and
 			// claims to be somebody: worth a warning, never an identity.
-			return Identity{}, &authFailure{reason: "identity header from untrusted peer", claimed: cut(cmp.Or(email, user), 120), warn: true}
+			claimed := cmp.Or(r.Header.Get(p.cfg.EmailHeader), r.Header.Get(p.cfg.UserHeader))
+			return Identity{}, &authFailure{reason: "identity header from untrusted peer", claimed: cut(claimed, 120), warn: true}
 		}
 		return Identity{}, &authFailure{reason: "request did not come through the trusted proxy"}
 	}
+	if h := p.cfg.foreignHeader(r.Header); h != "" {
+		// The proxy sets its own headers and passes the rest on, so this one
+		// came from the client.
+		return Identity{}, malformed("request carries "+h+", which is not the configured proxy header set (AUTH_PROXY_HEADERS)", r.Header.Get(h))
+	}
+	var vals [3]string
+	for i, name := range []string{p.cfg.UserHeader, p.cfg.EmailHeader, p.cfg.GroupsHeader} {
+		v, err := single(r.Header, name)
+		if err != nil {
+			return Identity{}, malformed(err.Error(), "")
+		}
+		vals[i] = v
+	}
+	user, email, groups := vals[0], vals[1], vals[2]
 	if user == "" && email == "" {
 		return Identity{}, &authFailure{reason: "trusted proxy sent no identity header"}
 	}
@@ -72,36 +78,27 @@ func (p *proxyAuth) authenticate(c echo.Context) (Identity, *authFailure) {
 	if user == "" {
 		user = email
 	}
-	return Identity{
-		User:   cut(user, maxIdentityValue),
-		Email:  cut(email, maxIdentityValue),
-		Groups: splitGroups(firstHeader(r.Header, p.cfg.GroupsHeaders)),
-	}, nil
-}
-
-// firstHeader returns the first non-empty header among names.
-func firstHeader(h http.Header, names []string) string {
-	for _, n := range names {
-		if v := strings.TrimSpace(h.Get(n)); v != "" {
-			return v
+	for _, v := range []string{user, email} {
+		if strings.Contains(v, ",") {
+			// One header, two people: never split into identities.
+			return Identity{}, malformed("identity header names more than one person", v)
 		}
 	}
-	return ""
-}
-
-// splitGroups reads a comma-separated groups header, as oauth2-proxy sends it.
-func splitGroups(s string) []string {
-	var out []string
-	for _, g := range splitList(s) {
-		if len(out) == maxGroups {
-			break
-		}
-		out = append(out, cut(g, maxIdentityValue))
+	id := Identity{User: user, Email: email, Groups: splitList(groups)}
+	if err := id.check(); err != nil {
+		return Identity{}, malformed("identity headers: "+err.Error(), "")
 	}
-	return out
+	return id, nil
 }
 
-// cut truncates s to at most n bytes without splitting a character.
+// malformed is a failure for an identity the dashboard refuses to read:
+// conflicting, repeated or malformed identity headers or claims.
+func malformed(reason, claimed string) *authFailure {
+	return &authFailure{reason: reason, claimed: cut(claimed, 120), warn: true, malformed: true}
+}
+
+// cut truncates s to at most n bytes without splitting a character, for log
+// lines and messages only: identities are refused when too long, never cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 func TestProxyHeadersOnlyFromTrustedPeers(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		set     string // AUTH_PROXY_HEADERS; "" is the default
 		peer    string
 		headers []string
 		code    int
@@ -16,7 +17,7 @@ func TestProxyHeadersOnlyFromTrustedPeers(t *testing.T) {
 		warned  bool   // a forged identity is logged as a warning
 	}{
 		{name: "oauth2-proxy headers from the trusted CIDR", peer: trustedPeer, headers: as(adminEmail), code: http.StatusOK, body: "home " + adminEmail + " role=admin"},
-		{name: "X-Auth-Request headers from the trusted CIDR", peer: "10.200.0.1:1234",
+		{name: "X-Auth-Request headers from the trusted CIDR", set: "x-auth-request", peer: "10.200.0.1:1234",
 			headers: []string{"X-Auth-Request-User", "vic", "X-Auth-Request-Email", viewerEmail}, code: http.StatusOK, body: "home " + viewerEmail + " role=viewer"},
 		{name: "IPv4-mapped IPv6 peer in the trusted CIDR", peer: "[::ffff:10.0.0.7]:1234", headers: as(adminEmail), code: http.StatusOK, body: "role=admin"},
 		{name: "user header holding an email", peer: trustedPeer, headers: []string{"X-Forwarded-User", adminEmail}, code: http.StatusOK, body: "role=admin"},
@@ -33,6 +34,9 @@ func TestProxyHeadersOnlyFromTrustedPeers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := secAuthConfig(t)
 			cfg.Roles.Viewers.Groups = []string{"Dashboard-Viewers"}
+			if tc.set != "" {
+				cfg.Proxy = ProxyHeaderSets[tc.set]
+			}
 			f := newSecFixture(t, cfg)
 			w := f.do(req(http.MethodGet, "/", tc.peer, nil, tc.headers...))
 			if w.Code != tc.code {
@@ -89,5 +93,94 @@ func TestProxyHeaderNamesAreConfigurable(t *testing.T) {
 	}
 	if w := f.do(req(http.MethodGet, "/", trustedPeer, nil, as(adminEmail)...)); w.Code != http.StatusUnauthorized {
 		t.Errorf("default headers still honoured after renaming: %d", w.Code)
+	}
+}
+
+// TestProxyRejectsSmuggledIdentityHeaders sends what a signed-in viewer can
+// add to the requests their proxy passes on. The proxy sets one header set;
+// anything else that names a person, a second value of a header, or one
+// header naming two people is refused, never read.
+func TestProxyRejectsSmuggledIdentityHeaders(t *testing.T) {
+	const (
+		viewer     = "viewer@x.test"
+		admin      = "admin@corp.test"
+		adminGroup = "dashboard-admins"
+	)
+	config := func(set string) AuthConfig {
+		env := map[string]string{
+			"AUTH_MODE":           "proxy",
+			"AUTH_PROXY_TRUSTED":  "10.0.0.0/8",
+			"AUTH_ADMIN_DOMAINS":  "corp.test",
+			"AUTH_ADMIN_GROUPS":   adminGroup,
+			"AUTH_VIEWER_DOMAINS": "x.test",
+		}
+		if set != "" {
+			env["AUTH_PROXY_HEADERS"] = set
+		}
+		cfg, err := ParseAuthEnv(envMap(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	type header struct{ name, value string }
+	for _, tc := range []struct {
+		name    string
+		set     string // AUTH_PROXY_HEADERS; "" is the default
+		headers []header
+		code    int
+		body    string
+	}{
+		{name: "x-auth-request proxy: its own headers", set: "x-auth-request",
+			headers: []header{{"X-Auth-Request-User", "viewer"}, {"X-Auth-Request-Email", viewer}},
+			code:    http.StatusOK, body: "home " + viewer + " role=viewer"},
+		{name: "x-auth-request proxy: viewer adds X-Forwarded-Email", set: "x-auth-request",
+			headers: []header{{"X-Auth-Request-Email", viewer}, {"X-Forwarded-Email", admin}}, code: http.StatusUnauthorized},
+		{name: "x-auth-request proxy: viewer adds X-Forwarded-Groups", set: "x-auth-request",
+			headers: []header{{"X-Auth-Request-Email", viewer}, {"X-Forwarded-Groups", adminGroup}}, code: http.StatusUnauthorized},
+		{name: "x-auth-request proxy: viewer adds X-Forwarded-User", set: "x-auth-request",
+			headers: []header{{"X-Auth-Request-Email", viewer}, {"X-Forwarded-User", admin}}, code: http.StatusUnauthorized},
+		{name: "default proxy: viewer adds X-Auth-Request-Email",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Auth-Request-Email", admin}}, code: http.StatusUnauthorized},
+		{name: "default proxy: viewer adds X-Auth-Request-Groups",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Auth-Request-Groups", adminGroup}}, code: http.StatusUnauthorized},
+		{name: "two people in one email header",
+			headers: []header{{"X-Forwarded-Email", viewer + "," + admin}}, code: http.StatusUnauthorized},
+		{name: "two people in one user header",
+			headers: []header{{"X-Forwarded-User", viewer + ", " + admin}}, code: http.StatusUnauthorized},
+		{name: "email header sent twice",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Email", admin}}, code: http.StatusUnauthorized},
+		{name: "groups header sent twice",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Groups", "support"}, {"X-Forwarded-Groups", adminGroup}}, code: http.StatusUnauthorized},
+		{name: "default proxy: its own headers, groups comma-separated",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Groups", "support, " + adminGroup}},
+			code:    http.StatusOK, body: "home " + viewer + " role=admin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSecFixture(t, config(tc.set))
+			r := req(http.MethodGet, "/", trustedPeer, nil)
+			for _, h := range tc.headers {
+				r.Header.Add(h.name, h.value)
+			}
+			w := f.do(r)
+			if w.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.code, w.Body)
+			}
+			if tc.code == http.StatusOK {
+				if !strings.Contains(w.Body.String(), tc.body) {
+					t.Errorf("body %q, want %q", w.Body, tc.body)
+				}
+				return
+			}
+			if strings.Contains(w.Body.String(), "home ") {
+				t.Fatal("the handler ran")
+			}
+			if testID(page(t, w), "bad-identity").Length() != 1 {
+				t.Errorf("401 does not explain the refused identity: %s", w.Body)
+			}
+			if logs := f.logs.String(); !strings.Contains(logs, `"level":"WARN"`) {
+				t.Errorf("refusal not logged as a warning: %s", logs)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"crypto/ecdsa"
@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -120,7 +121,7 @@ func claimsFor(email string, edits ...func(map[string]any)) map[string]any {
 	return c
 }
 
-func jwtFixture(t *testing.T, jwks *jwksServer, extra map[string]string) *secFixture {
+func jwtFixture(t *testing.T, jwks *jwksServer, extra map[string]string, opts ...func(*SecurityOptions)) *secFixture {
 	t.Helper()
 	env := map[string]string{
 		"AUTH_MODE":          "jwt",
@@ -138,7 +139,7 @@ func jwtFixture(t *testing.T, jwks *jwksServer, extra map[string]string) *secFix
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newSecFixture(t, cfg)
+	return newSecFixture(t, cfg, opts...)
 }
 
 func TestJWTAssertions(t *testing.T) {
@@ -204,7 +205,11 @@ func TestJWTAssertions(t *testing.T) {
 func TestJWTKeyRotation(t *testing.T) {
 	oldKey, newKey := newECKey(t, "2026-01"), newECKey(t, "2026-02")
 	jwks := newJWKSServer(t, oldKey.public())
-	f := jwtFixture(t, jwks, nil)
+	var mu sync.Mutex
+	now := time.Now()
+	f := jwtFixture(t, jwks, nil, func(o *SecurityOptions) {
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
 	get := func(k signingKey) int {
 		return f.do(req(http.MethodGet, "/", untrustedPeer, nil, jwtHeader, k.sign(t, claimsFor(adminEmail)))).Code
 	}
@@ -215,16 +220,13 @@ func TestJWTKeyRotation(t *testing.T) {
 		t.Fatalf("old key again: %d after %d fetches, want 200 from the cache (1 fetch)", code, jwks.fetchCount())
 	}
 	jwks.rotate(oldKey.public(), newKey.public())
-	// The unknown kid triggers a refresh. go-oidc signals a finished fetch a
-	// moment before it lets the next one start, so a request landing in that
-	// window still sees the old set; the one after it must see the new key.
-	deadline := time.Now().Add(5 * time.Second)
-	code := get(newKey)
-	for code != http.StatusOK && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		code = get(newKey)
-	}
-	if code != http.StatusOK {
+	// The unknown kid triggers a refresh once the refresh interval since
+	// the last fetch has passed (TestJWKSRefreshIsRateLimited covers the
+	// time before).
+	mu.Lock()
+	now = now.Add(DefaultJWKSMinRefresh)
+	mu.Unlock()
+	if code := get(newKey); code != http.StatusOK {
 		t.Fatalf("new kid after rotation: %d, want 200", code)
 	}
 	if n := jwks.fetchCount(); n < 2 {
@@ -269,3 +271,93 @@ func unsigned(claims map[string]any) string {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// TestJWKSRefreshIsRateLimited sends assertions naming key ids the proxy
+// never published, as anyone on the internet can. They must not turn into
+// a fetch of the key set each: at most one refresh per interval, concurrent
+// ones merged, and 401 in between without fetching.
+func TestJWKSRefreshIsRateLimited(t *testing.T) {
+	key := newECKey(t, "k1")
+	jwks := newJWKSServer(t, key.public())
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	f := jwtFixture(t, jwks, nil, func(o *SecurityOptions) { o.Now = clock })
+	get := func(k signingKey) int {
+		return f.do(req(http.MethodGet, "/", untrustedPeer, nil, jwtHeader, k.sign(t, claimsFor(adminEmail)))).Code
+	}
+	if code := get(key); code != http.StatusOK || jwks.fetchCount() != 1 {
+		t.Fatalf("known key: %d after %d fetches, want 200 after 1", code, jwks.fetchCount())
+	}
+	rogues := make([]signingKey, 50)
+	for i := range rogues {
+		rogues[i] = newECKey(t, fmt.Sprintf("rogue-%d", i))
+	}
+	for _, k := range rogues {
+		if code := get(k); code != http.StatusUnauthorized {
+			t.Fatalf("unknown kid %s: %d, want 401", k.kid, code)
+		}
+	}
+	if n := jwks.fetchCount(); n != 1 {
+		t.Fatalf("%d JWKS fetches after 50 unknown key ids within the interval, want 1 (no refresh)", n)
+	}
+
+	// Once the interval has passed, 50 at once cause one refresh.
+	advance(DefaultJWKSMinRefresh)
+	var wg sync.WaitGroup
+	codes := make([]int, len(rogues))
+	for i, k := range rogues {
+		wg.Go(func() { codes[i] = get(k) })
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusUnauthorized {
+			t.Errorf("concurrent unknown kid %d: %d, want 401", i, code)
+		}
+	}
+	if n := jwks.fetchCount(); n != 2 {
+		t.Fatalf("%d JWKS fetches after 50 concurrent unknown key ids, want 2 (one merged refresh)", n)
+	}
+
+	// A real rotation is picked up at the next allowed refresh.
+	rotated := newECKey(t, "k2")
+	jwks.rotate(key.public(), rotated.public())
+	if code := get(rotated); code != http.StatusUnauthorized || jwks.fetchCount() != 2 {
+		t.Fatalf("new kid within the interval: %d after %d fetches, want 401 without fetching", code, jwks.fetchCount())
+	}
+	advance(DefaultJWKSMinRefresh)
+	if code := get(rotated); code != http.StatusOK || jwks.fetchCount() != 3 {
+		t.Errorf("new kid after the interval: %d after %d fetches, want 200 after 3", code, jwks.fetchCount())
+	}
+}
+
+func TestJWKSMinRefreshIsConfigurable(t *testing.T) {
+	key := newECKey(t, "k1")
+	jwks := newJWKSServer(t, key.public())
+	var mu sync.Mutex
+	now := time.Now()
+	f := jwtFixture(t, jwks, map[string]string{"AUTH_JWT_JWKS_MIN_REFRESH": "5m"}, func(o *SecurityOptions) {
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	get := func(k signingKey) int {
+		return f.do(req(http.MethodGet, "/", untrustedPeer, nil, jwtHeader, k.sign(t, claimsFor(adminEmail)))).Code
+	}
+	get(key)
+	mu.Lock()
+	now = now.Add(4 * time.Minute)
+	mu.Unlock()
+	if code := get(newECKey(t, "rogue")); code != http.StatusUnauthorized || jwks.fetchCount() != 1 {
+		t.Errorf("unknown kid 4m after a fetch with a 5m interval: %d after %d fetches, want 401 after 1", code, jwks.fetchCount())
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	get(newECKey(t, "rogue-2"))
+	if n := jwks.fetchCount(); n != 2 {
+		t.Errorf("%d fetches once 5m had passed, want 2", n)
+	}
+	if _, err := ParseAuthEnv(envMap(map[string]string{"AUTH_JWT_JWKS_MIN_REFRESH": "often"})); err == nil {
+		t.Error("AUTH_JWT_JWKS_MIN_REFRESH=often accepted")
+	}
+}

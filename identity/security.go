@@ -1,10 +1,7 @@
-package handlers
+package identity
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,14 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/a-h/templ"
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/web"
 	"github.com/neonauth-admin/dashboard/neonapi"
-	"github.com/neonauth-admin/dashboard/static"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -43,11 +37,6 @@ type SecurityOptions struct {
 	Logger *slog.Logger
 	// AuditLog receives one JSON line per mutation; nil discards them.
 	AuditLog io.Writer
-	// Metrics collects Prometheus metrics; nil makes a fresh set.
-	Metrics *Metrics
-	// Ready reports whether the Neon API is usable (see NeonReadiness); nil
-	// is always ready.
-	Ready ReadyFunc
 	// HTTPClient reaches the identity provider and JWKS URLs; nil uses one
 	// with a 15 s timeout.
 	HTTPClient *http.Client
@@ -56,8 +45,8 @@ type SecurityOptions struct {
 }
 
 // Security is the dashboard's protection in one place: identity, roles, CSRF,
-// security headers, body limit, audit log, metrics and health routes. Install
-// puts all of it on an echo instance, so no route can be added without it.
+// security headers, body limit and audit log. Install puts all of it on an
+// echo instance, so no route can be added without it.
 type Security struct {
 	cfg     AuthConfig
 	auth    authenticator
@@ -65,8 +54,6 @@ type Security struct {
 	trusted trustedPeers
 	logger  *slog.Logger
 	audit   *Auditor
-	metrics *Metrics
-	ready   *readiness
 	csrf    echo.MiddlewareFunc
 }
 
@@ -84,6 +71,9 @@ type authFailure struct {
 	// warn marks failures worth a warning (forged headers, bad signatures),
 	// as opposed to someone who simply has not signed in yet.
 	warn bool
+	// malformed marks an identity that was sent but is refused: conflicting,
+	// repeated or malformed. The page says so rather than asking to sign in.
+	malformed bool
 }
 
 // noneAuth is AUTH_MODE=none: everyone is the anonymous admin.
@@ -106,14 +96,9 @@ func NewSecurity(ctx context.Context, opts SecurityOptions) (*Security, error) {
 		trusted: trustedPeers(cfg.TrustedProxies),
 		logger:  opts.Logger,
 		audit:   NewAuditor(opts.AuditLog),
-		metrics: opts.Metrics,
-		ready:   newReadiness(opts.Ready, opts.Now),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.metrics == nil {
-		s.metrics = NewMetrics()
 	}
 	now := opts.Now
 	if now == nil {
@@ -126,7 +111,7 @@ func NewSecurity(ctx context.Context, opts SecurityOptions) (*Security, error) {
 	case AuthModeProxy:
 		s.auth = &proxyAuth{cfg: cfg.Proxy, trusted: s.trusted}
 	case AuthModeJWT:
-		s.auth = newJWTAuth(oidc.ClientContext(ctx, client), cfg.JWT)
+		s.auth = newJWTAuth(cfg.JWT, client, now)
 	case AuthModeOIDC:
 		a, err := newOIDCAuth(ctx, cfg, client, now)
 		if err != nil {
@@ -142,9 +127,9 @@ func NewSecurity(ctx context.Context, opts SecurityOptions) (*Security, error) {
 // Mode is the identity mode in force.
 func (s *Security) Mode() AuthMode { return s.cfg.Mode }
 
-// Metrics returns the metrics set, for the Neon client's observer and the
-// sync check.
-func (s *Security) Metrics() *Metrics { return s.metrics }
+// OIDC reports whether the dashboard runs its own OpenID Connect sign-in, and
+// so serves the /auth/ routes.
+func (s *Security) OIDC() bool { return s != nil && s.oidc != nil }
 
 // SignOut says how the layout's sign-out control works: in OIDC mode a POST
 // form to /auth/logout (post is true); in proxy and jwt modes a link to
@@ -152,38 +137,50 @@ func (s *Security) Metrics() *Metrics { return s.metrics }
 func (s *Security) SignOut() (url string, post bool) {
 	switch s.cfg.Mode {
 	case AuthModeOIDC:
-		return logoutPath, true
+		return LogoutPath, true
 	case AuthModeProxy, AuthModeJWT:
 		return s.cfg.LogoutURL, false
 	}
 	return "", false
 }
 
-// Install adds the security middleware and the health, readiness, metrics and
-// sign-in routes to e. Echo runs e.Use middleware for every route, whenever it
-// was registered, so nothing the dashboard serves can bypass it.
-func (s *Security) Install(e *echo.Echo) {
-	e.Use(s.Middleware()...)
-	s.Routes(e)
+// Install adds the security middleware to e, with the route table's rules:
+// who may call each route and the audit action of each mutation. Echo runs
+// e.Use middleware for every route, whenever it was registered, so nothing
+// the dashboard serves can bypass it; routes missing from rules get the
+// strictest treatment. Install panics on rules CheckRules refuses, since
+// those are mistakes in the route table itself.
+func (s *Security) Install(e *echo.Echo, rules []Rule) {
+	if err := CheckRules(rules); err != nil {
+		panic(err)
+	}
+	table := make(map[string]Rule, len(rules))
+	for _, r := range rules {
+		table[r.Method+" "+r.Path] = r
+	}
+	e.Use(matchRule(table))
+	e.Use(s.middleware()...)
 }
 
-// Middleware is the chain Install adds, outermost first:
+// middleware is the chain Install adds after matching the rule, outermost
+// first:
 //
 //   - request id: a fresh X-Request-ID, also sent to Neon, so a line in the
 //     audit log matches a line in Neon's logs;
-//   - metrics: counts every response by route pattern and status;
 //   - headers: CSP, nosniff, frame and referrer policy, HSTS over HTTPS;
+//   - host: 421 for a Host name the dashboard does not answer to (DNS
+//     rebinding);
 //   - body limit;
 //   - identity: who is calling (401 or a redirect to sign in otherwise);
 //   - audit: one JSON line per state-changing request, denied ones included;
-//   - roles: 403 for people without a role and for viewers sending anything
-//     but GET, HEAD or OPTIONS;
+//   - roles: the route's access rule; 403 for people without a role and for
+//     viewers on admin routes;
 //   - CSRF: a valid token on every state-changing request.
-func (s *Security) Middleware() []echo.MiddlewareFunc {
+func (s *Security) middleware() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		s.requestID,
-		s.metrics.middleware,
 		s.headers,
+		s.checkHost,
 		s.bodyLimit(),
 		s.identify,
 		s.auditMutations,
@@ -192,33 +189,40 @@ func (s *Security) Middleware() []echo.MiddlewareFunc {
 	}
 }
 
-// Routes registers /healthz, /readyz and /metrics, and in OIDC mode the
-// sign-in routes.
-func (s *Security) Routes(e *echo.Echo) {
-	e.GET(healthPath, s.healthz)
-	e.GET(readyPath, s.readyz)
-	e.GET(metricsPath, s.serveMetrics)
-	if s.oidc != nil {
-		e.GET(loginPath, s.login)
-		e.GET(callbackPath, s.callback)
-		e.POST(logoutPath, s.logout)
-		e.GET(signedOutPath, s.signedOut)
+// ruleKey is the echo context key of the matched route's Rule.
+const ruleKey = "identity.rule"
+
+// matchRule finds the route table's entry for the matched route. It goes by
+// the matched route pattern, not the raw URL, so a crafted path cannot borrow
+// another route's rule.
+func matchRule(table map[string]Rule) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r, ok := table[c.Request().Method+" "+c.Path()]
+			if !ok && c.Request().Method == http.MethodHead {
+				// A HEAD request reads what the GET route serves.
+				r, ok = table[http.MethodGet+" "+c.Path()]
+			}
+			if ok {
+				c.Set(ruleKey, r)
+			}
+			return next(c)
+		}
 	}
 }
 
+// rule returns the matched route's entry; ok is false for routes missing
+// from the table (404, 405, or a route added without an entry).
+func (s *Security) rule(c echo.Context) (Rule, bool) {
+	r, ok := c.Get(ruleKey).(Rule)
+	return r, ok
+}
+
 // public reports whether a route needs no identity: probes, metrics (which
-// check their own token) and static files, plus the sign-in pages themselves.
-// It goes by the matched route pattern, not the raw URL, so a crafted path
-// cannot borrow a public route's exemption.
+// check their own token), static files and the sign-in pages themselves.
 func (s *Security) public(c echo.Context) bool {
-	switch p := c.Path(); p {
-	case healthPath, readyPath, metricsPath:
-		return true
-	case loginPath, callbackPath, signedOutPath:
-		return s.oidc != nil
-	default:
-		return strings.HasPrefix(p, static.Prefix)
-	}
+	r, ok := s.rule(c)
+	return ok && (r.Access == Public || r.Access == Probe)
 }
 
 // identify attaches the caller's Identity, with the role the policy grants,
@@ -230,7 +234,7 @@ func (s *Security) identify(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		id, fail := s.auth.authenticate(c)
 		if fail != nil {
-			if c.Path() == logoutPath {
+			if r, ok := s.rule(c); ok && r.Access == AnyRole {
 				// Signing out works even with an expired session.
 				return next(c)
 			}
@@ -261,10 +265,15 @@ func (s *Security) unauthenticated(c echo.Context, f *authFailure) error {
 	c.Set(deniedKey, denyUnauthenticated)
 
 	p := views.AuthProblem{Title: "Sign-in required", TestID: string(denyUnauthenticated), Contact: s.cfg.Contact}
-	switch s.cfg.Mode {
-	case AuthModeOIDC:
+	switch {
+	case f.malformed:
+		p.Title, p.TestID = "Your identity could not be accepted", "bad-identity"
+		p.Message = "The request named who you are in a way the dashboard does not accept (an identity header it is not configured to read, a header sent twice, " +
+			"or a malformed or over-long email), so nothing was done. Open the dashboard through your company's sign-in address without tools that add headers; " +
+			"if this keeps happening, tell whoever runs the dashboard."
+	case s.cfg.Mode == AuthModeOIDC:
 		next := r.URL.RequestURI()
-		if isHTMX(c) {
+		if web.IsHTMX(c) {
 			if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil {
 				next = u.RequestURI()
 			}
@@ -276,93 +285,16 @@ func (s *Security) unauthenticated(c echo.Context, f *authFailure) error {
 		}
 		p.Message = "Your session has ended, so nothing was changed. Sign in again, then repeat what you were doing."
 		p.ActionURL, p.ActionLabel = loginURLFor(""), "Sign in"
-	case AuthModeJWT:
+	case s.cfg.Mode == AuthModeJWT:
 		p.Message = "The access proxy's sign-in assertion was missing or could not be verified. Reload the page to sign in again."
 	default:
 		p.Message = "The dashboard did not receive your identity from the sign-in proxy. Open it through your company's sign-in address."
 	}
-	if isHTMX(c) {
+	if web.IsHTMX(c) {
 		// Let the proxy run its own sign-in on a full page load.
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
 	return s.problem(c, http.StatusUnauthorized, p)
-}
-
-// denyReason says why the dashboard refused a request; the audit log and the
-// page's data-testid both use it.
-type denyReason string
-
-// The reasons a request is refused.
-const (
-	denyUnauthenticated denyReason = "unauthenticated"
-	denyNoRole          denyReason = "forbidden"
-	denyViewer          denyReason = "viewer"
-	denyCSRF            denyReason = "csrf"
-)
-
-// deniedKey is the echo context key that marks a refused request.
-const deniedKey = "security.denied"
-
-// deny refuses a request with a page that says who the person is signed in as,
-// what they may do, and who to ask.
-func (s *Security) deny(c echo.Context, status int, reason denyReason) error {
-	c.Set(deniedKey, reason)
-	id := IdentityFrom(c)
-	r := c.Request()
-	s.logger.Warn("request denied", "reason", string(reason), "actor", id.DisplayName(), "role", string(id.Role),
-		"method", r.Method, "route", c.Path(), "peer", peerString(r), "request_id", requestID(c))
-	p := views.AuthProblem{SignedInAs: id.DisplayName(), Role: string(id.Role), Contact: s.cfg.Contact, TestID: string(reason)}
-	if id.Anonymous {
-		p.SignedInAs = ""
-	}
-	switch reason {
-	case denyNoRole:
-		p.Title = "You don't have access to this dashboard"
-		p.Message = "You are signed in, but you are not on its admin or viewer list yet."
-	case denyViewer:
-		p.Title = "Viewers can't change things"
-		p.Message = "Your role is viewer: you can browse projects and check that users synced, but changes (enabling Neon Auth, new keys, creating, deleting, roles, transfers) need the admin role. Nothing was changed."
-	case denyCSRF:
-		p.Title = "This form has expired"
-		p.Message = "The request did not carry a valid security token, so nothing was changed. Reload the page and try again."
-		p.Contact = ""
-	}
-	return s.problem(c, status, p)
-}
-
-// problem renders an AuthProblem: the panel alone for htmx, a page otherwise.
-func (s *Security) problem(c echo.Context, status int, p views.AuthProblem) error {
-	if isHTMX(c) {
-		return s.page(c, status, views.AuthProblemPanel(p))
-	}
-	return s.page(c, status, views.AuthProblemPage(s.chrome(c, p.Title), p))
-}
-
-func (s *Security) signedOutPage(c echo.Context) templ.Component {
-	return views.SignedOutPage(s.chrome(c, "Signed out"), loginPath)
-}
-
-// chrome is the layout model for the security pages: only what the
-// middleware knows, no flashes, and the sign-out control for anyone signed in.
-func (s *Security) chrome(c echo.Context, title string) views.Chrome {
-	ch := views.Chrome{Title: title, CSRFToken: CSRFToken(c)}
-	if id, ok := c.Get(identityKey).(Identity); ok {
-		ch.User, ch.Role, ch.CanWrite, ch.Anonymous = id.DisplayName(), string(id.Role), id.CanWrite(), id.Anonymous
-		if !id.Anonymous {
-			// Someone refused for lack of a role may want to switch accounts.
-			ch.SignOutURL, ch.SignOutPost = s.SignOut()
-		}
-	}
-	return ch
-}
-
-// page writes a component with status, rendered into a buffer first so a
-// failure cannot leave half a page.
-func (s *Security) page(c echo.Context, status int, comp templ.Component) error {
-	if c.Request().Method == http.MethodHead {
-		return c.NoContent(status)
-	}
-	return renderBuffered(c, status, comp)
 }
 
 // isHTTPS reports whether the browser reached the dashboard over HTTPS: TLS
@@ -392,39 +324,3 @@ func (s *Security) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 
 // requestID returns the id requestID assigned.
 func requestID(c echo.Context) string { return neonapi.RequestIDFrom(c.Request().Context()) }
-
-// NewSessionStore returns the cookie store for the dashboard's sessions. Each
-// key is one SESSION_KEYS secret, newest first; from each, separate signing
-// and encryption keys are derived, so cookies are both tamper-proof and
-// unreadable. Without keys a random one is made: fine for a local demo, but
-// every restart signs everybody out. Cookies are HttpOnly, SameSite=Lax and
-// expire after maxAge seconds.
-func NewSessionStore(keys [][]byte, secure bool, maxAge int) *sessions.CookieStore {
-	return newCookieStore(keys, secure, maxAge)
-}
-
-func newCookieStore(keys [][]byte, secure bool, maxAge int) *sessions.CookieStore {
-	if len(keys) == 0 {
-		k := make([]byte, MinSessionKeyBytes)
-		_, _ = rand.Read(k)
-		keys = [][]byte{k}
-	}
-	pairs := make([][]byte, 0, 2*len(keys))
-	for _, k := range keys {
-		pairs = append(pairs, deriveKey(k, "cookie signing", 64), deriveKey(k, "cookie encryption", 32))
-	}
-	store := sessions.NewCookieStore(pairs...)
-	store.MaxAge(maxAge)
-	store.Options = cookieOptions(secure, maxAge)
-	return store
-}
-
-// deriveKey stretches one configured secret into a key for one purpose.
-func deriveKey(secret []byte, purpose string, n int) []byte {
-	k, err := hkdf.Key(sha256.New, secret, nil, "neonauth-admin "+purpose, n)
-	if err != nil {
-		// Only possible for lengths above 255*32 bytes.
-		panic(err)
-	}
-	return k
-}

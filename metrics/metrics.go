@@ -1,7 +1,12 @@
-package handlers
+// Package metrics holds the dashboard's Prometheus metrics: HTTP requests by
+// route pattern, Neon API calls, sync checks and database pools, and the
+// /metrics endpoint with its access rule.
+package metrics
 
 import (
+	"crypto/subtle"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/secret"
 )
 
 // metricsNamespace prefixes every metric the dashboard defines.
@@ -22,6 +28,9 @@ const metricsNamespace = "neonauth_dashboard"
 // Neon client's Observer (neonapi.WithObserver) and the users page's sync
 // check timer.
 type Metrics struct {
+	// token, when set, is the bearer token scrapers must send
+	// (METRICS_TOKEN); without it only loopback peers are answered.
+	token         secret.Value
 	registry      *prometheus.Registry
 	handler       http.Handler
 	httpRequests  *prometheus.CounterVec
@@ -33,11 +42,13 @@ type Metrics struct {
 	syncCheck     prometheus.Histogram
 }
 
-// NewMetrics creates and registers the dashboard's metrics, with the Go
-// runtime and process collectors.
-func NewMetrics() *Metrics {
+// New creates and registers the dashboard's metrics, with the Go runtime and
+// process collectors. token is METRICS_TOKEN: the bearer token /metrics asks
+// for, or empty to answer loopback peers only.
+func New(token secret.Value) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
+		token:    token,
 		registry: reg,
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Name: "http_requests_total",
@@ -143,10 +154,10 @@ func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// middleware counts every response by route pattern (c.Path(), never the raw
+// Middleware counts every response by route pattern (c.Path(), never the raw
 // URL, which would give each project id its own series) and status. Errors
 // are turned into responses here so the status is the one the browser saw.
-func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+func (m *Metrics) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		if err := next(c); err != nil {
@@ -172,27 +183,34 @@ func methodLabel(m string) string {
 	return "other"
 }
 
-// metricsPath is where Prometheus scrapes.
-const metricsPath = "/metrics"
-
-// serveMetrics answers scrapes. With METRICS_TOKEN set, a matching bearer
-// token is required from any address. Without it, only direct loopback peers
-// are answered, and not when the request came through a proxy on the same
-// host (it carries forwarding headers), since that proxy also serves the
-// outside world.
-func (s *Security) serveMetrics(c echo.Context) error {
+// Serve answers scrapes. With METRICS_TOKEN set, a matching bearer token is
+// required from any address. Without it, only direct loopback peers are
+// answered, and not when the request came through a proxy on the same host
+// (it carries forwarding headers), since that proxy also serves the outside
+// world.
+func (m *Metrics) Serve(c echo.Context) error {
 	r := c.Request()
-	if token := s.cfg.MetricsToken.Reveal(); token != "" {
+	if token := m.token.Reveal(); token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get(echo.HeaderAuthorization), "Bearer ")
-		if !ok || !equalConstantTime(strings.TrimSpace(got), token) {
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
 			return c.String(http.StatusUnauthorized, "metrics need the bearer token set in METRICS_TOKEN\n")
 		}
-	} else if a, ok := peerAddr(r); !ok || !a.IsLoopback() || forwarded(r) {
+	} else if !loopbackPeer(r) || forwarded(r) {
 		return c.String(http.StatusForbidden, "metrics are served to loopback only; set METRICS_TOKEN to scrape from elsewhere\n")
 	}
-	s.metrics.handler.ServeHTTP(c.Response(), r)
+	m.handler.ServeHTTP(c.Response(), r)
 	return nil
+}
+
+// loopbackPeer reports whether the direct peer (RemoteAddr) is loopback.
+func loopbackPeer(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		a, err := netip.ParseAddr(r.RemoteAddr)
+		return err == nil && a.Unmap().IsLoopback()
+	}
+	return ap.Addr().Unmap().IsLoopback()
 }
 
 // forwarded reports whether a proxy relayed the request.

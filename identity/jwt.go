@@ -1,9 +1,11 @@
-package handlers
+package identity
 
 import (
-	"context"
+	"cmp"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/labstack/echo/v4"
@@ -23,15 +25,15 @@ type jwtAuth struct {
 }
 
 // newJWTAuth builds the verifier. Keys are fetched lazily from the JWKS URL,
-// cached, and fetched again whenever a token names an unknown key id, which is
-// how rotation shows up. ctx carries the HTTP client used for those fetches.
-func newJWTAuth(ctx context.Context, cfg JWTAuthConfig) *jwtAuth {
-	keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
+// cached, and fetched again when a token names an unknown key id, which is
+// how rotation shows up, at most once per JWKSMinRefresh.
+func newJWTAuth(cfg JWTAuthConfig, client *http.Client, now func() time.Time) *jwtAuth {
 	return &jwtAuth{
 		header: cfg.Header,
-		verifier: oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{
+		verifier: oidc.NewVerifier(cfg.Issuer, newKeySet(cfg, client, now), &oidc.Config{
 			ClientID:             cfg.Audience,
 			SupportedSigningAlgs: cfg.Algorithms,
+			Now:                  now,
 		}),
 		claims: claimNames{email: cfg.EmailClaim, groups: cfg.GroupsClaim},
 	}
@@ -55,7 +57,10 @@ func (a *jwtAuth) authenticate(c echo.Context) (Identity, *authFailure) {
 	if err := tok.Claims(&claims); err != nil {
 		return Identity{}, &authFailure{reason: "assertion claims unreadable", warn: true}
 	}
-	id := a.claims.identity(tok.Subject, claims)
+	id, err := a.claims.identity(tok.Subject, claims)
+	if err != nil {
+		return Identity{}, malformed("assertion: "+err.Error(), "")
+	}
 	if id.User == "" {
 		return Identity{}, &authFailure{reason: "assertion names nobody", warn: true}
 	}
@@ -69,27 +74,40 @@ type claimNames struct {
 
 // identity reads an Identity out of verified claims. An email the provider
 // marks unverified is dropped, so it cannot match an email or domain grant.
-func (n claimNames) identity(subject string, claims map[string]any) Identity {
-	email, _ := claimAt(claims, n.email).(string)
+// Claims of the wrong type, malformed or over-long are an error: the
+// identity is refused, never cut down or guessed at.
+func (n claimNames) identity(subject string, claims map[string]any) (Identity, error) {
+	var email string
+	switch v := claimAt(claims, n.email).(type) {
+	case nil:
+	case string:
+		email = v
+	default:
+		return Identity{}, fmt.Errorf("claim %s is not a string", n.email)
+	}
 	if v, ok := claims["email_verified"].(bool); ok && !v {
 		email = ""
 	}
 	var groups []string
 	switch g := claimAt(claims, n.groups).(type) {
+	case nil:
 	case []any:
 		for _, v := range g {
-			if s, ok := v.(string); ok && s != "" && len(groups) < maxGroups {
-				groups = append(groups, cut(s, maxIdentityValue))
+			s, ok := v.(string)
+			if !ok {
+				return Identity{}, fmt.Errorf("claim %s holds something other than strings", n.groups)
+			}
+			if s != "" {
+				groups = append(groups, s)
 			}
 		}
 	case string:
-		groups = splitGroups(g)
+		groups = splitList(g)
+	default:
+		return Identity{}, fmt.Errorf("claim %s is neither a list nor a string", n.groups)
 	}
-	user := subject
-	if user == "" {
-		user = email
-	}
-	return Identity{User: cut(user, maxIdentityValue), Email: cut(email, maxIdentityValue), Groups: groups}
+	id := Identity{User: cmp.Or(subject, email), Email: email, Groups: groups}
+	return id, id.check()
 }
 
 // claimAt walks a dotted path ("custom.groups") into nested claim objects. A

@@ -1,4 +1,4 @@
-package handlers
+package identity
 
 import (
 	"github.com/labstack/echo/v4"

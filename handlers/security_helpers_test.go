@@ -1,0 +1,94 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/neonauth-admin/dashboard/identity"
+)
+
+// lockedBuffer is a log sink that tests read while servers write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines decodes the buffer's JSON lines.
+func (b *lockedBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The people the security configuration below knows.
+const (
+	adminEmail  = "ada@example.com"
+	viewerEmail = "vic@example.com"
+)
+
+// secAuthConfig is proxy mode behind 10.0.0.0/8, with one admin and viewers
+// by domain.
+func secAuthConfig(t *testing.T) identity.AuthConfig {
+	t.Helper()
+	env := map[string]string{
+		"AUTH_MODE":           "proxy",
+		"AUTH_PROXY_TRUSTED":  "10.0.0.0/8",
+		"AUTH_ADMIN_EMAILS":   strings.ToUpper(adminEmail),
+		"AUTH_VIEWER_DOMAINS": "example.com",
+		"AUTH_CONTACT":        "#platform-team",
+	}
+	cfg, err := identity.ParseAuthEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// serve sends r to e and returns the recorded answer.
+func serve(e http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	return w
+}
+
+// concretePath fills a route pattern's parameters with sample values.
+func concretePath(pattern string) string {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			switch p {
+			case ":provider":
+				parts[i] = "stack"
+			default:
+				parts[i] = "sample-" + strings.TrimPrefix(p, ":")
+			}
+		}
+	}
+	return strings.Join(parts, "/")
+}

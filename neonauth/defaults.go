@@ -1,0 +1,13 @@
+package neonauth
+
+import "time"
+
+// Defaults shared by the configuration and the handlers, so that an unset
+// variable and a setting left at zero mean the same.
+const (
+	// DefaultSyncTimeout is how long the live sync check waits for a user
+	// created or changed through Neon to show in the users table.
+	DefaultSyncTimeout = 20 * time.Second
+	// DefaultLatestUsers is how many rows the users page lists.
+	DefaultLatestUsers = 50
+)
