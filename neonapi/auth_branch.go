@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // CreateBranchUserRequest is the body of createBranchNeonAuthNewUser.
@@ -30,7 +31,7 @@ type UpdateUserRoleResponse struct {
 }
 
 func branchAuthPath(projectID, branchID string) string {
-	return "/projects/" + seg(projectID) + "/branches/" + seg(branchID) + "/auth"
+	return branchPath(projectID, branchID) + "/auth"
 }
 
 // GetBranchAuth returns the Neon Auth integration of a branch (operationId
@@ -116,4 +117,47 @@ func (c *Client) UpdateBranchUserRole(ctx context.Context, projectID, branchID, 
 		return nil, err
 	}
 	return &out, nil
+}
+
+// branchAuth sends one request to a path below a branch's /auth, after
+// checking the ids that address it. secrets are revealed credentials in body.
+func (c *Client) branchAuth(ctx context.Context, op, method, projectID, branchID, sub string, body, out any, secrets ...string) error {
+	if err := require(op, "project id", projectID, "branch id", branchID); err != nil {
+		return err
+	}
+	return c.do(ctx, call{op: op, method: method, path: branchAuthPath(projectID, branchID) + sub, body: body, out: out, secrets: secrets})
+}
+
+// AuthConfig is a branch's general Neon Auth settings (NeonAuthConfigResponse).
+type AuthConfig struct {
+	// Name is the application name shown in auth emails.
+	Name string `json:"name"`
+}
+
+// AuthConfigUpdate is the body of updateNeonAuthConfig (NeonAuthConfigUpdate).
+type AuthConfigUpdate struct {
+	Name string `json:"name"`
+}
+
+// UpdateAuthConfig changes a branch's general Neon Auth settings: today the
+// application name used in auth emails (operationId updateNeonAuthConfig).
+func (c *Client) UpdateAuthConfig(ctx context.Context, projectID, branchID string, req AuthConfigUpdate) (*AuthConfig, error) {
+	const op = "updateNeonAuthConfig"
+	if n := utf8.RuneCountInString(req.Name); n < 1 || n > 256 {
+		return nil, fmt.Errorf("%w: %s: name must be 1 to 256 characters long", ErrInvalidArgument, op)
+	}
+	var out AuthConfig
+	if err := c.branchAuth(ctx, op, http.MethodPatch, projectID, branchID, "/config", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// checkRange rejects an optional integer outside [lo, hi], which the spec
+// forbids and Neon would refuse.
+func checkRange(op, field string, v *int, lo, hi int) error {
+	if v != nil && (*v < lo || *v > hi) {
+		return fmt.Errorf("%w: %s: %s %d is outside %d..%d", ErrInvalidArgument, op, field, *v, lo, hi)
+	}
+	return nil
 }

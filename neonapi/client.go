@@ -116,6 +116,9 @@ type call struct {
 	query  url.Values
 	body   any // JSON-encoded when non-nil
 	out    any // decoded from a 2xx body when non-nil
+	// secrets are revealed credentials inside body, scrubbed like the key from
+	// any error text.
+	secrets []string
 }
 
 // do sends c and decodes the answer. It is the only place requests are built,
@@ -166,7 +169,7 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	status = resp.StatusCode
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(resp, cl.op, reqID, c.key.v)
+		return newAPIError(resp, cl.op, reqID, append([]string{c.key.v}, cl.secrets...)...)
 	}
 	if cl.out == nil {
 		return nil

@@ -13,13 +13,17 @@ import (
 // Project is the subset of a Neon project (ProjectListItem / Project) the
 // dashboard uses.
 type Project struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	RegionID  string    `json:"region_id"`
-	PgVersion int       `json:"pg_version"`
-	OrgID     string    `json:"org_id,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	RegionID  string `json:"region_id"`
+	PgVersion int    `json:"pg_version"`
+	OrgID     string `json:"org_id,omitempty"`
+	OwnerID   string `json:"owner_id"`
+	// Permission is what this account may do with a shared project:
+	// CAN_VIEW, CAN_EDIT or CAN_MANAGE; empty for the account's own projects.
+	Permission string    `json:"effective_project_permission,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // ListProjectsOptions are the query parameters of listProjects.
@@ -69,30 +73,60 @@ const maxProjectsLimit = 400
 // ListProjects returns one page of projects (operationId listProjects). Pass the
 // page's Cursor back in opts to fetch the next page; AllProjects does that for you.
 func (c *Client) ListProjects(ctx context.Context, opts ListProjectsOptions) (*ProjectsPage, error) {
-	const op = "listProjects"
-	if opts.Limit < 0 || opts.Limit > maxProjectsLimit {
-		return nil, fmt.Errorf("%w: %s: limit %d is outside 1..%d", ErrInvalidArgument, op, opts.Limit, maxProjectsLimit)
-	}
-	q := url.Values{}
-	if opts.Cursor != "" {
-		q.Set("cursor", opts.Cursor)
-	}
-	if opts.Limit > 0 {
-		q.Set("limit", strconv.Itoa(opts.Limit))
-	}
-	if opts.Search != "" {
-		q.Set("search", opts.Search)
+	q, err := projectsQuery("listProjects", opts.Cursor, opts.Limit, opts.Search)
+	if err != nil {
+		return nil, err
 	}
 	if opts.OrgID != "" {
 		q.Set("org_id", opts.OrgID)
 	}
+	return c.projectsPage(ctx, "listProjects", "/projects", q)
+}
+
+// ListSharedProjectsOptions are the query parameters of listSharedProjects.
+type ListSharedProjectsOptions struct {
+	Cursor string
+	Limit  int
+	Search string
+}
+
+// ListSharedProjects returns one page of the projects other accounts share
+// with this one (operationId listSharedProjects); page through it like
+// ListProjects.
+func (c *Client) ListSharedProjects(ctx context.Context, opts ListSharedProjectsOptions) (*ProjectsPage, error) {
+	q, err := projectsQuery("listSharedProjects", opts.Cursor, opts.Limit, opts.Search)
+	if err != nil {
+		return nil, err
+	}
+	return c.projectsPage(ctx, "listSharedProjects", "/projects/shared", q)
+}
+
+// projectsQuery builds the query both project listings share.
+func projectsQuery(op, cursor string, limit int, search string) (url.Values, error) {
+	if limit < 0 || limit > maxProjectsLimit {
+		return nil, fmt.Errorf("%w: %s: limit %d is outside 1..%d", ErrInvalidArgument, op, limit, maxProjectsLimit)
+	}
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if search != "" {
+		q.Set("search", search)
+	}
+	return q, nil
+}
+
+func (c *Client) projectsPage(ctx context.Context, op, path string, q url.Values) (*ProjectsPage, error) {
 	var out struct {
 		Projects   []Project `json:"projects"`
 		Pagination *struct {
 			Cursor string `json:"cursor"`
 		} `json:"pagination"`
 	}
-	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/projects", query: q, out: &out}); err != nil {
+	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, query: q, out: &out}); err != nil {
 		return nil, err
 	}
 	page := &ProjectsPage{Projects: out.Projects}
