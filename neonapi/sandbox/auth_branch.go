@@ -143,3 +143,30 @@ func (s *Sandbox) updateUserRole(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, idJSON{id})
 	return nil
 }
+
+// branchAuthRoutes lists the branch-level Neon Auth configuration endpoints.
+func (s *Sandbox) branchAuthRoutes(handle func(pattern string, f apiFunc)) {
+	const auth = "/projects/{project_id}/branches/{branch_id}/auth"
+	handle("PATCH "+auth+"/config", s.updateAuthConfig)
+	handle("GET "+auth+"/domains", s.listDomains)
+	handle("POST "+auth+"/domains", s.addDomain)
+	handle("DELETE "+auth+"/domains", s.deleteDomains)
+	handle("GET "+auth+"/allow_localhost", s.getAllowLocalhost)
+	handle("PATCH "+auth+"/allow_localhost", s.updateAllowLocalhost)
+	handle("GET "+auth+"/oauth_providers", s.listOAuthProviders)
+	handle("POST "+auth+"/oauth_providers", s.addOAuthProvider)
+	handle("PATCH "+auth+"/oauth_providers/{oauth_provider_id}", s.updateOAuthProvider)
+	handle("DELETE "+auth+"/oauth_providers/{oauth_provider_id}", s.deleteOAuthProvider)
+	handle("GET "+auth+"/email_and_password", s.getEmailAndPassword)
+	handle("PATCH "+auth+"/email_and_password", s.updateEmailAndPassword)
+	handle("GET "+auth+"/email_provider", s.getEmailProvider)
+	handle("PATCH "+auth+"/email_provider", s.updateEmailProvider)
+	handle("POST "+auth+"/send_test_email", s.sendTestEmail)
+	handle("GET "+auth+"/plugins", s.getPluginConfigs)
+	handle("PATCH "+auth+"/plugins/organization", s.updateOrganizationPlugin)
+	handle("PATCH "+auth+"/plugins/magic-link", s.updateMagicLinkPlugin)
+	handle("GET "+auth+"/plugins/phone-number", s.getPhoneNumberPlugin)
+	handle("PATCH "+auth+"/plugins/phone-number", s.updatePhoneNumberPlugin)
+	handle("GET "+auth+"/webhooks", s.getWebhookConfig)
+	handle("PUT "+auth+"/webhooks", s.updateWebhookConfig)
+}

@@ -1,6 +1,10 @@
 package sandbox
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+	"time"
+)
 
 func (s *Sandbox) listDatabases(w http.ResponseWriter, r *http.Request) error {
 	s.mu.RLock()
@@ -50,7 +54,7 @@ func (s *Sandbox) getConnectionURI(w http.ResponseWriter, r *http.Request) error
 			return notFound("branch %s not found in project %s", id, p.id)
 		}
 	}
-	if id := q.Get("endpoint_id"); id != "" && id != b.endpointID {
+	if id := q.Get("endpoint_id"); id != "" && !slices.ContainsFunc(b.endpoints, func(e *endpoint) bool { return e.id == id }) {
 		s.mu.RUnlock()
 		return notFound("endpoint %s not found on branch %s", id, b.id)
 	}
@@ -71,5 +75,68 @@ func (s *Sandbox) getConnectionURI(w http.ResponseWriter, r *http.Request) error
 	writeJSON(w, http.StatusOK, struct {
 		URI string `json:"uri"`
 	}{s.pg.url(d.real)})
+	return nil
+}
+
+func (s *Sandbox) getDatabase(w http.ResponseWriter, r *http.Request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, b, err := s.lookupBranch(r)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("database_name")
+	d := b.databaseByName(name)
+	if d == nil {
+		return notFound("database %s not found on branch %s", name, b.id)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Database databaseJSON `json:"database"`
+	}{databaseToJSON(b, d)})
+	return nil
+}
+
+// createDatabaseRequest is DatabaseCreateRequest.
+type createDatabaseRequest struct {
+	Database *struct {
+		Name      *string `json:"name"`
+		OwnerName *string `json:"owner_name"`
+	} `json:"database"`
+}
+
+// createDatabase is createProjectBranchDatabase. The real database is made on
+// first use, as for Sandbox.CreateProject.
+func (s *Sandbox) createDatabase(w http.ResponseWriter, r *http.Request) error {
+	var req createDatabaseRequest
+	if err := decodeBody(r, &req, true); err != nil {
+		return err
+	}
+	if req.Database == nil || req.Database.Name == nil || req.Database.OwnerName == nil {
+		return badRequest("database.name and database.owner_name are required")
+	}
+	name, owner := *req.Database.Name, *req.Database.OwnerName
+	if err := checkLen(&name, "database.name", 1, 63); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, b, err := s.lookupBranch(r)
+	if err != nil {
+		return err
+	}
+	if b.roleByName(owner) == nil {
+		return notFound("role %s not found on branch %s", owner, b.id)
+	}
+	if b.databaseByName(name) != nil {
+		return conflict("database %s already exists on branch %s", name, b.id)
+	}
+	s.dbSeq++
+	now := time.Now().UTC().Truncate(time.Second)
+	d := &database{id: 1000000 + s.dbSeq, name: name, owner: owner, createdAt: now, real: s.pg.newRealDB(s.dbSeq, name)}
+	b.databases = append(b.databases, d)
+	writeJSON(w, http.StatusCreated, struct {
+		Database   databaseJSON    `json:"database"`
+		Operations []operationJSON `json:"operations"`
+	}{databaseToJSON(b, d), recordOps(p, b, now, "apply_config")})
 	return nil
 }

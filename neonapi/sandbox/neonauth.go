@@ -163,6 +163,10 @@ func (s *Sandbox) enable(ctx context.Context, originURL, projectID, branchID, pr
 			}
 		}
 	}
+	if b.creating {
+		s.mu.Unlock()
+		return integrationKeysJSON{}, locked("branch %s is still being created", branchID)
+	}
 	if b.auth != nil {
 		s.mu.Unlock()
 		return integrationKeysJSON{}, conflict("Neon Auth is already enabled on branch %s (%s)", branchID, b.auth.provider)
@@ -174,15 +178,8 @@ func (s *Sandbox) enable(ctx context.Context, originURL, projectID, branchID, pr
 			return integrationKeysJSON{}, notFound("database %s not found on branch %s", dbName, branchID)
 		}
 	}
-	in := &integration{
-		provider: provider, providerProjectID: uuid.NewString(), project: p, branch: b, db: d,
-		createdAt: time.Now().UTC().Truncate(time.Second), ownedBy: "neon",
-		users: make(map[string]*authUser), emails: make(map[string]string),
-	}
-	in.jwksURL = jwksURL(originURL, in.providerProjectID)
-	if provider == providerBetterAuth {
-		in.baseURL = originURL + "/_sandbox/neon-auth/" + b.id + "/" + url.PathEscape(d.name) + "/auth"
-	}
+	in := newIntegration(originURL, b, d, provider)
+	in.settings = defaultSettings(p.name)
 	b.auth = in // reserves the branch while the schema is made
 	s.mu.Unlock()
 
@@ -206,6 +203,21 @@ func (s *Sandbox) enable(ctx context.Context, originURL, projectID, branchID, pr
 	}
 	in.ready = true
 	return s.newKeys(in), nil
+}
+
+// newIntegration makes the record of Neon Auth with provider on database d of
+// branch b, with fresh ids and URLs, no users and no settings yet.
+func newIntegration(originURL string, b *branch, d *database, provider string) *integration {
+	in := &integration{
+		provider: provider, providerProjectID: uuid.NewString(), project: b.project, branch: b, db: d,
+		createdAt: time.Now().UTC().Truncate(time.Second), ownedBy: "neon",
+		users: make(map[string]*authUser), emails: make(map[string]string),
+	}
+	in.jwksURL = jwksURL(originURL, in.providerProjectID)
+	if provider == providerBetterAuth {
+		in.baseURL = originURL + "/_sandbox/neon-auth/" + b.id + "/" + url.PathEscape(d.name) + "/auth"
+	}
+	return in
 }
 
 func (s *Sandbox) provisionFor(ctx context.Context, in *integration) ([]authUser, error) {

@@ -47,3 +47,12 @@ func deref(v *string) string {
 	}
 	return *v
 }
+
+// parsePort parses a decimal TCP port, 0 to 65535.
+func parsePort(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 65535 || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n, true
+}

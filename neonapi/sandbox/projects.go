@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // CreatedProject names what CreateProject made.
@@ -34,9 +32,23 @@ func (s *Sandbox) CreateProject(ctx context.Context, name string) (CreatedProjec
 	return CreatedProject{ID: p.id, Name: p.name, BranchID: b.id, DatabaseName: b.databases[0].name, RoleName: b.roles[0].name}, nil
 }
 
+// CreateSharedProject creates a project as CreateProject does, but owned by
+// another account that shares it with the sandbox's with edit permission: it
+// appears in listSharedProjects, not in listProjects, and every operation on
+// it works.
+func (s *Sandbox) CreateSharedProject(ctx context.Context, name string) (CreatedProject, error) {
+	spec := projectSpec{name: name, ownerID: "other-" + s.accountID}
+	p, err := s.newProject(ctx, spec.withDefaults(), false)
+	if err != nil {
+		return CreatedProject{}, err
+	}
+	b := p.branches[0]
+	return CreatedProject{ID: p.id, Name: p.name, BranchID: b.id, DatabaseName: b.databases[0].name, RoleName: b.roles[0].name}, nil
+}
+
 // projectSpec is what a new project is made of.
 type projectSpec struct {
-	name, regionID, orgID            string
+	name, regionID, orgID, ownerID   string
 	pgVersion, historyRetention      int
 	historySet                       bool // historyRetention was given, even as 0
 	branchName, roleName, databaseDB string
@@ -73,8 +85,8 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	}
 	b := &branch{
 		id: newChildID("br"), name: spec.branchName, project: p, isDefault: true,
-		endpointID: newChildID("ep"), createdAt: now,
-		roles: []*role{{name: spec.roleName, createdAt: now}},
+		endpoints: []*endpoint{{id: newChildID("ep"), typ: "read_write", minCU: 0.25, maxCU: 2, createdAt: now}},
+		createdAt: now, roles: []*role{{name: spec.roleName, createdAt: now}},
 	}
 	d := &database{
 		id: 1000000 + dbSeq, name: spec.databaseDB, owner: spec.roleName, createdAt: now,
@@ -82,6 +94,7 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	}
 	b.databases = []*database{d}
 	p.branches = []*branch{b}
+	p.ownerID = cmp.Or(spec.ownerID, s.accountID)
 
 	if eager {
 		// A client that gives up must not leave a half-made project behind.
@@ -104,6 +117,7 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	p.seq = s.projSeq
 	s.projects[p.id] = p
 	s.order = append(s.order, p)
+	recordOps(p, b, now, "create_timeline", "start_compute")
 	return p, nil
 }
 
@@ -138,6 +152,19 @@ func (s *Sandbox) lookupBranch(r *http.Request) (*project, *branch, error) {
 }
 
 func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
+	return s.pageProjects(w, r, false)
+}
+
+// listSharedProjects is listSharedProjects: the projects of other accounts
+// shared with the sandbox's (see CreateSharedProject).
+func (s *Sandbox) listSharedProjects(w http.ResponseWriter, r *http.Request) error {
+	return s.pageProjects(w, r, true)
+}
+
+// pageProjects answers a page of the sandbox account's own projects, or of
+// those shared with it. The cursor is the id of the previous page's last
+// project, in creation order.
+func (s *Sandbox) pageProjects(w http.ResponseWriter, r *http.Request, shared bool) error {
 	q := r.URL.Query()
 	limit, err := queryInt(q, "limit", 1, 400, 10)
 	if err != nil {
@@ -146,12 +173,14 @@ func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
 	if _, err := queryInt(q, "timeout", 100, 30000, 0); err != nil {
 		return err
 	}
-	if _, err := queryBool(q, "recoverable"); err != nil {
-		return err
-	}
-	orgID := q.Get("org_id")
-	if orgID != "" && !idPattern.MatchString(orgID) {
-		return badRequest("org_id must match ^[a-z0-9-]{1,60}$")
+	orgID := ""
+	if !shared {
+		if _, err := queryBool(q, "recoverable"); err != nil {
+			return err
+		}
+		if orgID = q.Get("org_id"); orgID != "" && !idPattern.MatchString(orgID) {
+			return badRequest("org_id must match ^[a-z0-9-]{1,60}$")
+		}
 	}
 	search := strings.ToLower(q.Get("search"))
 	cursor := q.Get("cursor")
@@ -166,19 +195,23 @@ func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
 		}
 		start = int(after.seq) // seq is 1-based: the next project's index
 	}
+	type pagination struct {
+		Cursor string `json:"cursor"`
+	}
 	body := struct {
-		Projects   []projectListItemJSON `json:"projects"`
-		Pagination *struct {
-			Cursor string `json:"cursor"`
-		} `json:"pagination,omitempty"`
-		Applications map[string][]string `json:"applications"`
-		Integrations map[string][]string `json:"integrations"`
-	}{Projects: []projectListItemJSON{}, Applications: map[string][]string{}, Integrations: map[string][]string{}}
+		Projects     []projectListItemJSON `json:"projects"`
+		Pagination   *pagination           `json:"pagination,omitempty"`
+		Applications *map[string][]string  `json:"applications,omitempty"`
+		Integrations *map[string][]string  `json:"integrations,omitempty"`
+	}{Projects: []projectListItemJSON{}}
+	if !shared {
+		body.Applications, body.Integrations = &map[string][]string{}, &map[string][]string{}
+	}
 	for _, p := range s.order[min(start, len(s.order)):] {
 		if len(body.Projects) == limit {
 			break
 		}
-		if orgID != "" && p.orgID != orgID {
+		if (p.ownerID != s.accountID) != shared || (orgID != "" && p.orgID != orgID) {
 			continue
 		}
 		if search != "" && !strings.Contains(strings.ToLower(p.name), search) && !strings.Contains(p.id, search) {
@@ -187,9 +220,7 @@ func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
 		body.Projects = append(body.Projects, s.projectListItemJSON(p))
 	}
 	if n := len(body.Projects); n > 0 {
-		body.Pagination = &struct {
-			Cursor string `json:"cursor"`
-		}{body.Projects[n-1].ID}
+		body.Pagination = &pagination{body.Projects[n-1].ID}
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
@@ -264,12 +295,9 @@ func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) erro
 	s.mu.RLock()
 	b := p.branches[0]
 	d := b.databases[0]
-	ops := make([]operationJSON, 0, 2)
-	for _, action := range []string{"create_timeline", "start_compute"} {
-		ops = append(ops, operationJSON{
-			ID: uuid.NewString(), ProjectID: p.id, BranchID: b.id, EndpointID: b.endpointID,
-			Action: action, Status: "finished", CreatedAt: p.createdAt, UpdatedAt: p.createdAt, TotalDurationMS: 1,
-		})
+	ops := make([]operationJSON, 0, len(p.operations))
+	for _, o := range p.operations {
+		ops = append(ops, operationToJSON(p, o))
 	}
 	body := createdProjectJSON{
 		Project:        s.projectJSON(p),
@@ -278,7 +306,7 @@ func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) erro
 		Databases:      []databaseJSON{databaseToJSON(b, d)},
 		Operations:     ops,
 		Branch:         branchToJSON(b),
-		Endpoints:      []endpointJSON{s.endpointJSON(b)},
+		Endpoints:      s.endpointsJSON(b),
 	}
 	s.mu.RUnlock()
 	writeJSON(w, http.StatusCreated, body)
