@@ -41,7 +41,9 @@ func TestMinimalRequest(t *testing.T) {
 			func(b map[string]any) bool { return b["recipient_email"] == "user@example.com" && b["type"] == nil }},
 		{"addBranchNeonAuthTrustedDomain", "/projects/p-1/branches/br-1/auth/domains",
 			[]string{"auth_provider", "domain"},
-			func(b map[string]any) bool { return b["auth_provider"] == "mock" && b["domain"] == "https://example.com" }},
+			func(b map[string]any) bool {
+				return b["auth_provider"] == "mock" && b["domain"] == "https://example.com"
+			}},
 		{"updateNeonAuthUserRole", "/projects/p-1/branches/br-1/auth/users/u-1/role", []string{"roles"},
 			func(b map[string]any) bool { r, _ := b["roles"].([]any); return len(r) == 1 }},
 		{"updateBranchNeonAuthOauthProvider", "/projects/p-1/branches/br-1/auth/oauth_providers/github", []string{}, nil},
