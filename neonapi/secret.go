@@ -14,23 +14,37 @@ import (
 // accident. Only Reveal gives the value, and the client calls it only while
 // building a request body.
 //
-// The value sits in an unexported field so that no conversion from or to string
-// exists: a Secret is made with NewSecret, or decoded from a JSON answer.
-type Secret struct{ v string }
+// The value sits behind a pointer in an unexported field. No conversion from
+// or to string exists, so a Secret is made with NewSecret or decoded from a
+// JSON answer. And where fmt bypasses the methods (a Secret in an unexported
+// field, or below a pointer printed with a verb like %s, which fmt reports as
+// a bad verb and prints raw), it prints the pointer's address, never the
+// value.
+type Secret struct{ v *string }
 
-// NewSecret wraps v.
-func NewSecret(v string) Secret { return Secret{v: v} }
+// NewSecret wraps v; an empty v gives the zero Secret.
+func NewSecret(v string) Secret {
+	if v == "" {
+		return Secret{}
+	}
+	return Secret{v: &v}
+}
 
 // Reveal returns the secret itself, for sending it where it belongs.
-func (s Secret) Reveal() string { return s.v }
+func (s Secret) Reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
 
 // IsSet reports whether the secret is non-empty; it tells a form whether a
 // value is on file without showing it.
-func (s Secret) IsSet() bool { return s.v != "" }
+func (s Secret) IsSet() bool { return s.v != nil }
 
 // String is "[REDACTED]" for a set secret and "" for an empty one.
 func (s Secret) String() string {
-	if s.v == "" {
+	if s.v == nil {
 		return ""
 	}
 	return redacted
@@ -53,6 +67,6 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // UnmarshalText keeps a secret Neon sends back (an OAuth client secret in a
 // listing, a role's new password), so that it stays wrapped once decoded.
 func (s *Secret) UnmarshalText(text []byte) error {
-	s.v = string(text)
+	*s = NewSecret(string(text))
 	return nil
 }
