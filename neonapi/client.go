@@ -5,10 +5,11 @@
 // comment, and fails with an *APIError (Neon answered with an error) or a
 // *RequestError (no usable answer); both match the package's sentinels through
 // errors.Is. Retries and client-side rate limiting happen in the HTTP transport,
-// never twice for a request that may have created something. Credentials the
-// API takes or gives (OAuth client secrets, SMTP passwords, role passwords,
-// connection URIs) are Secret values, which never print, log or encode; like
-// the API key, they are scrubbed from any error text.
+// never twice for a request that may have created something. The credentials
+// of the branch-level Neon Auth settings (OAuth client secrets, SMTP
+// passwords) and those a new role or branch comes with are Secret values,
+// which never print, log or encode; like the API key, they are scrubbed from
+// any error text.
 package neonapi
 
 import (
