@@ -36,6 +36,37 @@ type API interface {
 	CreateBranchUser(ctx context.Context, projectID, branchID string, req CreateBranchUserRequest) (*CreatedUser, error)
 	DeleteBranchUser(ctx context.Context, projectID, branchID, userID string) error
 	UpdateBranchUserRole(ctx context.Context, projectID, branchID, userID string, roles []string) (*UpdateUserRoleResponse, error)
+	GetCurrentUser(ctx context.Context) (*CurrentUser, error)
+	ListSharedProjects(ctx context.Context, opts ListSharedProjectsOptions) (*ProjectsPage, error)
+	ListOperations(ctx context.Context, projectID string, opts ListOperationsOptions) (*OperationsPage, error)
+	GetBranch(ctx context.Context, projectID, branchID string) (*Branch, error)
+	CreateBranch(ctx context.Context, projectID string, req CreateBranchRequest) (*CreatedBranch, error)
+	ListBranchEndpoints(ctx context.Context, projectID, branchID string) ([]Endpoint, error)
+	GetDatabase(ctx context.Context, projectID, branchID, name string) (*Database, error)
+	CreateDatabase(ctx context.Context, projectID, branchID string, req CreateDatabaseRequest) (*CreatedDatabase, error)
+	CreateRole(ctx context.Context, projectID, branchID string, req CreateRoleRequest) (*CreatedRole, error)
+	UpdateAuthConfig(ctx context.Context, projectID, branchID string, req AuthConfigUpdate) (*AuthConfig, error)
+	ListTrustedDomains(ctx context.Context, projectID, branchID string) ([]TrustedDomain, error)
+	AddTrustedDomain(ctx context.Context, projectID, branchID string, req AddTrustedDomainRequest) error
+	DeleteTrustedDomains(ctx context.Context, projectID, branchID string, req DeleteTrustedDomainsRequest) error
+	GetAllowLocalhost(ctx context.Context, projectID, branchID string) (bool, error)
+	UpdateAllowLocalhost(ctx context.Context, projectID, branchID string, allow bool) (bool, error)
+	ListOAuthProviders(ctx context.Context, projectID, branchID string) ([]OAuthProvider, error)
+	AddOAuthProvider(ctx context.Context, projectID, branchID string, req AddOAuthProviderRequest) (*OAuthProvider, error)
+	UpdateOAuthProvider(ctx context.Context, projectID, branchID string, id OAuthProviderID, req UpdateOAuthProviderRequest) (*OAuthProvider, error)
+	DeleteOAuthProvider(ctx context.Context, projectID, branchID string, id OAuthProviderID) error
+	GetEmailAndPasswordConfig(ctx context.Context, projectID, branchID string) (*EmailAndPasswordConfig, error)
+	UpdateEmailAndPasswordConfig(ctx context.Context, projectID, branchID string, req EmailAndPasswordConfigUpdate) (*EmailAndPasswordConfig, error)
+	GetEmailProvider(ctx context.Context, projectID, branchID string) (*EmailServer, error)
+	UpdateEmailProvider(ctx context.Context, projectID, branchID string, s EmailServer) (*EmailServer, error)
+	SendTestEmail(ctx context.Context, projectID, branchID string, req SendTestEmailRequest) (*SendTestEmailResult, error)
+	GetPluginConfigs(ctx context.Context, projectID, branchID string) (*PluginConfigs, error)
+	UpdateOrganizationPlugin(ctx context.Context, projectID, branchID string, req OrganizationConfigUpdate) (*OrganizationConfig, error)
+	UpdateMagicLinkPlugin(ctx context.Context, projectID, branchID string, req MagicLinkConfigUpdate) (*MagicLinkConfig, error)
+	GetPhoneNumberPlugin(ctx context.Context, projectID, branchID string) (*PhoneNumberConfig, error)
+	UpdatePhoneNumberPlugin(ctx context.Context, projectID, branchID string, req PhoneNumberConfigUpdate) (*PhoneNumberConfig, error)
+	GetWebhookConfig(ctx context.Context, projectID, branchID string) (*WebhookConfig, error)
+	UpdateWebhookConfig(ctx context.Context, projectID, branchID string, cfg WebhookConfig) (*WebhookConfig, error)
 }
 
 var (
@@ -289,4 +320,33 @@ func (c *Cache) EnableBranchAuth(ctx context.Context, projectID, branchID string
 func (c *Cache) DisableBranchAuth(ctx context.Context, projectID, branchID string, deleteData bool) error {
 	defer c.InvalidateProject(projectID)
 	return c.API.DisableBranchAuth(ctx, projectID, branchID, deleteData)
+}
+
+// CreateBranch is Client.CreateBranch (operationId createProjectBranch); it
+// drops the project's entries, the branch list among them.
+func (c *Cache) CreateBranch(ctx context.Context, projectID string, req CreateBranchRequest) (*CreatedBranch, error) {
+	defer c.InvalidateProject(projectID)
+	return c.API.CreateBranch(ctx, projectID, req)
+}
+
+// CreateDatabase is Client.CreateDatabase (operationId
+// createProjectBranchDatabase); it drops the project's entries.
+func (c *Cache) CreateDatabase(ctx context.Context, projectID, branchID string, req CreateDatabaseRequest) (*CreatedDatabase, error) {
+	defer c.InvalidateProject(projectID)
+	return c.API.CreateDatabase(ctx, projectID, branchID, req)
+}
+
+// CreateRole is Client.CreateRole (operationId createProjectBranchRole); it
+// drops the project's entries.
+func (c *Cache) CreateRole(ctx context.Context, projectID, branchID string, req CreateRoleRequest) (*CreatedRole, error) {
+	defer c.InvalidateProject(projectID)
+	return c.API.CreateRole(ctx, projectID, branchID, req)
+}
+
+// UpdateAuthConfig is Client.UpdateAuthConfig (operationId
+// updateNeonAuthConfig); it drops the project's entries, since the name shows
+// in getNeonAuth.
+func (c *Cache) UpdateAuthConfig(ctx context.Context, projectID, branchID string, req AuthConfigUpdate) (*AuthConfig, error) {
+	defer c.InvalidateProject(projectID)
+	return c.API.UpdateAuthConfig(ctx, projectID, branchID, req)
 }

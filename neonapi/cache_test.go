@@ -99,6 +99,22 @@ func (f *fakeAPI) EnableBranchAuth(ctx context.Context, projectID, branchID stri
 	return &IntegrationKeys{}, nil
 }
 
+func (f *fakeAPI) CreateBranch(ctx context.Context, projectID string, req CreateBranchRequest) (*CreatedBranch, error) {
+	return &CreatedBranch{}, nil
+}
+
+func (f *fakeAPI) CreateDatabase(ctx context.Context, projectID, branchID string, req CreateDatabaseRequest) (*CreatedDatabase, error) {
+	return &CreatedDatabase{}, nil
+}
+
+func (f *fakeAPI) CreateRole(ctx context.Context, projectID, branchID string, req CreateRoleRequest) (*CreatedRole, error) {
+	return &CreatedRole{}, nil
+}
+
+func (f *fakeAPI) UpdateAuthConfig(ctx context.Context, projectID, branchID string, req AuthConfigUpdate) (*AuthConfig, error) {
+	return &AuthConfig{Name: req.Name}, nil
+}
+
 func (f *fakeAPI) DisableBranchAuth(ctx context.Context, projectID, branchID string, deleteData bool) error {
 	return errors.New("write failed after it may have applied")
 }
@@ -241,6 +257,19 @@ func TestCacheWritesInvalidateTheirProject(t *testing.T) {
 		{"DeleteIntegration", func(c *Cache) error { return c.DeleteIntegration(ctx, "p1", AuthProviderStack, true) }},
 		{"EnableBranchAuth", func(c *Cache) error {
 			_, err := c.EnableBranchAuth(ctx, "p1", "br-main", EnableBranchAuthRequest{AuthProvider: AuthProviderBetterAuth})
+			return err
+		}},
+		{"CreateBranch", func(c *Cache) error { _, err := c.CreateBranch(ctx, "p1", CreateBranchRequest{}); return err }},
+		{"CreateDatabase", func(c *Cache) error {
+			_, err := c.CreateDatabase(ctx, "p1", "br-main", CreateDatabaseRequest{Name: "d", OwnerName: "o"})
+			return err
+		}},
+		{"CreateRole", func(c *Cache) error {
+			_, err := c.CreateRole(ctx, "p1", "br-main", CreateRoleRequest{Name: "r"})
+			return err
+		}},
+		{"UpdateAuthConfig", func(c *Cache) error {
+			_, err := c.UpdateAuthConfig(ctx, "p1", "br-main", AuthConfigUpdate{Name: "App"})
 			return err
 		}},
 		// A failed write still invalidates: it may have applied before failing.

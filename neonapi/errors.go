@@ -147,10 +147,11 @@ func (e *RequestError) Is(target error) bool {
 }
 
 // newAPIError reads at most maxErrorBody bytes of resp's body and turns them into
-// an *APIError. secret is removed from any text taken from the body, in case a
-// proxy echoes request headers back; it is removed before the text is
-// shortened, so that a cut cannot leave part of it behind.
-func newAPIError(resp *http.Response, op, sentID, secret string) *APIError {
+// an *APIError. The secrets (the API key, and any credential the request body
+// carried) are removed from any text taken from the body, in case a proxy echoes
+// the request back or Neon quotes a rejected value; they are removed before the
+// text is shortened, so that a cut cannot leave part of one behind.
+func newAPIError(resp *http.Response, op, sentID string, secrets ...string) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
 		StatusCode: resp.StatusCode,
@@ -159,10 +160,12 @@ func newAPIError(resp *http.Response, op, sentID, secret string) *APIError {
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 	scrub := func(s string) string {
-		if secret == "" {
-			return s
+		for _, secret := range secrets {
+			if secret != "" {
+				s = strings.ReplaceAll(s, secret, redacted)
+			}
 		}
-		return strings.ReplaceAll(s, secret, redacted)
+		return s
 	}
 	var general struct {
 		Code      string `json:"code"`

@@ -100,6 +100,25 @@ func (s *Sandbox) getSync(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getEmails lists the test emails sendNeonAuthTestEmail recorded, oldest
+// first.
+func (s *Sandbox) getEmails(w http.ResponseWriter, r *http.Request) error {
+	list := s.Emails()
+	if list == nil {
+		list = []Email{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Emails []Email `json:"emails"`
+	}{list})
+	return nil
+}
+
+func (s *Sandbox) deleteEmails(w http.ResponseWriter, r *http.Request) error {
+	s.ClearEmails()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 var transferPage = template.Must(template.New("transfer").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · Neon API sandbox</title></head>
 <body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto">

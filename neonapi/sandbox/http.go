@@ -51,6 +51,10 @@ func notFound(format string, args ...any) error {
 	return &apiError{http.StatusNotFound, codeNotFound, fmt.Sprintf(format, args...)}
 }
 
+func locked(format string, args ...any) error {
+	return &apiError{http.StatusLocked, codeLocked, fmt.Sprintf(format, args...)}
+}
+
 func conflict(format string, args ...any) error {
 	return &apiError{http.StatusConflict, codeConflict, fmt.Sprintf(format, args...)}
 }
@@ -117,12 +121,21 @@ func (s *Sandbox) routes() http.Handler {
 		mux.Handle(method+" "+apiPrefix+path, s.api(f))
 	}
 	handle("GET /auth", s.getAuthDetails)
+	handle("GET /users/me", s.getCurrentUser)
 	handle("GET /projects", s.listProjects)
 	handle("POST /projects", s.createProjectHTTP)
+	handle("GET /projects/shared", s.listSharedProjects)
 	handle("GET /projects/{project_id}", s.getProject)
+	handle("GET /projects/{project_id}/operations", s.listOperations)
 	handle("GET /projects/{project_id}/branches", s.listBranches)
+	handle("POST /projects/{project_id}/branches", s.createBranchHTTP)
+	handle("GET /projects/{project_id}/branches/{branch_id}", s.getBranch)
+	handle("GET /projects/{project_id}/branches/{branch_id}/endpoints", s.listEndpoints)
 	handle("GET /projects/{project_id}/branches/{branch_id}/databases", s.listDatabases)
+	handle("POST /projects/{project_id}/branches/{branch_id}/databases", s.createDatabase)
+	handle("GET /projects/{project_id}/branches/{branch_id}/databases/{database_name}", s.getDatabase)
 	handle("GET /projects/{project_id}/branches/{branch_id}/roles", s.listRoles)
+	handle("POST /projects/{project_id}/branches/{branch_id}/roles", s.createRole)
 	handle("GET /projects/{project_id}/connection_uri", s.getConnectionURI)
 
 	handle("POST /projects/auth/create", s.createIntegration)
@@ -139,12 +152,15 @@ func (s *Sandbox) routes() http.Handler {
 	handle("POST /projects/{project_id}/branches/{branch_id}/auth/users", s.createBranchUser)
 	handle("DELETE /projects/{project_id}/branches/{branch_id}/auth/users/{auth_user_id}", s.deleteBranchUser)
 	handle("PUT /projects/{project_id}/branches/{branch_id}/auth/users/{auth_user_id}/role", s.updateUserRole)
+	s.branchAuthRoutes(handle)
 
 	mux.Handle("POST /_sandbox/faults", s.api(s.postFaults))
 	mux.Handle("GET /_sandbox/faults", s.api(s.getFaults))
 	mux.Handle("DELETE /_sandbox/faults", s.api(s.deleteFaults))
 	mux.Handle("POST /_sandbox/sync", s.api(s.postSync))
 	mux.Handle("GET /_sandbox/sync", s.api(s.getSync))
+	mux.Handle("GET /_sandbox/emails", s.api(s.getEmails))
+	mux.Handle("DELETE /_sandbox/emails", s.api(s.deleteEmails))
 	mux.HandleFunc("GET /_sandbox/transfer/confirm", s.confirmTransfer)
 	mux.HandleFunc("GET /_sandbox/jwks/{id}/.well-known/jwks.json", s.jwks)
 
@@ -219,7 +235,7 @@ func (s *Sandbox) middleware(next http.Handler) http.Handler {
 				writeError(w, r, http.StatusUnauthorized, codeUnauthorized, msg)
 				return
 			}
-		} else if strings.HasPrefix(r.URL.Path, "/_sandbox/faults") || strings.HasPrefix(r.URL.Path, "/_sandbox/sync") {
+		} else if strings.HasPrefix(r.URL.Path, "/_sandbox/faults") || strings.HasPrefix(r.URL.Path, "/_sandbox/sync") || strings.HasPrefix(r.URL.Path, "/_sandbox/emails") {
 			if msg := s.checkToken(r, true); msg != "" {
 				writeError(w, r, http.StatusUnauthorized, codeUnauthorized, msg)
 				return

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -164,6 +163,10 @@ func (s *Sandbox) enable(ctx context.Context, originURL, projectID, branchID, pr
 			}
 		}
 	}
+	if b.creating {
+		s.mu.Unlock()
+		return integrationKeysJSON{}, locked("branch %s is still being created", branchID)
+	}
 	if b.auth != nil {
 		s.mu.Unlock()
 		return integrationKeysJSON{}, conflict("Neon Auth is already enabled on branch %s (%s)", branchID, b.auth.provider)
@@ -175,15 +178,8 @@ func (s *Sandbox) enable(ctx context.Context, originURL, projectID, branchID, pr
 			return integrationKeysJSON{}, notFound("database %s not found on branch %s", dbName, branchID)
 		}
 	}
-	in := &integration{
-		provider: provider, providerProjectID: uuid.NewString(), project: p, branch: b, db: d,
-		createdAt: time.Now().UTC().Truncate(time.Second), ownedBy: "neon",
-		users: make(map[string]*authUser), emails: make(map[string]string),
-	}
-	in.jwksURL = jwksURL(originURL, in.providerProjectID)
-	if provider == providerBetterAuth {
-		in.baseURL = originURL + "/_sandbox/neon-auth/" + b.id + "/" + url.PathEscape(d.name) + "/auth"
-	}
+	in := newIntegration(originURL, b, d, provider)
+	in.settings = defaultSettings(p.name)
 	b.auth = in // reserves the branch while the schema is made
 	s.mu.Unlock()
 
@@ -207,6 +203,21 @@ func (s *Sandbox) enable(ctx context.Context, originURL, projectID, branchID, pr
 	}
 	in.ready = true
 	return s.newKeys(in), nil
+}
+
+// newIntegration makes the record of Neon Auth with provider on database d of
+// branch b, with fresh ids and URLs, no users and no settings yet.
+func newIntegration(originURL string, b *branch, d *database, provider string) *integration {
+	in := &integration{
+		provider: provider, providerProjectID: uuid.NewString(), project: b.project, branch: b, db: d,
+		createdAt: time.Now().UTC().Truncate(time.Second), ownedBy: "neon",
+		users: make(map[string]*authUser), emails: make(map[string]string),
+	}
+	in.jwksURL = jwksURL(originURL, in.providerProjectID)
+	if provider == providerBetterAuth {
+		in.baseURL = originURL + "/_sandbox/neon-auth/" + b.id + "/" + url.PathEscape(d.name) + "/auth"
+	}
+	return in
 }
 
 func (s *Sandbox) provisionFor(ctx context.Context, in *integration) ([]authUser, error) {
@@ -305,332 +316,4 @@ func (s *Sandbox) removeUser(in *integration, u *authUser, soft bool) {
 		delete(in.users, u.id)
 		s.enqueue(in, sqlStackDelete, u.id)
 	}
-}
-
-// createIntegration is createNeonAuthIntegration: project-level Neon Auth with
-// Stack Auth (or the mock provider).
-func (s *Sandbox) createIntegration(w http.ResponseWriter, r *http.Request) error {
-	var req createIntegrationRequest
-	if err := decodeBody(r, &req, true); err != nil {
-		return err
-	}
-	provider, err := requireProvider(req.AuthProvider)
-	if err != nil {
-		return err
-	}
-	projectID, err := requireID(req.ProjectID, "project_id")
-	if err != nil {
-		return err
-	}
-	branchID, err := requireID(req.BranchID, "branch_id")
-	if err != nil {
-		return err
-	}
-	if provider == providerBetterAuth {
-		return badRequest("better_auth is enabled per branch: use POST /projects/{project_id}/branches/{branch_id}/auth")
-	}
-	keys, err := s.enable(r.Context(), origin(r), projectID, branchID, provider, deref(req.DatabaseName), true)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, keys)
-	return nil
-}
-
-func (s *Sandbox) listIntegrations(w http.ResponseWriter, r *http.Request) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, err := s.lookupProject(r)
-	if err != nil {
-		return err
-	}
-	body := struct {
-		Data []integrationJSON `json:"data"`
-	}{[]integrationJSON{}}
-	for _, in := range p.integrations() {
-		body.Data = append(body.Data, integrationToJSON(in))
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
-}
-
-// projectIntegration finds the project's integration with the provider, under
-// s.mu.
-func (s *Sandbox) projectIntegration(projectID, provider string) (*integration, error) {
-	p := s.projects[projectID]
-	if p == nil {
-		return nil, notFound("project %s not found", projectID)
-	}
-	in := p.integrationFor(provider)
-	if in == nil {
-		return nil, notFound("project %s has no Neon Auth integration with %s", projectID, provider)
-	}
-	return in, nil
-}
-
-// branchIntegration finds the integration of the branch named by the path,
-// under s.mu.
-func (s *Sandbox) branchIntegration(r *http.Request) (*integration, error) {
-	_, b, err := s.lookupBranch(r)
-	if err != nil {
-		return nil, err
-	}
-	if b.auth == nil || !b.auth.ready {
-		return nil, notFound("Neon Auth is not enabled on branch %s", b.id)
-	}
-	return b.auth, nil
-}
-
-func (s *Sandbox) deleteIntegration(w http.ResponseWriter, r *http.Request) error {
-	projectID, err := pathID(r, "project_id")
-	if err != nil {
-		return err
-	}
-	provider := r.PathValue("auth_provider")
-	if err := checkProvider(provider, "auth_provider"); err != nil {
-		return err
-	}
-	deleteData, err := readDeleteData(r)
-	if err != nil {
-		return err
-	}
-	s.mu.RLock()
-	in, err := s.projectIntegration(projectID, provider)
-	s.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	if err := s.disable(r.Context(), in, deleteData); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
-	return nil
-}
-
-func (s *Sandbox) createUser(w http.ResponseWriter, r *http.Request) error {
-	var req createUserRequest
-	if err := decodeBody(r, &req, true); err != nil {
-		return err
-	}
-	projectID, err := requireID(req.ProjectID, "project_id")
-	if err != nil {
-		return err
-	}
-	provider, err := requireProvider(req.AuthProvider)
-	if err != nil {
-		return err
-	}
-	email, err := checkUser(req.Email, req.Name)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, err := s.projectIntegration(projectID, provider)
-	if err != nil {
-		return err
-	}
-	id, err := s.addUser(in, email, req.Name, req.Password != nil)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, idJSON{id})
-	return nil
-}
-
-func (s *Sandbox) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, err := s.lookupProject(r)
-	if err != nil {
-		return err
-	}
-	id := r.PathValue("auth_user_id")
-	for _, in := range p.integrations() {
-		if u := liveUser(in, id); u != nil {
-			s.removeUser(in, u, true)
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		}
-	}
-	return notFound("user %s not found in project %s", id, p.id)
-}
-
-func (s *Sandbox) readProjectProvider(r *http.Request) (string, string, error) {
-	var req projectProviderRequest
-	if err := decodeBody(r, &req, true); err != nil {
-		return "", "", err
-	}
-	projectID, err := requireID(req.ProjectID, "project_id")
-	if err != nil {
-		return "", "", err
-	}
-	provider, err := requireProvider(req.AuthProvider)
-	return projectID, provider, err
-}
-
-func (s *Sandbox) transferOwnership(w http.ResponseWriter, r *http.Request) error {
-	projectID, provider, err := s.readProjectProvider(r)
-	if err != nil {
-		return err
-	}
-	if provider == providerBetterAuth {
-		return badRequest("better_auth integrations are hosted by Neon and cannot be transferred")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, err := s.projectIntegration(projectID, provider)
-	if err != nil {
-		return err
-	}
-	if in.ownedBy == "user" {
-		return conflict("the auth provider project already belongs to your account")
-	}
-	code := randomToken("", 16)
-	s.transfers[code] = in
-	in.transferStatus = "initiated"
-	writeJSON(w, http.StatusOK, struct {
-		URL string `json:"url"`
-	}{origin(r) + "/_sandbox/transfer/confirm?code=" + code})
-	return nil
-}
-
-func (s *Sandbox) createSDKKeys(w http.ResponseWriter, r *http.Request) error {
-	projectID, provider, err := s.readProjectProvider(r)
-	if err != nil {
-		return err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	in, err := s.projectIntegration(projectID, provider)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, s.newKeys(in))
-	return nil
-}
-
-func (s *Sandbox) getBranchAuth(w http.ResponseWriter, r *http.Request) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	in, err := s.branchIntegration(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, integrationToJSON(in))
-	return nil
-}
-
-func (s *Sandbox) enableBranchAuth(w http.ResponseWriter, r *http.Request) error {
-	projectID, err := pathID(r, "project_id")
-	if err != nil {
-		return err
-	}
-	branchID, err := pathID(r, "branch_id")
-	if err != nil {
-		return err
-	}
-	var req enableAuthRequest
-	if err := decodeBody(r, &req, true); err != nil {
-		return err
-	}
-	provider, err := requireProvider(req.AuthProvider)
-	if err != nil {
-		return err
-	}
-	keys, err := s.enable(r.Context(), origin(r), projectID, branchID, provider, deref(req.DatabaseName), false)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, keys)
-	return nil
-}
-
-func (s *Sandbox) disableBranchAuth(w http.ResponseWriter, r *http.Request) error {
-	deleteData, err := readDeleteData(r)
-	if err != nil {
-		return err
-	}
-	s.mu.RLock()
-	in, err := s.branchIntegration(r)
-	s.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	if err := s.disable(r.Context(), in, deleteData); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
-	return nil
-}
-
-func (s *Sandbox) createBranchUser(w http.ResponseWriter, r *http.Request) error {
-	var req createUserRequest
-	if err := decodeBody(r, &req, true); err != nil {
-		return err
-	}
-	email, err := checkUser(req.Email, req.Name)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, err := s.branchIntegration(r)
-	if err != nil {
-		return err
-	}
-	id, err := s.addUser(in, email, req.Name, req.Password != nil)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, idJSON{id})
-	return nil
-}
-
-func (s *Sandbox) deleteBranchUser(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, err := s.branchIntegration(r)
-	if err != nil {
-		return err
-	}
-	id := r.PathValue("auth_user_id")
-	u := liveUser(in, id)
-	if u == nil {
-		return notFound("user %s not found on branch %s", id, in.branch.id)
-	}
-	s.removeUser(in, u, false)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Sandbox) updateUserRole(w http.ResponseWriter, r *http.Request) error {
-	var req updateRoleRequest
-	if err := decodeBody(r, &req, true); err != nil {
-		return err
-	}
-	if len(req.Roles) == 0 {
-		return badRequest("roles must list at least one role")
-	}
-	for _, role := range req.Roles {
-		if strings.TrimSpace(role) == "" || strings.Contains(role, ",") || utf8.RuneCountInString(role) > 64 {
-			return badRequest("each role must be a non-empty name without commas, up to 64 characters")
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, err := s.branchIntegration(r)
-	if err != nil {
-		return err
-	}
-	if in.provider != providerBetterAuth {
-		return badRequest("user roles need Neon Auth with better_auth; branch %s uses %s", in.branch.id, in.provider)
-	}
-	id := r.PathValue("auth_user_id")
-	if liveUser(in, id) == nil {
-		return notFound("user %s not found on branch %s", id, in.branch.id)
-	}
-	s.enqueue(in, sqlBetterSetRole, id, strings.Join(req.Roles, ","))
-	writeJSON(w, http.StatusOK, idJSON{id})
-	return nil
 }

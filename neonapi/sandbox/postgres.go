@@ -52,6 +52,17 @@ type realDB struct {
 	pool    *pgxpool.Pool
 
 	queue syncQueue
+	// applyMu is held while a batch of the queue is taken and written, so
+	// that a new branch can copy the table and the writes still queued as
+	// one consistent state.
+	applyMu sync.Mutex
+}
+
+// isCreated reports whether the real database exists yet.
+func (db *realDB) isCreated() bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.created
 }
 
 func newBackend(ctx context.Context, adminURL string) (*backend, error) {

@@ -3,16 +3,9 @@ package sandbox
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/google/uuid"
 )
 
 // CreatedProject names what CreateProject made.
@@ -39,9 +32,23 @@ func (s *Sandbox) CreateProject(ctx context.Context, name string) (CreatedProjec
 	return CreatedProject{ID: p.id, Name: p.name, BranchID: b.id, DatabaseName: b.databases[0].name, RoleName: b.roles[0].name}, nil
 }
 
+// CreateSharedProject creates a project as CreateProject does, but owned by
+// another account that shares it with the sandbox's with edit permission: it
+// appears in listSharedProjects, not in listProjects, and every operation on
+// it works.
+func (s *Sandbox) CreateSharedProject(ctx context.Context, name string) (CreatedProject, error) {
+	spec := projectSpec{name: name, ownerID: "other-" + s.accountID}
+	p, err := s.newProject(ctx, spec.withDefaults(), false)
+	if err != nil {
+		return CreatedProject{}, err
+	}
+	b := p.branches[0]
+	return CreatedProject{ID: p.id, Name: p.name, BranchID: b.id, DatabaseName: b.databases[0].name, RoleName: b.roles[0].name}, nil
+}
+
 // projectSpec is what a new project is made of.
 type projectSpec struct {
-	name, regionID, orgID            string
+	name, regionID, orgID, ownerID   string
 	pgVersion, historyRetention      int
 	historySet                       bool // historyRetention was given, even as 0
 	branchName, roleName, databaseDB string
@@ -78,8 +85,8 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	}
 	b := &branch{
 		id: newChildID("br"), name: spec.branchName, project: p, isDefault: true,
-		endpointID: newChildID("ep"), createdAt: now,
-		roles: []*role{{name: spec.roleName, createdAt: now}},
+		endpoints: []*endpoint{{id: newChildID("ep"), typ: "read_write", minCU: 0.25, maxCU: 2, createdAt: now}},
+		createdAt: now, roles: []*role{{name: spec.roleName, createdAt: now}},
 	}
 	d := &database{
 		id: 1000000 + dbSeq, name: spec.databaseDB, owner: spec.roleName, createdAt: now,
@@ -87,6 +94,7 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	}
 	b.databases = []*database{d}
 	p.branches = []*branch{b}
+	p.ownerID = cmp.Or(spec.ownerID, s.accountID)
 
 	if eager {
 		// A client that gives up must not leave a half-made project behind.
@@ -109,6 +117,7 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	p.seq = s.projSeq
 	s.projects[p.id] = p
 	s.order = append(s.order, p)
+	recordOps(p, b, now, "create_timeline", "start_compute")
 	return p, nil
 }
 
@@ -142,39 +151,20 @@ func (s *Sandbox) lookupBranch(r *http.Request) (*project, *branch, error) {
 	return p, b, nil
 }
 
-func (s *Sandbox) getAuthDetails(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, struct {
-		AccountID  string `json:"account_id"`
-		AuthMethod string `json:"auth_method"`
-	}{s.accountID, "api_key_user"})
-	return nil
-}
-
-// queryInt parses an optional integer query parameter within [lo, hi].
-func queryInt(q url.Values, name string, lo, hi, def int) (int, error) {
-	v := q.Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, badRequest("%s must be an integer from %d to %d", name, lo, hi)
-	}
-	return n, nil
-}
-
-// queryBool parses an optional boolean query parameter.
-func queryBool(q url.Values, name string) (bool, error) {
-	switch q.Get(name) {
-	case "", "false":
-		return false, nil
-	case "true":
-		return true, nil
-	}
-	return false, badRequest("%s must be true or false", name)
-}
-
 func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
+	return s.pageProjects(w, r, false)
+}
+
+// listSharedProjects is listSharedProjects: the projects of other accounts
+// shared with the sandbox's (see CreateSharedProject).
+func (s *Sandbox) listSharedProjects(w http.ResponseWriter, r *http.Request) error {
+	return s.pageProjects(w, r, true)
+}
+
+// pageProjects answers a page of the sandbox account's own projects, or of
+// those shared with it. The cursor is the id of the previous page's last
+// project, in creation order.
+func (s *Sandbox) pageProjects(w http.ResponseWriter, r *http.Request, shared bool) error {
 	q := r.URL.Query()
 	limit, err := queryInt(q, "limit", 1, 400, 10)
 	if err != nil {
@@ -183,12 +173,14 @@ func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
 	if _, err := queryInt(q, "timeout", 100, 30000, 0); err != nil {
 		return err
 	}
-	if _, err := queryBool(q, "recoverable"); err != nil {
-		return err
-	}
-	orgID := q.Get("org_id")
-	if orgID != "" && !idPattern.MatchString(orgID) {
-		return badRequest("org_id must match ^[a-z0-9-]{1,60}$")
+	orgID := ""
+	if !shared {
+		if _, err := queryBool(q, "recoverable"); err != nil {
+			return err
+		}
+		if orgID = q.Get("org_id"); orgID != "" && !idPattern.MatchString(orgID) {
+			return badRequest("org_id must match ^[a-z0-9-]{1,60}$")
+		}
 	}
 	search := strings.ToLower(q.Get("search"))
 	cursor := q.Get("cursor")
@@ -203,19 +195,23 @@ func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
 		}
 		start = int(after.seq) // seq is 1-based: the next project's index
 	}
+	type pagination struct {
+		Cursor string `json:"cursor"`
+	}
 	body := struct {
-		Projects   []projectListItemJSON `json:"projects"`
-		Pagination *struct {
-			Cursor string `json:"cursor"`
-		} `json:"pagination,omitempty"`
-		Applications map[string][]string `json:"applications"`
-		Integrations map[string][]string `json:"integrations"`
-	}{Projects: []projectListItemJSON{}, Applications: map[string][]string{}, Integrations: map[string][]string{}}
+		Projects     []projectListItemJSON `json:"projects"`
+		Pagination   *pagination           `json:"pagination,omitempty"`
+		Applications *map[string][]string  `json:"applications,omitempty"`
+		Integrations *map[string][]string  `json:"integrations,omitempty"`
+	}{Projects: []projectListItemJSON{}}
+	if !shared {
+		body.Applications, body.Integrations = &map[string][]string{}, &map[string][]string{}
+	}
 	for _, p := range s.order[min(start, len(s.order)):] {
 		if len(body.Projects) == limit {
 			break
 		}
-		if orgID != "" && p.orgID != orgID {
+		if (p.ownerID != s.accountID) != shared || (orgID != "" && p.orgID != orgID) {
 			continue
 		}
 		if search != "" && !strings.Contains(strings.ToLower(p.name), search) && !strings.Contains(p.id, search) {
@@ -224,9 +220,7 @@ func (s *Sandbox) listProjects(w http.ResponseWriter, r *http.Request) error {
 		body.Projects = append(body.Projects, s.projectListItemJSON(p))
 	}
 	if n := len(body.Projects); n > 0 {
-		body.Pagination = &struct {
-			Cursor string `json:"cursor"`
-		}{body.Projects[n-1].ID}
+		body.Pagination = &pagination{body.Projects[n-1].ID}
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
@@ -247,24 +241,6 @@ type createProjectRequest struct {
 			DatabaseName *string `json:"database_name"`
 		} `json:"branch"`
 	} `json:"project"`
-}
-
-// checkLen validates an optional string's length in characters.
-func checkLen(v *string, field string, lo, hi int) error {
-	if v == nil {
-		return nil
-	}
-	if n := utf8.RuneCountInString(*v); n < lo || n > hi {
-		return badRequest("%s must be %d to %d characters long", field, lo, hi)
-	}
-	return nil
-}
-
-func deref(v *string) string {
-	if v == nil {
-		return ""
-	}
-	return *v
 }
 
 func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) error {
@@ -319,12 +295,9 @@ func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) erro
 	s.mu.RLock()
 	b := p.branches[0]
 	d := b.databases[0]
-	ops := make([]operationJSON, 0, 2)
-	for _, action := range []string{"create_timeline", "start_compute"} {
-		ops = append(ops, operationJSON{
-			ID: uuid.NewString(), ProjectID: p.id, BranchID: b.id, EndpointID: b.endpointID,
-			Action: action, Status: "finished", CreatedAt: p.createdAt, UpdatedAt: p.createdAt, TotalDurationMS: 1,
-		})
+	ops := make([]operationJSON, 0, len(p.operations))
+	for _, o := range p.operations {
+		ops = append(ops, operationToJSON(p, o))
 	}
 	body := createdProjectJSON{
 		Project:        s.projectJSON(p),
@@ -333,7 +306,7 @@ func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) erro
 		Databases:      []databaseJSON{databaseToJSON(b, d)},
 		Operations:     ops,
 		Branch:         branchToJSON(b),
-		Endpoints:      []endpointJSON{s.endpointJSON(b)},
+		Endpoints:      s.endpointsJSON(b),
 	}
 	s.mu.RUnlock()
 	writeJSON(w, http.StatusCreated, body)
@@ -350,168 +323,5 @@ func (s *Sandbox) getProject(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, struct {
 		Project projectJSON `json:"project"`
 	}{s.projectJSON(p)})
-	return nil
-}
-
-func (s *Sandbox) listBranches(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", 1, 10000, 0)
-	if err != nil {
-		return err
-	}
-	sortBy := cmp.Or(q.Get("sort_by"), "updated_at")
-	if sortBy != "name" && sortBy != "created_at" && sortBy != "updated_at" {
-		return badRequest("sort_by must be name, created_at or updated_at")
-	}
-	order := cmp.Or(q.Get("sort_order"), "desc")
-	if order != "asc" && order != "desc" {
-		return badRequest("sort_order must be asc or desc")
-	}
-	if _, err := queryBool(q, "include_deleted"); err != nil {
-		return err
-	}
-	search := strings.ToLower(q.Get("search"))
-
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, err := s.lookupProject(r)
-	if err != nil {
-		return err
-	}
-	var list []*branch
-	for _, b := range p.branches {
-		if search == "" || strings.Contains(strings.ToLower(b.name), search) || strings.Contains(b.id, search) {
-			list = append(list, b)
-		}
-	}
-	slices.SortStableFunc(list, func(a, b *branch) int {
-		c := 0
-		switch sortBy {
-		case "name":
-			c = strings.Compare(a.name, b.name)
-		default: // created_at and updated_at are equal: branches never change
-			c = a.createdAt.Compare(b.createdAt)
-		}
-		c = cmp.Or(c, strings.Compare(a.id, b.id))
-		if order == "desc" {
-			c = -c
-		}
-		return c
-	})
-	if c := q.Get("cursor"); c != "" {
-		after, err := base64.RawURLEncoding.DecodeString(c)
-		i := slices.IndexFunc(list, func(b *branch) bool { return b.id == string(after) })
-		if err != nil || i < 0 {
-			return badRequest("cursor does not come from a previous page")
-		}
-		list = list[i+1:]
-	}
-	type pagination struct {
-		Next      string `json:"next,omitempty"`
-		SortBy    string `json:"sort_by"`
-		SortOrder string `json:"sort_order"`
-	}
-	body := struct {
-		Branches    []branchJSON   `json:"branches"`
-		Annotations map[string]any `json:"annotations"`
-		Pagination  pagination     `json:"pagination"`
-	}{Branches: []branchJSON{}, Annotations: map[string]any{}, Pagination: pagination{SortBy: sortBy, SortOrder: order}}
-	if limit > 0 && len(list) > limit {
-		list = list[:limit]
-		body.Pagination.Next = base64.RawURLEncoding.EncodeToString([]byte(list[limit-1].id))
-	}
-	for _, b := range list {
-		body.Branches = append(body.Branches, branchToJSON(b))
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
-}
-
-func (s *Sandbox) listDatabases(w http.ResponseWriter, r *http.Request) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, b, err := s.lookupBranch(r)
-	if err != nil {
-		return err
-	}
-	body := struct {
-		Databases []databaseJSON `json:"databases"`
-	}{[]databaseJSON{}}
-	for _, d := range b.databases {
-		body.Databases = append(body.Databases, databaseToJSON(b, d))
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
-}
-
-func (s *Sandbox) listRoles(w http.ResponseWriter, r *http.Request) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, b, err := s.lookupBranch(r)
-	if err != nil {
-		return err
-	}
-	body := struct {
-		Roles []roleJSON `json:"roles"`
-	}{[]roleJSON{}}
-	for _, rl := range b.roles {
-		body.Roles = append(body.Roles, roleToJSON(b, rl))
-	}
-	writeJSON(w, http.StatusOK, body)
-	return nil
-}
-
-func (s *Sandbox) getConnectionURI(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	for _, name := range []string{"branch_id", "endpoint_id"} {
-		if v := q.Get(name); v != "" && !idPattern.MatchString(v) {
-			return badRequest("%s must match ^[a-z0-9-]{1,60}$", name)
-		}
-	}
-	dbName, roleName := q.Get("database_name"), q.Get("role_name")
-	if dbName == "" {
-		return badRequest("database_name is required")
-	}
-	if roleName == "" {
-		return badRequest("role_name is required")
-	}
-	if _, err := queryBool(q, "pooled"); err != nil {
-		return err
-	}
-
-	s.mu.RLock()
-	p, err := s.lookupProject(r)
-	if err != nil {
-		s.mu.RUnlock()
-		return err
-	}
-	b := p.defaultBranch()
-	if id := q.Get("branch_id"); id != "" {
-		if b = p.branchByID(id); b == nil {
-			s.mu.RUnlock()
-			return notFound("branch %s not found in project %s", id, p.id)
-		}
-	}
-	if id := q.Get("endpoint_id"); id != "" && id != b.endpointID {
-		s.mu.RUnlock()
-		return notFound("endpoint %s not found on branch %s", id, b.id)
-	}
-	d := b.databaseByName(dbName)
-	if d == nil {
-		s.mu.RUnlock()
-		return notFound("database %s not found on branch %s", dbName, b.id)
-	}
-	if b.roleByName(roleName) == nil {
-		s.mu.RUnlock()
-		return notFound("role %s not found on branch %s", roleName, b.id)
-	}
-	s.mu.RUnlock()
-
-	if err := s.pg.ensure(r.Context(), d.real); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, struct {
-		URI string `json:"uri"`
-	}{s.pg.url(d.real)})
 	return nil
 }

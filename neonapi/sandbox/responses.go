@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"net/url"
 	"time"
 )
@@ -56,12 +57,14 @@ type projectListItemJSON struct {
 	UpdatedAt                   time.Time `json:"updated_at"`
 	OwnerID                     string    `json:"owner_id"`
 	OrgID                       string    `json:"org_id,omitempty"`
+	EffectiveProjectPermission  string    `json:"effective_project_permission,omitempty"`
 }
 
 // branchJSON is the spec's Branch.
 type branchJSON struct {
 	ID                 string    `json:"id"`
 	ProjectID          string    `json:"project_id"`
+	ParentID           string    `json:"parent_id,omitempty"`
 	Name               string    `json:"name"`
 	CurrentState       string    `json:"current_state"`
 	StateChangedAt     time.Time `json:"state_changed_at"`
@@ -184,6 +187,7 @@ type integrationJSON struct {
 	TransferStatus        string    `json:"transfer_status,omitempty"`
 	JWKSURL               string    `json:"jwks_url"`
 	BaseURL               string    `json:"base_url,omitempty"`
+	Name                  string    `json:"name,omitempty"`
 }
 
 // idJSON answers user creation and role updates.
@@ -220,27 +224,36 @@ func (s *Sandbox) projectJSON(p *project) projectJSON {
 		StorePasswords: true, CreationSource: creationSource,
 		HistoryRetentionSeconds: p.historyRetention,
 		CreatedAt:               p.createdAt, UpdatedAt: p.createdAt,
-		OwnerID: s.accountID, OrgID: p.orgID,
+		OwnerID: p.ownerID, OrgID: p.orgID,
 		ConsumptionPeriodStart: start, ConsumptionPeriodEnd: end,
 	}
 }
 
 func (s *Sandbox) projectListItemJSON(p *project) projectListItemJSON {
+	perm := ""
+	if p.ownerID != s.accountID {
+		perm = "CAN_EDIT"
+	}
 	return projectListItemJSON{
-		ID: p.id, PlatformID: p.platformID, RegionID: p.regionID, Name: p.name,
+		EffectiveProjectPermission: perm,
+		ID:                         p.id, PlatformID: p.platformID, RegionID: p.regionID, Name: p.name,
 		Provisioner: provisioner, PgVersion: p.pgVersion, ProxyHost: s.host(),
 		StorePasswords: true, CreationSource: creationSource,
 		HistoryRetentionSeconds: p.historyRetention,
 		CreatedAt:               p.createdAt, UpdatedAt: p.createdAt,
-		OwnerID: s.accountID, OrgID: p.orgID,
+		OwnerID: p.ownerID, OrgID: p.orgID,
 	}
 }
 
 func branchToJSON(b *branch) branchJSON {
+	state := "ready"
+	if b.creating {
+		state = "init"
+	}
 	return branchJSON{
-		ID: b.id, ProjectID: b.project.id, Name: b.name, CurrentState: "ready",
+		ID: b.id, ProjectID: b.project.id, ParentID: b.parentID, Name: b.name, CurrentState: state,
 		StateChangedAt: b.createdAt, CreationSource: creationSource,
-		Primary: b.isDefault, Default: b.isDefault, InitSource: "parent-data",
+		Primary: b.isDefault, Default: b.isDefault, Protected: b.protected, InitSource: cmp.Or(b.initSource, "parent-data"),
 		CreatedAt: b.createdAt, UpdatedAt: b.createdAt,
 	}
 }
@@ -253,14 +266,22 @@ func roleToJSON(b *branch, r *role) roleJSON {
 	return roleJSON{BranchID: b.id, Name: r.name, CreatedAt: r.createdAt, UpdatedAt: r.createdAt}
 }
 
-func (s *Sandbox) endpointJSON(b *branch) endpointJSON {
+func (s *Sandbox) endpointJSON(b *branch, e *endpoint) endpointJSON {
 	return endpointJSON{
-		Host: s.host(), ID: b.endpointID, ProjectID: b.project.id, BranchID: b.id,
-		AutoscalingLimitMinCU: 0.25, AutoscalingLimitMaxCU: 2, RegionID: b.project.regionID,
-		Type: "read_write", CurrentState: "active", PoolerMode: "transaction",
-		CreationSource: creationSource, CreatedAt: b.createdAt, UpdatedAt: b.createdAt,
+		Host: s.host(), ID: e.id, ProjectID: b.project.id, BranchID: b.id,
+		AutoscalingLimitMinCU: e.minCU, AutoscalingLimitMaxCU: e.maxCU, RegionID: b.project.regionID,
+		Type: e.typ, CurrentState: "active", PoolerMode: "transaction",
+		CreationSource: creationSource, CreatedAt: e.createdAt, UpdatedAt: e.createdAt,
 		ProxyHost: s.host(), Provisioner: provisioner,
 	}
+}
+
+func (s *Sandbox) endpointsJSON(b *branch) []endpointJSON {
+	list := []endpointJSON{}
+	for _, e := range b.endpoints {
+		list = append(list, s.endpointJSON(b, e))
+	}
+	return list
 }
 
 func (s *Sandbox) connectionDetails(d *database) connectionDetailsJSON {
@@ -279,7 +300,7 @@ func integrationToJSON(in *integration) integrationJSON {
 		AuthProvider: in.provider, AuthProviderProjectID: in.providerProjectID,
 		BranchID: in.branch.id, DBName: in.db.name, CreatedAt: in.createdAt,
 		OwnedBy: in.ownedBy, TransferStatus: in.transferStatus,
-		JWKSURL: in.jwksURL, BaseURL: in.baseURL,
+		JWKSURL: in.jwksURL, BaseURL: in.baseURL, Name: in.settings.name,
 	}
 }
 

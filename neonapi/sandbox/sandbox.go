@@ -63,6 +63,7 @@ type Sandbox struct {
 	projSeq   int64
 	dbSeq     int64
 	transfers map[string]*integration // open transfer codes
+	emails    []Email                 // test emails "sent", oldest first
 
 	sync   syncControl
 	faults faultTable
@@ -156,140 +157,6 @@ func (s *Sandbox) WaitForSync(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("sandbox: %d user writes still queued: %w", s.sync.pending.Load(), ctx.Err())
 		case <-t.C:
-		}
-	}
-	return nil
-}
-
-// project is the sandbox's record of a Neon project.
-type project struct {
-	seq              int64
-	id               string
-	name             string
-	regionID         string
-	platformID       string
-	orgID            string
-	pgVersion        int
-	historyRetention int
-	createdAt        time.Time
-	branches         []*branch
-}
-
-// branch is a branch of a project, with its databases, roles and, once Neon
-// Auth is enabled on it, its integration.
-type branch struct {
-	id         string
-	name       string
-	project    *project
-	isDefault  bool
-	endpointID string
-	createdAt  time.Time
-	databases  []*database
-	roles      []*role
-	auth       *integration
-}
-
-// database is a database of a branch, backed by a real one.
-type database struct {
-	id        int64
-	name      string
-	owner     string
-	createdAt time.Time
-	real      *realDB
-}
-
-// role is a Postgres role of a branch; it exists only in the sandbox's records.
-type role struct {
-	name      string
-	createdAt time.Time
-}
-
-// integration is Neon Auth enabled on one branch database.
-type integration struct {
-	provider          string
-	providerProjectID string
-	project           *project
-	branch            *branch
-	db                *database
-	createdAt         time.Time
-	ownedBy           string
-	transferStatus    string
-	jwksURL           string
-	baseURL           string
-	// ready turns true once the schema is provisioned; until then the
-	// integration only reserves its branch.
-	ready bool
-	// removed tells the sync worker to drop writes still queued for it.
-	removed atomic.Bool
-	users   map[string]*authUser // by id
-	emails  map[string]string    // lower-cased email of live users -> id
-}
-
-// authUser is what the sandbox remembers of a Neon Auth user: enough to answer
-// 404 and 409 without asking the database.
-type authUser struct {
-	id      string
-	email   string
-	deleted bool
-}
-
-func (p *project) defaultBranch() *branch {
-	for _, b := range p.branches {
-		if b.isDefault {
-			return b
-		}
-	}
-	return p.branches[0]
-}
-
-func (p *project) branchByID(id string) *branch {
-	for _, b := range p.branches {
-		if b.id == id {
-			return b
-		}
-	}
-	return nil
-}
-
-func (b *branch) databaseByName(name string) *database {
-	for _, d := range b.databases {
-		if d.name == name {
-			return d
-		}
-	}
-	return nil
-}
-
-func (b *branch) roleByName(name string) *role {
-	for _, r := range b.roles {
-		if r.name == name {
-			return r
-		}
-	}
-	return nil
-}
-
-// integrations returns the project's live integrations, default branch first.
-func (p *project) integrations() []*integration {
-	var out []*integration
-	for _, b := range p.branches {
-		if b.auth != nil && b.auth.ready {
-			if b.isDefault {
-				out = append([]*integration{b.auth}, out...)
-			} else {
-				out = append(out, b.auth)
-			}
-		}
-	}
-	return out
-}
-
-// integrationFor returns the project's live integration with the provider, the
-// default branch's first.
-func (p *project) integrationFor(provider string) *integration {
-	for _, in := range p.integrations() {
-		if in.provider == provider {
-			return in
 		}
 	}
 	return nil

@@ -106,11 +106,16 @@ type syncQueue struct {
 // database's worker on first use. Callers hold s.mu, which keeps the queue in
 // the order the API answered.
 func (s *Sandbox) enqueue(in *integration, sql string, args ...any) {
-	db := in.db.real
+	s.enqueueJob(syncJob{in: in, at: time.Now(), sql: sql, args: args})
+}
+
+// enqueueJob queues j on its integration's database; see enqueue.
+func (s *Sandbox) enqueueJob(j syncJob) {
+	db := j.in.db.real
 	q := &db.queue
 	s.sync.pending.Add(1)
 	q.mu.Lock()
-	q.jobs = append(q.jobs, syncJob{in: in, at: time.Now(), sql: sql, args: args})
+	q.jobs = append(q.jobs, j)
 	if q.wake == nil {
 		q.wake = make(chan struct{}, 1)
 	}
@@ -168,6 +173,7 @@ func (s *Sandbox) runQueue(db *realDB) {
 		}
 
 		now := time.Now()
+		db.applyMu.Lock()
 		q.mu.Lock()
 		k := 0
 		for k < len(q.jobs) && k < maxBatch && !q.jobs[k].at.Add(delay).After(now) {
@@ -182,10 +188,12 @@ func (s *Sandbox) runQueue(db *realDB) {
 		select {
 		case s.sync.slots <- struct{}{}:
 		case <-s.ctx.Done():
+			db.applyMu.Unlock()
 			return
 		}
 		s.apply(db, batch)
 		<-s.sync.slots
+		db.applyMu.Unlock()
 		s.sync.pending.Add(-int64(len(batch)))
 	}
 }

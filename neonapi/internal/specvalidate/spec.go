@@ -4,6 +4,7 @@
 package specvalidate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,33 @@ func Load(path, baseURL string) (*Spec, error) {
 		return fmt.Sprintf("/%s: %s", strings.Join(err.JSONPointer(), "/"), err.Reason)
 	})
 	return &Spec{doc: doc, router: router, opts: opts}, nil
+}
+
+// Operation is one operation of the document.
+type Operation struct {
+	ID     string
+	Method string // upper case
+	Path   string // as the document writes it, "/projects/{project_id}"
+	Tags   []string
+	op     *openapi3.Operation
+	params openapi3.Parameters // the path item's and the operation's
+}
+
+// Operations returns every operation of the document, sorted by path and
+// method.
+func (s *Spec) Operations() []Operation {
+	var ops []Operation
+	for path, item := range s.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			params := slices.Clone(item.Parameters)
+			params = append(params, op.Parameters...)
+			ops = append(ops, Operation{ID: op.OperationID, Method: method, Path: path, Tags: op.Tags, op: op, params: params})
+		}
+	}
+	slices.SortFunc(ops, func(a, b Operation) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Method, b.Method))
+	})
+	return ops
 }
 
 // OperationIDs returns every operationId the document defines, sorted.
