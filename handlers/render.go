@@ -26,6 +26,7 @@ func renderBuffered(c echo.Context, status int, component templ.Component) error
 	// The same URL answers with a fragment or a page depending on HX-Request,
 	// so shared caches must key on it.
 	c.Response().Header().Add("Vary", "HX-Request")
+	defaultRetryAfter(c, status)
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
