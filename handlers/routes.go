@@ -50,6 +50,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
+	e.Pre(headAsGet)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		// The stack goes with the error to the one structured line the error
 		// handler logs, not to Echo's own plain-text logger.
