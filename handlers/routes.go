@@ -26,6 +26,7 @@ package handlers
 //	POST /projects/:id/users/:uid/delete             delete the user; starts watching for the deletion
 //	POST /projects/:id/users/:uid/role               set a Better Auth user's role; starts watching for it
 //	GET  /static/*                                   embedded assets under content-hashed names
+//	GET  /favicon.ico                                the icon, for browsers that look for it there
 //
 // Security.Install (security.go) adds, with the middleware every route above sits behind:
 //
@@ -58,6 +59,7 @@ func (h *Handler) Echo() *echo.Echo {
 			return fmt.Errorf("panic: %w\n%s", err, stack)
 		},
 	}))
+	e.Use(compressPages())
 	if h.Security != nil {
 		// Before any route: every route, present or future, sits behind it.
 		h.Security.Install(e)
@@ -89,4 +91,5 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/projects/:id/users/:uid/role", h.setUserRole)
 
 	e.GET(static.Prefix+"*", h.serveStatic)
+	e.GET(faviconPath, h.serveFavicon)
 }
