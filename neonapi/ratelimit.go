@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -13,7 +14,7 @@ import (
 // rate limiter. Beyond it the request is shed at once: under a flood of
 // callers an unbounded queue grows without limit, every caller waits for the
 // whole queue ahead of it, and the queue outlives the flood by minutes.
-const DefaultMaxQueueWait = 2 * time.Second
+const DefaultMaxQueueWait = 500 * time.Millisecond
 
 // ErrShed marks a request the client refused to send because the rate budget
 // could not take it in time: its wait would outlast its deadline or
@@ -49,6 +50,12 @@ func (e *ShedError) RetryAfter() time.Duration { return e.Wait }
 // holding at most burst, which is how Neon describes its own limit.
 type limiter struct {
 	bucket *rate.Limiter
+	// mu makes taking a reservation and handing back a shed one a single
+	// step. A reservation taken by someone else in between would keep the
+	// bucket from restoring the shed token: under a flood each shed request
+	// would then cost a token all the same, and the debt would outlive the
+	// flood by as long as it lasted.
+	mu sync.Mutex
 	// maxWait bounds the queue: a request that would wait longer is shed.
 	maxWait time.Duration
 	// now is the limiter's clock; tests freeze it to count queued requests
@@ -72,22 +79,22 @@ func (l *limiter) wait(ctx context.Context) (time.Duration, error) {
 	if l == nil {
 		return 0, nil
 	}
-	now := l.now()
-	r := l.bucket.ReserveN(now, 1)
-	if !r.OK() {
-		return 0, &ShedError{Wait: time.Duration(float64(time.Second) / float64(l.bucket.Limit())), Limit: 0}
-	}
-	d := r.DelayFrom(now)
-	if d <= 0 {
-		return 0, nil
-	}
 	allowed := l.maxWait
+	l.mu.Lock()
+	now := l.now()
 	if deadline, ok := ctx.Deadline(); ok {
 		allowed = min(allowed, deadline.Sub(now))
 	}
-	if d > allowed {
+	r := l.bucket.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if !r.OK() || d > allowed {
 		r.CancelAt(now)
+		l.mu.Unlock()
 		return 0, &ShedError{Wait: d, Limit: max(allowed, 0)}
+	}
+	l.mu.Unlock()
+	if d <= 0 {
+		return 0, nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,4 +194,37 @@ func shortCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// TestFloodLeavesNoDebt floods a limiter whose clock never moves with
+// callers that are nearly all shed. Every shed reservation must go back to
+// the bucket, however the callers interleave: afterwards the next caller
+// waits no longer than the queue's bound, not for the whole flood.
+func TestFloodLeavesNoDebt(t *testing.T) {
+	l := frozenLimiter(60000, 5) // a token a millisecond, never refilled
+	l.maxWait = 10 * time.Millisecond
+	// More threads than cores, so that callers are preempted between taking
+	// a reservation and handing it back, as they are on a loaded server.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16))
+	var wg sync.WaitGroup
+	var sent atomic.Int32
+	for range 200 {
+		wg.Go(func() {
+			for range 250 {
+				if _, err := l.wait(context.Background()); err == nil {
+					sent.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Five from the burst and ten queued, whatever the order.
+	if sent.Load() != 15 {
+		t.Errorf("%d requests went out, want 15", sent.Load())
+	}
+	_, err := l.wait(context.Background())
+	var s *ShedError
+	if !errors.As(err, &s) || s.Wait > l.maxWait+time.Millisecond {
+		t.Fatalf("after the flood: %v; want a shed asking for the next slot, %v away", err, l.maxWait+time.Millisecond)
+	}
 }
