@@ -29,12 +29,15 @@ func startHungNeon(t *testing.T) *hungNeon {
 	if err != nil {
 		t.Fatalf("sandbox: %v", err)
 	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	// Closing the sandbox first ends the hangs that outlive the dashboard, such
+	// as a cached read's, which is detached from the request that started it;
+	// only then can the server close without waiting for them.
 	t.Cleanup(func() { _ = sb.Close() })
 	if _, err := sb.CreateProject(context.Background(), "held-app"); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
 	sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultHang, Count: hungRequests, PathContains: "/api/v2/", Hang: 10 * time.Minute})
 	return &hungNeon{sb: sb, url: srv.URL + "/api/v2"}
 }
@@ -124,28 +127,32 @@ func getAsync(url string) chan answer {
 // a Neon call that never answers: the request gets a 503 page saying the
 // dashboard is restarting, and the server stops cleanly within its grace.
 func TestShutdownAnswersHeldRequests(t *testing.T) {
-	neon := startHungNeon(t)
-	const grace = 2 * time.Second
-	s := startServing(t, neon, map[string]string{"SHUTDOWN_GRACE": grace.String(), "CACHE_TTL": "0"})
+	for _, cacheTTL := range []string{"0", "15s"} {
+		t.Run("CACHE_TTL="+cacheTTL, func(t *testing.T) {
+			neon := startHungNeon(t)
+			const grace = 2 * time.Second
+			s := startServing(t, neon, map[string]string{"SHUTDOWN_GRACE": grace.String(), "CACHE_TTL": cacheTTL})
 
-	held := getAsync(s.URL + "projects")
-	neon.waitForHeld(t, 1)
-	s.stop()
+			held := getAsync(s.URL + "projects")
+			neon.waitForHeld(t, 1)
+			s.stop()
 
-	select {
-	case <-s.done:
-	case <-time.After(grace + 10*time.Second):
-		t.Fatalf("serve still running well past the %s grace", grace)
-	}
-	if s.err != nil {
-		t.Errorf("serve returned %v, want nil after a clean shutdown", s.err)
-	}
-	a := <-held
-	if a.err != nil {
-		t.Fatalf("held request: %v, want a 503 answer", a.err)
-	}
-	if a.status != http.StatusServiceUnavailable || a.retryAfter == "" || !strings.Contains(a.body, "The dashboard is restarting") {
-		t.Errorf("held request: %d, Retry-After %q, body:\n%s\nwant a 503 restart page with Retry-After", a.status, a.retryAfter, a.body)
+			select {
+			case <-s.done:
+			case <-time.After(grace + 10*time.Second):
+				t.Fatalf("serve still running well past the %s grace", grace)
+			}
+			if s.err != nil {
+				t.Errorf("serve returned %v, want nil after a clean shutdown", s.err)
+			}
+			a := <-held
+			if a.err != nil {
+				t.Fatalf("held request: %v, want a 503 answer", a.err)
+			}
+			if a.status != http.StatusServiceUnavailable || a.retryAfter == "" || !strings.Contains(a.body, "The dashboard is restarting") {
+				t.Errorf("held request: %d, Retry-After %q, body:\n%s\nwant a 503 restart page with Retry-After", a.status, a.retryAfter, a.body)
+			}
+		})
 	}
 }
 
