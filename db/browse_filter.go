@@ -116,21 +116,18 @@ func (f Filter) key() string {
 
 func (f Filter) empty() bool { return f == Filter{} }
 
-// orderIndexFriendly reports whether, with an index on the browse order,
-// the planner can be trusted to walk that index with this filter. It cannot
-// for substring, email, role and json-derived predicates: it has no
-// statistics for them, guesses that 0.5% of rows match, and walks the whole
-// index in order (seconds on a million rows) when almost none do. Those
-// filters use a single scan and a top-N sort instead, whose cost is bounded
-// by one pass over the table. The id filter needs no ordered walk at all.
-func (f Filter) orderIndexFriendly(g Generation) bool {
-	if f.Search != "" || f.Email != "" || f.Role != "" || f.ID != "" {
-		return false
+// unpredictable reports whether the planner cannot estimate how many rows
+// f selects: it has no statistics for substring, email, role and
+// json-derived predicates and guesses that 0.5% of rows match. Walking the
+// browse-order index with such a filter is fast when many rows match and
+// reads the whole table through the index (seconds on a million rows) when
+// almost none do, so the browser walks only a bounded window of the index
+// before switching to a scan (see pager.readWindowed).
+func (f Filter) unpredictable(g Generation) bool {
+	if f.Search != "" || f.Email != "" || f.Role != "" {
+		return true
 	}
-	if g == GenerationStack && (f.Status == StatusVerified || f.Status == StatusUnverified) {
-		return false
-	}
-	return true
+	return g == GenerationStack && (f.Status == StatusVerified || f.Status == StatusUnverified)
 }
 
 func statusList(g Generation) string {

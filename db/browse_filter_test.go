@@ -69,7 +69,7 @@ func TestBrowseFilters(t *testing.T) {
 				{"role and search", Filter{Role: "user", Search: "500"}, keys("five"), GenerationBetterAuth},
 			}
 			for _, form := range queryForms {
-				b := f.browser(t, form.indexed)
+				b := f.browser(t, form)
 				for _, c := range cases {
 					if c.only != "" && c.only != gen {
 						continue

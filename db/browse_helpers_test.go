@@ -56,24 +56,35 @@ func referenceIDs(t testing.TB, f *fixture, where string, args ...any) []string 
 	return ids
 }
 
-// browser opens a browser on f; indexed, when not nil, fixes which query
-// form it uses instead of asking the catalog.
-func (f *fixture) browser(t testing.TB, indexed *bool) *UserBrowser {
+// browser opens a browser on f; form, when not nil, fixes which query form
+// it uses instead of asking the catalog.
+func (f *fixture) browser(t testing.TB, form *queryForm) *UserBrowser {
 	t.Helper()
 	b, err := OpenUserBrowser(context.Background(), f.pool(t), nil)
 	if err != nil {
 		t.Fatalf("OpenUserBrowser: %v", err)
 	}
-	b.indexed = indexed
+	if form != nil {
+		b.indexed = &form.indexed
+		if form.window > 0 {
+			b.searchWindow = form.window
+		}
+	}
 	return b
 }
 
-// queryForms are the two ways a browser reads pages; every browse test runs
-// under both and must see the same rows.
-var queryForms = []struct {
+// queryForm is one way a browser reads pages: one scan per page, or
+// segmented statements served by an index, whose search window may be
+// smaller than a page so that search pages mix window and scan reads.
+type queryForm struct {
 	name    string
-	indexed *bool
-}{{"scan", new(false)}, {"segmented", new(true)}}
+	indexed bool
+	window  int
+}
+
+// queryForms lists the forms every browse test runs under; all must see
+// the same rows.
+var queryForms = []*queryForm{{"scan", false, 0}, {"segmented", true, 0}, {"segmented, window 7", true, 7}}
 
 func rowIDs(rows []UserRow) []string {
 	out := make([]string, len(rows))

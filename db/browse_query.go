@@ -136,6 +136,9 @@ const (
 	segAll     segment = iota // every row: created DESC NULLS LAST, id DESC
 	segDated                  // rows with a signup time
 	segUndated                // users_sync rows without one, which come last
+	// segDatedScan is segDated read in segAll's order, which no index on
+	// (created, id) provides: the planner scans and sorts the top rows.
+	segDatedScan
 )
 
 // bound is where a statement starts reading: strictly past after, in the
@@ -174,7 +177,7 @@ func (s *tableSpec) keysetWhere(a *sqlArgs, seg segment, newest bool, b bound) [
 		default:
 			return []string{"(" + c + " IS NOT NULL OR " + idCmp + ")"}
 		}
-	case seg == segDated && s.nullable:
+	case (seg == segDated || seg == segDatedScan) && s.nullable:
 		return []string{c + " IS NOT NULL"}
 	case seg == segUndated:
 		return []string{c + " IS NULL"}
@@ -187,10 +190,11 @@ func (s *tableSpec) keysetWhere(a *sqlArgs, seg segment, newest bool, b bound) [
 // in either direction; segAll's NULLS LAST deliberately matches none.
 func (s *tableSpec) orderBy(alias string, seg segment, newest bool) string {
 	c, id := alias+s.created, alias+"id"
+	scan := seg == segAll || seg == segDatedScan
 	switch {
-	case seg == segAll && newest:
+	case scan && newest:
 		return c + " DESC NULLS LAST, " + id + " DESC"
-	case seg == segAll:
+	case scan:
 		return c + " ASC NULLS FIRST, " + id + " ASC"
 	case newest:
 		return c + " DESC, " + id + " DESC"
@@ -200,11 +204,7 @@ func (s *tableSpec) orderBy(alias string, seg segment, newest bool) string {
 
 // pageSQL returns the statement reading up to limit rows of f from b on.
 func (s *tableSpec) pageSQL(a *sqlArgs, f Filter, seg segment, newest bool, b bound, limit int) string {
-	where := append(s.filterWhere(a, f), s.keysetWhere(a, seg, newest, b)...)
-	cond := ""
-	if len(where) > 0 {
-		cond = "\n WHERE " + strings.Join(where, "\n   AND ")
-	}
+	cond := whereSQL(append(s.filterWhere(a, f), s.keysetWhere(a, seg, newest, b)...))
 	if s.joinBack {
 		return fmt.Sprintf(`SELECT %s
   FROM (SELECT id, %s FROM %s%s
@@ -215,4 +215,39 @@ func (s *tableSpec) pageSQL(a *sqlArgs, f Filter, seg segment, newest bool, b bo
 	return fmt.Sprintf(`SELECT %s
   FROM %s u%s
  ORDER BY %s LIMIT %d`, s.rowCols, s.table, cond, s.orderBy("u.", seg, newest), limit)
+}
+
+// windowSQL returns the statement reading up to limit rows of f among the
+// first window rows of the dated segment from b on. The inner statement
+// walks the index on (created, id) and stops after window rows whatever
+// the filter, which bounds its cost.
+func (s *tableSpec) windowSQL(a *sqlArgs, f Filter, newest bool, b bound, window, limit int) string {
+	inner := fmt.Sprintf("SELECT * FROM %s%s ORDER BY %s LIMIT %d", s.table,
+		whereSQL(s.keysetWhere(a, segDated, newest, b)), s.orderBy("", segDated, newest), window)
+	cond := whereSQL(s.filterWhere(a, f))
+	if s.joinBack {
+		return fmt.Sprintf(`SELECT %s
+  FROM (SELECT id, %s FROM (%s) w%s
+         ORDER BY %s LIMIT %d) k
+  JOIN %s u ON u.id = k.id
+ ORDER BY %s`, s.rowCols, s.created, inner, cond, s.orderBy("", segDated, newest), limit, s.table, s.orderBy("k.", segDated, newest))
+	}
+	return fmt.Sprintf(`SELECT %s
+  FROM (%s) u%s
+ ORDER BY %s LIMIT %d`, s.rowCols, inner, cond, s.orderBy("u.", segDated, newest), limit)
+}
+
+// windowEndSQL returns the statement finding the last row of the window
+// windowSQL reads, or none when the window reaches the end of the segment.
+func (s *tableSpec) windowEndSQL(a *sqlArgs, newest bool, b bound, window int) string {
+	return fmt.Sprintf("SELECT %s, id::text FROM %s%s ORDER BY %s OFFSET %d LIMIT 1", s.created, s.table,
+		whereSQL(s.keysetWhere(a, segDated, newest, b)), s.orderBy("", segDated, newest), window-1)
+}
+
+// whereSQL returns a WHERE clause joining conds, or "" for none.
+func whereSQL(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return "\n WHERE " + strings.Join(conds, "\n   AND ")
 }

@@ -16,7 +16,7 @@ func TestBrowseWalksEveryUserOnceInOrder(t *testing.T) {
 			want := referenceIDs(t, f, "")
 			for _, form := range queryForms {
 				t.Run(form.name, func(t *testing.T) {
-					b := f.browser(t, form.indexed)
+					b := f.browser(t, form)
 					for _, size := range []int{50, 100} {
 						sameIDs(t, fmt.Sprintf("forward walk, size %d", size), walkForward(t, b, PageRequest{Size: size}), want)
 						sameIDs(t, fmt.Sprintf("backward walk, size %d", size), walkBackward(t, b, PageRequest{Size: size}), want)
@@ -74,9 +74,9 @@ func TestBrowseBeforeNearTheStartShowsTheFirstPage(t *testing.T) {
 			seedMany(t, f, 90, 0)
 			want := referenceIDs(t, f, "")
 			for _, form := range queryForms {
-				b := f.browser(t, form.indexed)
+				b := f.browser(t, form)
 				// A cursor 10 rows in: only 10 rows precede it, fewer than a page.
-				p, err := b.Browse(context.Background(), PageRequest{Before: b.cursor(mustRow(t, b, want[10]))})
+				p, err := b.Browse(context.Background(), PageRequest{Before: b.Cursor(mustRow(t, b, want[10]))})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,7 +95,7 @@ func TestBrowseAtJumpsToADate(t *testing.T) {
 			seedMany(t, f, 150, 4)
 			for _, form := range queryForms {
 				t.Run(form.name, func(t *testing.T) {
-					b := f.browser(t, form.indexed)
+					b := f.browser(t, form)
 					at := t0.Add(20*time.Second + 500*time.Millisecond) // users 60..62 signed up at +20s
 					want := referenceIDs(t, f, specs[gen].created+" <= $1 OR "+specs[gen].created+" IS NULL", at)
 					sameIDs(t, "walk from At", walkForward(t, b, PageRequest{At: at}), want)
@@ -182,4 +182,36 @@ func mustRow(t testing.TB, b *UserBrowser, id string) UserRow {
 		t.Fatalf("Detail(%s): %v", id, err)
 	}
 	return d.UserRow
+}
+
+func TestBrowseWalksFilteredPages(t *testing.T) {
+	for _, gen := range generations {
+		t.Run(string(gen), func(t *testing.T) {
+			f := newFixture(t, gen)
+			seedMany(t, f, 400, 60)
+			verified := map[Generation]string{
+				GenerationStack:      "raw_json ->> 'primary_email_verified' = 'true'",
+				GenerationBetterAuth: `"emailVerified"`,
+			}[gen]
+			cases := []struct {
+				filter Filter
+				where  string
+			}{
+				{Filter{Search: "1"}, "email LIKE '%1%' OR name LIKE '%1%'"},
+				{Filter{Search: "PERSON 39"}, "name LIKE 'Person 39%'"},
+				{Filter{Status: StatusVerified}, verified},
+				{Filter{Status: StatusUnverified, Search: "2"}, "NOT coalesce(" + verified + ", false) AND (email LIKE '%2%' OR name LIKE '%2%')"},
+				{Filter{Email: "P77@example.com"}, "email = 'p77@example.com'"},
+			}
+			for _, c := range cases {
+				want := referenceIDs(t, f, c.where)
+				for _, form := range queryForms {
+					b := f.browser(t, form)
+					what := fmt.Sprintf("%s, %+v", form.name, c.filter)
+					sameIDs(t, what+" forward", walkForward(t, b, PageRequest{Filter: c.filter}), want)
+					sameIDs(t, what+" backward", walkBackward(t, b, PageRequest{Filter: c.filter}), want)
+				}
+			}
+		})
+	}
 }
