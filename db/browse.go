@@ -355,15 +355,17 @@ func (b *UserBrowser) queryRows(ctx context.Context, sql string, args []any) ([]
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, b.scanRow)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (UserRow, error) { return b.scanRow(r) })
 }
 
-func (b *UserBrowser) scanRow(row pgx.CollectableRow) (UserRow, error) {
+// scanRow scans the columns of tableSpec.rowCols, then into extra any
+// columns the statement adds after them.
+func (b *UserBrowser) scanRow(row pgx.CollectableRow, extra ...any) (UserRow, error) {
 	u := UserRow{User: User{Generation: b.gen}}
 	var created *time.Time
 	var lastActive *string
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &created, &u.UpdatedAt, &u.DeletedAt,
-		&u.EmailVerified, &u.Role, &u.Banned, &lastActive, &u.ImageURL)
+	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &created, &u.UpdatedAt, &u.DeletedAt,
+		&u.EmailVerified, &u.Role, &u.Banned, &lastActive, &u.ImageURL}, extra...)...)
 	if created != nil {
 		u.CreatedAt = *created
 	}

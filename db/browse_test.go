@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -211,6 +212,27 @@ func TestBrowseWalksFilteredPages(t *testing.T) {
 					sameIDs(t, what+" forward", walkForward(t, b, PageRequest{Filter: c.filter}), want)
 					sameIDs(t, what+" backward", walkBackward(t, b, PageRequest{Filter: c.filter}), want)
 				}
+			}
+		})
+	}
+}
+
+func TestPoolsBrowser(t *testing.T) {
+	for _, gen := range generations {
+		t.Run(string(gen), func(t *testing.T) {
+			f := newFixture(t, gen)
+			seedPeople(t, f)
+			cache := NewCache(0)
+			b, err := newPools(t).Browser(context.Background(), f.connString, cache)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Generation() != gen || b.cache != cache || !strings.HasPrefix(b.Target(), "127.0.0.1:5432/test_") {
+				t.Errorf("browser = %s %s", b.Generation(), b.Target())
+			}
+			p, err := b.Browse(context.Background(), PageRequest{Size: 100})
+			if err != nil || len(p.Users) != 5 || p.Size != 100 {
+				t.Errorf("Browse = %d users (size %d), %v", len(p.Users), p.Size, err)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,35 +56,24 @@ func (b *UserBrowser) Detail(ctx context.Context, id string) (UserDetail, error)
 		}
 		id = u.String()
 	}
+	// One primary-key read: the row as the browser shows it, and the whole
+	// row as JSON, whose keys keep the table's column order.
 	var a sqlArgs
-	sql := fmt.Sprintf("SELECT %s FROM %s u WHERE u.id = %s", b.spec.rowCols, b.spec.table, a.text(id, b.spec.idType))
-	rows, err := b.queryRows(ctx, sql, a.args)
-	if err == nil && len(rows) == 0 {
-		err = pgx.ErrNoRows
-	}
+	sql := fmt.Sprintf("SELECT %s, row_to_json(u)::text FROM %s u WHERE u.id = %s",
+		b.spec.rowCols, b.spec.table, a.text(id, b.spec.idType))
+	rows, err := b.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, a.args...)...)
 	if err != nil {
 		return UserDetail{}, wrapErr(op, b.target, err)
 	}
-	d := UserDetail{UserRow: rows[0]}
-	// row_to_json keeps the table's column order and json_each_text renders
-	// each value as text, so one statement serves both tables' columns.
-	cols, err := b.pool.Query(ctx, `SELECT j.key, j.value
-  FROM `+b.spec.table+` u, json_each_text(row_to_json(u)) WITH ORDINALITY j(key, value, n)
- WHERE u.id = $1::`+b.spec.idType+` ORDER BY j.n`, pgx.QueryExecModeExec, id)
-	if err != nil {
-		return UserDetail{}, wrapErr(op, b.target, err)
-	}
-	d.Columns, err = pgx.CollectRows(cols, func(r pgx.CollectableRow) (Column, error) {
-		var c Column
-		var v *string
-		err := r.Scan(&c.Name, &v)
-		if v != nil {
-			c.Value = *v
-		}
-		c.Null = v == nil
-		return c, err
+	var whole string
+	row, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (UserRow, error) {
+		return b.scanRow(r, &whole)
 	})
 	if err != nil {
+		return UserDetail{}, wrapErr(op, b.target, err)
+	}
+	d := UserDetail{UserRow: row}
+	if d.Columns, err = jsonColumns(whole); err != nil {
 		return UserDetail{}, wrapErr(op, b.target, err)
 	}
 	for _, c := range d.Columns {
@@ -96,6 +86,39 @@ func (b *UserBrowser) Detail(ctx context.Context, id string) (UserDetail, error)
 	}
 	d.Timeline = b.timeline(d)
 	return d, nil
+}
+
+// jsonColumns reads the object row_to_json made of a row into columns, in
+// its key order: strings as their text, null as Null, anything else (numbers,
+// booleans, json values) as its JSON text, as json_each_text renders them.
+func jsonColumns(obj string) ([]Column, error) {
+	dec := json.NewDecoder(strings.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("row is not a JSON object: %v", err)
+	}
+	var cols []Column
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		c := Column{Name: name, Value: string(raw)}
+		switch {
+		case string(raw) == "null":
+			c.Value, c.Null = "", true
+		case raw[0] == '"':
+			if err := json.Unmarshal(raw, &c.Value); err != nil {
+				return nil, err
+			}
+		}
+		cols = append(cols, c)
+	}
+	return cols, nil
 }
 
 func (b *UserBrowser) timeline(d UserDetail) []TimelineEvent {

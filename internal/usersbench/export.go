@@ -25,7 +25,7 @@ func (s *suite) exportCases() []*Case {
 	for _, f := range []db.ExportFormat{db.ExportCSV, db.ExportJSONLines} {
 		q, err := s.b.ExportQuery(db.Filter{}, f)
 		cases = append(cases, &Case{
-			Name: fmt.Sprintf("export %s, all %d rows (vs psql \\copy)", f, s.d.rows), Target: ratioTarget(1.5), Runs: 3,
+			Name: fmt.Sprintf("export %s, all %d rows (vs psql \\copy)", f, s.d.rows), Target: ratioTarget(1.5), Runs: 5,
 			Ours: func(ctx context.Context) error {
 				n, err := s.b.Export(ctx, io.Discard, db.Filter{}, f)
 				if err == nil && n != int64(s.d.rows) {
