@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Page sizes a browse accepts. DefaultPageSize is used when none is asked for.
+// PageSizes are the page sizes a browse accepts.
 var PageSizes = []int{50, 100, 200}
 
 // DefaultPageSize is the page size of a PageRequest that leaves Size zero.

@@ -30,6 +30,7 @@ type InputError struct {
 	Reason string
 }
 
+// Error names the field and the reason.
 func (e *InputError) Error() string { return "db: " + e.Field + ": " + e.Reason }
 
 // Unwrap lets callers test for ErrInvalidInput with errors.Is.

@@ -32,6 +32,7 @@ type Target struct {
 	MaxP99   time.Duration
 }
 
+// String is the target as the results table prints it.
 func (t *Target) String() string {
 	var parts []string
 	if t.MaxRatio > 0 {
