@@ -1,0 +1,147 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// IndexProgress is one CREATE INDEX in progress on the user table, from
+// pg_stat_progress_create_index. Counters the connected role may not see
+// are zero.
+type IndexProgress struct {
+	PID     int32
+	Index   string // "" until the build has created its catalog entry
+	Command string // e.g. "CREATE INDEX CONCURRENTLY"
+	Phase   string // e.g. "building index: scanning table"
+	// BlocksDone/BlocksTotal count table blocks in scanning phases;
+	// TuplesDone/TuplesTotal count tuples in sorting and loading phases.
+	BlocksDone, BlocksTotal int64
+	TuplesDone, TuplesTotal int64
+}
+
+// PhaseDone returns how far the current phase is, from 0 to 1, or -1 when
+// the phase reports no counter (waiting phases).
+func (p IndexProgress) PhaseDone() float64 {
+	switch {
+	case p.TuplesTotal > 0:
+		return float64(p.TuplesDone) / float64(p.TuplesTotal)
+	case p.BlocksTotal > 0:
+		return float64(p.BlocksDone) / float64(p.BlocksTotal)
+	}
+	return -1
+}
+
+// IndexProgress returns the index build running on the user table, or nil
+// when there is none.
+func (b *UserBrowser) IndexProgress(ctx context.Context) (*IndexProgress, error) {
+	const op = "index progress"
+	if err := b.check(op); err != nil {
+		return nil, err
+	}
+	rows, err := b.pool.Query(ctx, `SELECT p.pid, coalesce(c.relname::text, ''), coalesce(p.command, ''), coalesce(p.phase, ''),
+       coalesce(p.blocks_done, 0), coalesce(p.blocks_total, 0), coalesce(p.tuples_done, 0), coalesce(p.tuples_total, 0)
+  FROM pg_stat_progress_create_index p
+  LEFT JOIN pg_class c ON c.oid = p.index_relid
+ WHERE p.relid = to_regclass($1)
+ ORDER BY p.pid LIMIT 1`, b.spec.table)
+	if err != nil {
+		return nil, wrapErr(op, b.target, err)
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[IndexProgress])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapErr(op, b.target, err)
+	}
+	return &p, nil
+}
+
+// CreateIndex builds the offered index (IndexAdvice.CreateSQL) with CREATE
+// INDEX CONCURRENTLY, which lets sign-ups and the sync keep writing. It
+// returns when the build ends, which takes seconds to minutes on a large
+// table: run it with a context that outlives the HTTP request, and poll
+// IndexProgress meanwhile. Cancelling ctx aborts the build and leaves an
+// INVALID index, which AdviseIndex then lists for DropIndex. Calls made
+// while one is running in this process wait for it and share its result.
+func (b *UserBrowser) CreateIndex(ctx context.Context) error {
+	const op = "create index"
+	if err := b.check(op); err != nil {
+		return err
+	}
+	_, err, _ := b.cache.group.Do(b.cacheKey+"|create-index", func() (any, error) {
+		return nil, b.createIndex(ctx)
+	})
+	return err
+}
+
+func (b *UserBrowser) createIndex(ctx context.Context) error {
+	const op = "create index"
+	a, err := b.AdviseIndex(ctx)
+	switch {
+	case err != nil:
+		return err
+	case a.Present():
+		return nil
+	case a.Building != nil:
+		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrIndexBuilding)
+	case slices.Contains(a.Invalid, a.Name):
+		return fmt.Errorf("db: %s on %s: %s: %w; drop it first", op, b.target, a.Name, ErrIndexInvalid)
+	case a.NameTaken:
+		return fmt.Errorf("db: %s on %s: an index named %s exists but does not serve the browse order", op, b.target, a.Name)
+	case !a.CanCreate:
+		return fmt.Errorf("db: %s on %s: role %s does not own %s (owner %s): %w", op, b.target, a.Role, a.Table, a.Owner, ErrPermission)
+	}
+	// Simple protocol: a utility statement has nothing to prepare, and
+	// CONCURRENTLY refuses to run inside a transaction block.
+	_, err = b.pool.Exec(ctx, a.CreateSQL, pgx.QueryExecModeSimpleProtocol)
+	b.cache.forget(b.indexCacheKey())
+	if err != nil {
+		return wrapErr(op, b.target, err)
+	}
+	if ok, err := b.orderIndexed(ctx); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("db: %s on %s: %s was built but does not serve the browse order", op, b.target, a.Name)
+	}
+	return nil
+}
+
+// DropIndex drops an index of the user table with DROP INDEX CONCURRENTLY:
+// the offered one, one that serves the browse order, or one a failed build
+// left INVALID. Other indexes (the primary key, Neon's own) are refused with
+// an *InputError, so a form value cannot drop them.
+func (b *UserBrowser) DropIndex(ctx context.Context, name string) error {
+	const op = "drop index"
+	if err := b.check(op); err != nil {
+		return err
+	}
+	list, err := b.indexes(ctx)
+	if err != nil {
+		return wrapErr(op, b.target, err)
+	}
+	i := slices.IndexFunc(list, func(x indexRow) bool { return x.name == name })
+	switch {
+	case i < 0:
+		return inputErr("index", "is not an index of %s", b.spec.table)
+	case list[i].constraint || (list[i].valid && !list[i].serves):
+		return inputErr("index", "is not a browse-order index or a failed build; the dashboard does not drop it")
+	case list[i].building:
+		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrIndexBuilding)
+	}
+	var owner bool
+	if err := b.pool.QueryRow(ctx, `SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass($1)`,
+		b.spec.table).Scan(&owner); err != nil {
+		return wrapErr(op, b.target, err)
+	}
+	if !owner {
+		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrPermission)
+	}
+	_, err = b.pool.Exec(ctx, IndexAdvice{}.DropSQL(name), pgx.QueryExecModeSimpleProtocol)
+	b.cache.forget(b.indexCacheKey())
+	return wrapErr(op, b.target, err)
+}

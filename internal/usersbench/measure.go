@@ -1,0 +1,177 @@
+package usersbench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Case is one measured operation: the dashboard's code path (Ours) timed
+// against the bare SQL a person would type into psql (Bare), run
+// alternately in the same process so that both see the same load. Either may
+// be nil: a cached answer has no bare equivalent, a baseline such as OFFSET
+// paging has no dashboard path. HTTP routes become cases whose Ours issues a
+// request.
+type Case struct {
+	Name string
+	Ours func(context.Context) error
+	Bare func(context.Context) error
+	// Target, when set, judges the result; its text is printed beside it.
+	Target *Target
+	// Runs caps the runs of a slow case below Config.Runs.
+	Runs int
+}
+
+// Target is what a case must achieve: at most MaxRatio times the bare SQL
+// (median and p99), and/or a p99 under MaxP99.
+type Target struct {
+	MaxRatio float64
+	MaxP99   time.Duration
+}
+
+// String is the target as the results table prints it.
+func (t *Target) String() string {
+	var parts []string
+	if t.MaxRatio > 0 {
+		parts = append(parts, fmt.Sprintf("≤%.1f×", t.MaxRatio))
+	}
+	if t.MaxP99 > 0 {
+		parts = append(parts, fmt.Sprintf("p99<%s", t.MaxP99))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Stats summarizes the durations of one side of a case.
+type Stats struct {
+	N           int
+	Median, P99 time.Duration
+}
+
+func summarize(d []time.Duration) Stats {
+	if len(d) == 0 {
+		return Stats{}
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	// Nearest rank: with fewer than 100 runs the p99 is the slowest run.
+	p99 := s[min(len(s)-1, (99*len(s)+99)/100-1)]
+	return Stats{N: len(s), Median: s[len(s)/2], P99: p99}
+}
+
+// Result is one measured case.
+type Result struct {
+	Suite string
+	Case  *Case
+	Ours  Stats
+	Bare  Stats
+	Err   error
+}
+
+// RatioMedian and RatioP99 compare ours to bare; 0 when either is missing.
+func (r Result) RatioMedian() float64 { return ratio(r.Ours.Median, r.Bare.Median) }
+
+// RatioP99 is RatioMedian for the p99.
+func (r Result) RatioP99() float64 { return ratio(r.Ours.P99, r.Bare.P99) }
+
+func ratio(a, b time.Duration) float64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Met reports whether the case met its target ("" without one).
+func (r Result) Met() string {
+	t := r.Case.Target
+	switch {
+	case r.Err != nil:
+		return "ERROR"
+	case t == nil:
+		return ""
+	case t.MaxRatio > 0 && (r.RatioMedian() > t.MaxRatio || r.RatioP99() > t.MaxRatio),
+		t.MaxP99 > 0 && r.Ours.P99 > t.MaxP99:
+		return "MISS"
+	}
+	return "ok"
+}
+
+// measure runs c, one warm-up of each side first, then alternating runs
+// until runs are done or budget is spent (at least minRuns each).
+func measure(ctx context.Context, suite string, c *Case, runs int, budget time.Duration) Result {
+	const minRuns = 5
+	if c.Runs > 0 {
+		runs = min(runs, c.Runs)
+	}
+	r := Result{Suite: suite, Case: c}
+	var ours, bare []time.Duration
+	timed := func(f func(context.Context) error, into *[]time.Duration) error {
+		if f == nil {
+			return nil
+		}
+		start := time.Now()
+		err := f(ctx)
+		if into != nil {
+			*into = append(*into, time.Since(start))
+		}
+		return err
+	}
+	if err := timed(c.Ours, nil); err != nil {
+		r.Err = fmt.Errorf("ours: %w", err)
+		return r
+	}
+	if err := timed(c.Bare, nil); err != nil {
+		r.Err = fmt.Errorf("bare: %w", err)
+		return r
+	}
+	start := time.Now()
+	for i := 0; i < runs && (i < min(minRuns, runs) || time.Since(start) < budget); i++ {
+		if err := timed(c.Ours, &ours); err != nil {
+			r.Err = fmt.Errorf("ours: %w", err)
+			return r
+		}
+		if err := timed(c.Bare, &bare); err != nil {
+			r.Err = fmt.Errorf("bare: %w", err)
+			return r
+		}
+	}
+	r.Ours, r.Bare = summarize(ours), summarize(bare)
+	return r
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond))
+}
+
+func ratioText(x float64) string {
+	if x == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", x)
+}
+
+// printHeader and printResult write the results table as Markdown.
+func printHeader(w io.Writer) {
+	fmt.Fprintln(w, "| suite | case | n | ours median ms | ours p99 ms | bare median ms | bare p99 ms | ratio median | ratio p99 | target | met |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+}
+
+func printResult(w io.Writer, r Result) {
+	target := ""
+	if r.Case.Target != nil {
+		target = r.Case.Target.String()
+	}
+	n := max(r.Ours.N, r.Bare.N)
+	if r.Err != nil {
+		fmt.Fprintf(w, "| %s | %s | | | | | | | | %s | ERROR: %v |\n", r.Suite, r.Case.Name, target, r.Err)
+		return
+	}
+	fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Suite, r.Case.Name, n,
+		ms(r.Ours.Median), ms(r.Ours.P99), ms(r.Bare.Median), ms(r.Bare.P99),
+		ratioText(r.RatioMedian()), ratioText(r.RatioP99()), target, r.Met())
+}
