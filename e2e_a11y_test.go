@@ -126,11 +126,14 @@ func TestE2EAccessibility(t *testing.T) {
 	b.CheckAccessibility("new SDK keys shown once")
 
 	// Better Auth on the bare project: its keys, then its users with roles.
+	// Enabled with the keyboard, focus lands on the keys that replaced the form.
 	b.Follow("open the bare project", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+bare))
-	b.Run("enable Better Auth",
+	b.Run("enable Better Auth with the keyboard",
 		chromedp.SetValue(id("provider-select"), "better_auth"),
-		chromedp.Click(id("enable-submit")),
+		browsertest.TabTo(id("enable-submit"), 40),
+		chromedp.KeyEvent(kb.Enter),
 		browsertest.Visible(id("enable-result")),
+		browsertest.WaitFocus(id("enable-result")),
 		browsertest.Visible(chromedp.CSS(`[data-testid="integration-card"][data-provider="better_auth"]`)),
 	)
 	b.CheckAccessibility("Better Auth enabled, keys shown once")
@@ -139,6 +142,7 @@ func TestE2EAccessibility(t *testing.T) {
 	b.Run("create a Better Auth user",
 		chromedp.SendKeys(chromedp.ID("user-email"), email),
 		chromedp.Click(id("create-user-form")+` button[type="submit"]`),
+		browsertest.WaitFocus(id("created-user")),
 		browsertest.WaitAttr(id("sync-panel"), "data-state", "synced"),
 		browsertest.WaitText(id("latest-users")+` [data-testid="user-row"]`, email),
 	)

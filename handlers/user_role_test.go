@@ -164,7 +164,7 @@ func TestSetUserRoleValidation(t *testing.T) {
 			if form.Length() != 1 {
 				t.Fatalf("no role form in the answer:\n%s", r.Body)
 			}
-			if form.Find(`[data-testid="field-error-role"]`).Text() == "" {
+			if form.Find(`[data-testid="field-error-role-`+uid+`"]`).Text() == "" {
 				t.Error("no message next to the role field")
 			}
 			if inv, _ := form.Find("select").Attr("aria-invalid"); inv != "true" {

@@ -45,7 +45,7 @@ func TransferPanel(t TransferResult) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<article class=\"result-panel\" data-testid=\"transfer-panel\"><header><strong>Ownership transfer started</strong></header><p>Open this link to choose which Stack Auth account receives ownership; until you confirm there, the integration stays Neon-owned.</p><p class=\"copy-row\"><a id=\"transfer-url\" class=\"long-link\" href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<article class=\"result-panel\" data-testid=\"transfer-panel\" aria-labelledby=\"transfer-title\"><header><strong id=\"transfer-title\">Ownership transfer started</strong></header><p>Open this link to choose which Stack Auth account receives ownership; until you confirm there, the integration stays Neon-owned.</p><p class=\"copy-row\"><a id=\"transfer-url\" class=\"long-link\" href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -245,7 +245,7 @@ func TransferConfirmView(ch Chrome, m TransferConfirmPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<label>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<label for=\"transfer-understand\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -253,7 +253,7 @@ func TransferConfirmView(ch Chrome, m TransferConfirmPage) templ.Component {
 					templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 					templ_7745c5c3_Buffer := templ.GetBuffer()
 					var templ_7745c5c3_ElementScripts []templ.ComponentScript
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<input type=\"checkbox\" name=\"understand\" value=\"yes\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<input id=\"transfer-understand\" type=\"checkbox\" name=\"understand\" value=\"yes\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

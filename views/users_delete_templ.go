@@ -155,7 +155,7 @@ func DeleteUserConfirm(d DeleteUserForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<article class=\"danger-zone\" data-testid=\"delete-user\"><h3>Delete user</h3><p>Delete <code class=\"id\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<article class=\"danger-zone\" data-testid=\"delete-user\" aria-labelledby=\"delete-user-h\" data-focus-after-swap><h3 id=\"delete-user-h\">Delete user</h3><p>Delete <code class=\"id\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -177,7 +177,7 @@ func UserLookupSection(l UserLookup) templ.Component {
 			}
 		} else if l.Searched && l.QueryError == "" {
 			if l.Row != nil {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<article class=\"lookup-result\" data-testid=\"lookup-result\" aria-live=\"polite\"><header>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<article class=\"lookup-result\" data-testid=\"lookup-result\" data-focus-after-swap><header>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -205,7 +205,7 @@ func UserLookupSection(l UserLookup) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<article class=\"lookup-result missing\" aria-live=\"polite\"><header><span class=\"badge warn\">not found</span> <span data-testid=\"lookup-missing\"><strong>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<article class=\"lookup-result missing\" data-focus-after-swap><header><span class=\"badge warn\">not found</span> <span data-testid=\"lookup-missing\"><strong>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
