@@ -22,26 +22,23 @@ import (
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
-// Server timeouts. The write timeout covers the slowest page: Neon calls with
-// their retries (a shared read gives up after a minute) and a waking compute.
-// The live sync check needs no allowance: the browser polls, and each poll is
-// one quick query.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 90 * time.Second
-	idleTimeout       = 2 * time.Minute
-	shutdownTimeout   = 10 * time.Second
-)
+// shutdownTimeout bounds the demo sandbox's own shutdown, after the
+// dashboard's.
+const shutdownTimeout = 10 * time.Second
 
 // sessionMaxAge is how long the cookie carrying flash messages lives: a
 // working day.
 const sessionMaxAge = 8 * time.Hour
 
 // runServe runs the dashboard until ctx is cancelled, then shuts down
-// gracefully: in-flight requests finish, the demo sandbox drops its databases.
+// gracefully within SHUTDOWN_GRACE: running requests finish or are answered
+// with 503, the demo sandbox drops its databases.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(args, os.Getenv, os.Environ(), stderr)
+	if err != nil {
+		return err
+	}
+	limits, err := loadServerLimits(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -64,7 +61,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 		apiKey, apiURL = demo.APIKey, demo.APIURL
 	}
+	h, closeHandler, err := newHandler(ctx, cfg, apiKey, apiURL, logger, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeHandler()
 
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv, cancelRequests := newHTTPServer(h.Echo(), limits, logger)
+	url := "http://" + ln.Addr().String() + "/"
+	if cfg.Demo {
+		printDemoBanner(stdout, url, apiURL)
+	} else {
+		logger.Info("dashboard listening", "url", url, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
+		fmt.Fprintf(stdout, "Dashboard: %s\n", url)
+	}
+	return serveUntil(ctx, srv, ln, cancelRequests, limits.ShutdownGrace, logger)
+}
+
+// newHandler builds the dashboard on a Neon client for apiKey at apiURL. The
+// returned func closes what it opened: database pools and the audit log.
+func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
 	metrics := metrics.New(cfg.Auth.MetricsToken)
 	client, err := neonapi.New(apiKey,
 		neonapi.WithBaseURL(apiURL),
@@ -73,7 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		neonapi.WithObserver(metrics),
 	)
 	if err != nil {
-		return fmt.Errorf("neon api client: %w", err)
+		return nil, nil, fmt.Errorf("neon api client: %w", err)
 	}
 	var api handlers.NeonAPI = client
 	if cfg.CacheTTL > 0 {
@@ -81,15 +101,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	pools := db.NewPools(db.PoolOptions{})
-	defer pools.Close()
 	if err := metrics.RegisterPools(pools.Stats); err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		pools.Close()
+		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
 	audit, closeAudit, err := openAuditLog(cfg.AuditLog, stdout, stderr)
 	if err != nil {
-		return err
+		pools.Close()
+		return nil, nil, err
 	}
-	defer closeAudit()
+	closeAll := func() {
+		closeAudit()
+		pools.Close()
+	}
 	sec, err := identity.NewSecurity(ctx, identity.SecurityOptions{
 		Auth:       cfg.Auth,
 		ListenAddr: cfg.Listen,
@@ -97,9 +121,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AuditLog:   audit,
 	})
 	if err != nil {
-		return err
+		closeAll()
+		return nil, nil, err
 	}
-	h := &handlers.Handler{
+	return &handlers.Handler{
 		Neon:        api,
 		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
 		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
@@ -113,46 +138,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			SyncTimeout: cfg.SyncTimeout,
 			LatestUsers: cfg.LatestUsers,
 		},
-	}
-
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-	srv := &http.Server{
-		Handler:           h.Echo(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    identity.ServerMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	url := "http://" + ln.Addr().String() + "/"
-	if cfg.Demo {
-		printDemoBanner(stdout, url, apiURL)
-	} else {
-		logger.Info("dashboard listening", "url", url, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
-		fmt.Fprintf(stdout, "Dashboard: %s\n", url)
-	}
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
+	}, closeAll, nil
 }
 
 // newLogger logs text for a person watching the demo, JSON for log pipelines.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/neonauth-admin/dashboard/internal/browsertest"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
@@ -51,7 +53,8 @@ func TestE2EGuide(t *testing.T) {
 			"X-Forwarded-Email": e2eAdminEmail,
 			"X-Forwarded-User":  e2eAdminUser,
 		},
-		Budget: 60 * time.Second,
+		// Each page is audited with axe in two colour schemes on the way.
+		Budget: 3 * time.Minute,
 	})
 	id := browsertest.TestID
 	screenshots := os.Getenv("UPDATE_SCREENSHOTS") == "1"
@@ -76,6 +79,7 @@ func TestE2EGuide(t *testing.T) {
 	if got := browsertest.Get(b, "read the project's auth state", chromedp.TextContent(row+` [data-testid="auth-state"]`)); !strings.Contains(got, "not enabled") {
 		b.Fail("check the project has no Neon Auth", fmt.Errorf("auth state = %q", strings.TrimSpace(got)))
 	}
+	b.CheckAccessibility("projects list")
 	if n := len(browsertest.Get(b, "look for the anonymous banner", chromedp.Nodes(id("anonymous-banner"), chromedp.AtLeast(0)))); n != 0 {
 		b.Fail("signed in through the proxy", errors.New("the page shows the anonymous banner"))
 	}
@@ -85,6 +89,7 @@ func TestE2EGuide(t *testing.T) {
 		browsertest.Visible(id("integrations-empty")),
 		browsertest.Visible(id("enable-form")),
 	)
+	b.CheckAccessibility("project page without Neon Auth")
 
 	// Enable Neon Auth with what the form preselects: Stack Auth on the
 	// default branch, database neondb, role neondb_owner.
@@ -106,6 +111,7 @@ func TestE2EGuide(t *testing.T) {
 		browsertest.Visible(id("enable-result")),
 		browsertest.Visible(chromedp.CSS(`[data-testid="integration-card"][data-provider="stack"]`)),
 	)
+	b.CheckAccessibility("keys shown once")
 
 	// The secret is masked until revealed; the .env block holds the three
 	// variables of Neon's guide, with the secret masked too.
@@ -152,16 +158,30 @@ func TestE2EGuide(t *testing.T) {
 	if html := b.HTML(); strings.Contains(html, secret) || strings.Contains(html, `data-testid="enable-result"`) {
 		b.Fail("reload the project page", errors.New("the page still shows the keys of the enable step"))
 	}
+	b.CheckAccessibility("project page with Stack Auth")
 
 	// Users: a bad email is refused next to the field, with the input kept.
 	b.Follow("open the users page", http.StatusOK, chromedp.Click(chromedp.CSS(`[data-testid="integration-card"][data-provider="stack"] [data-testid="users-link"]`)))
 	b.Run("wait for the create form", browsertest.Visible(id("create-user-form")))
+	b.CheckAccessibility("users page")
+	// With the keyboard alone: Tab to the field, type, Tab to the button
+	// (its focus visible), Enter. The error comes back in place of the form
+	// and focus lands on the field it is about.
 	const badEmail = "not-an-email"
-	b.Run("submit a bad email",
-		chromedp.SendKeys(chromedp.ID("user-email"), badEmail),
-		chromedp.Click(id("create-user-form")+` button[type="submit"]`),
+	b.Run("submit a bad email with the keyboard",
+		browsertest.TabTo("#user-email", 40),
+		chromedp.KeyEvent(badEmail),
+		browsertest.TabTo(id("create-user-form")+` button[type="submit"]`, 5),
+		browsertest.FocusVisible(),
+		chromedp.KeyEvent(kb.Enter),
 		browsertest.Visible(id("field-error-email")),
+		browsertest.WaitFocus("#user-email"),
 	)
+	if got := browsertest.Get(b, "read aria-describedby", chromedp.AttributeValue(chromedp.ID("user-email"), "aria-describedby")).Value; got != "err-email" {
+		b.Fail("check the error is tied to the field", fmt.Errorf("aria-describedby = %q, want err-email", got))
+	}
+	b.Run("find the error the field points at", browsertest.Visible(chromedp.CSS(`#err-email[data-testid="field-error-email"]`)))
+	b.CheckAccessibility("create form with an error")
 	if got := browsertest.Get(b, "read the email field", chromedp.Value(chromedp.ID("user-email"))); got != badEmail {
 		b.Fail("check the email was kept", fmt.Errorf("email field = %q, want %q", got, badEmail))
 	}
@@ -183,6 +203,7 @@ func TestE2EGuide(t *testing.T) {
 		browsertest.WaitText(id("sync-status"), "synced"),
 		browsertest.WaitText(id("row-email"), email),
 	)
+	b.CheckAccessibility("user created and synced")
 	// The table of latest users reads the same database.
 	b.Run("refresh the latest users",
 		chromedp.Click(id("refresh-latest")),
@@ -195,15 +216,15 @@ func TestE2EGuide(t *testing.T) {
 	// Transfer ownership: confirm, then the claim URL opens in a new tab.
 	b.Follow("go back to the project", http.StatusOK, chromedp.Navigate(dash.URL+views.ProjectURL(project.ID)))
 	b.Follow("open the transfer confirmation", http.StatusOK, chromedp.Click(id("transfer-link")))
-	b.Run("tick the confirmation",
-		browsertest.Visible(id("transfer-confirm")),
-		chromedp.Click(chromedp.CSS(`input[name="understand"]`)),
-	)
+	b.Run("wait for the transfer confirmation", browsertest.Visible(id("transfer-confirm")))
+	b.CheckAccessibility("transfer confirmation")
+	b.Run("tick the confirmation", chromedp.Click(chromedp.CSS(`input[name="understand"]`)))
 	b.Follow("start the transfer", http.StatusOK, chromedp.Click(id("transfer-submit")))
 	b.Run("look at the transfer",
 		browsertest.Visible(id("transfer-url")),
 		browsertest.WaitText(`[data-testid="integration-card"][data-provider="stack"] [data-testid="transfer-status"]`, "initiated"),
 	)
+	b.CheckAccessibility("transfer started")
 	link := browsertest.Get(b, "read the transfer link", chromedp.Attributes(id("transfer-url")))
 	if link["target"] != "_blank" || !strings.Contains(link["rel"], "noopener") || !strings.HasPrefix(link["href"], "http") {
 		b.Fail("check the transfer link", fmt.Errorf("transfer link attributes = %v, want an http(s) href, target=_blank and rel=noopener", link))
@@ -222,6 +243,7 @@ func TestE2EGuide(t *testing.T) {
 	if got := browsertest.Get(b, "read the flash", chromedp.TextContent(id("flash"))); !strings.Contains(got, "dropped") {
 		b.Fail("check the data was deleted too", fmt.Errorf("flash %q does not say the users were dropped", strings.TrimSpace(got)))
 	}
+	b.CheckAccessibility("integration deleted")
 
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the browser reported errors:\n  %s", strings.Join(p, "\n  "))
@@ -242,6 +264,13 @@ type dashboard struct {
 // when the test ends.
 func startDashboard(t *testing.T, dbURL string) *dashboard {
 	t.Helper()
+	return startDashboardEnv(t, dbURL, nil)
+}
+
+// startDashboardEnv is startDashboard with more environment, such as a
+// viewer list or another AUTH_MODE; LISTEN_ADDR picks the address.
+func startDashboardEnv(t *testing.T, dbURL string, env map[string]string) *dashboard {
+	t.Helper()
 	t.Setenv("AUTH_MODE", "proxy")
 	t.Setenv("AUTH_PROXY_TRUSTED", "127.0.0.1/32")
 	t.Setenv("AUTH_ADMIN_EMAILS", e2eAdminEmail)
@@ -250,9 +279,14 @@ func startDashboard(t *testing.T, dbURL string) *dashboard {
 		"NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "COOKIE_SECURE", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "AUDIT_LOG",
 		"AUTH_PROXY_HEADERS", "AUTH_PROXY_USER_HEADER", "AUTH_PROXY_EMAIL_HEADER", "AUTH_PROXY_GROUPS_HEADER", "ALLOWED_HOSTS",
 		"AUTH_ADMIN_DOMAINS", "AUTH_ADMIN_GROUPS",
-		"AUTH_VIEWER_EMAILS", "AUTH_VIEWER_DOMAINS", "AUTH_VIEWER_GROUPS",
+		"AUTH_VIEWER_EMAILS", "AUTH_VIEWER_DOMAINS", "AUTH_VIEWER_GROUPS", "AUTH_CONTACT",
+		"AUTH_OIDC_ISSUER", "AUTH_OIDC_CLIENT_ID", "AUTH_OIDC_CLIENT_SECRET", "AUTH_OIDC_REDIRECT_URL", "AUTH_OIDC_SCOPES",
+		"REQUEST_TIMEOUT", "SHUTDOWN_GRACE",
 	} {
 		t.Setenv(k, "")
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
 	}
 
 	d := &dashboard{logs: &syncBuffer{}}
@@ -261,7 +295,7 @@ func startDashboard(t *testing.T, dbURL string) *dashboard {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo",
-			"--listen", "127.0.0.1:0",
+			"--listen", cmp.Or(env["LISTEN_ADDR"], "127.0.0.1:0"),
 			"--database-url", dbURL,
 			"--sync-delay", "200ms",
 		}, stdout, d.logs)
@@ -282,14 +316,20 @@ func startDashboard(t *testing.T, dbURL string) *dashboard {
 		t.Fatalf("dashboard did not report its address within 30s\nlog:\n%s", d.logs)
 	}
 	// It listens before it prints the address. Without the proxy's headers
-	// nobody is signed in, so the first answer is a refusal.
-	res, err := http.Get(d.URL + "/projects")
+	// nobody is signed in, so the first answer is a refusal; in OIDC mode, a
+	// redirect to sign in.
+	want := http.StatusUnauthorized
+	if env["AUTH_MODE"] == "oidc" {
+		want = http.StatusFound
+	}
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirects.Get(d.URL + "/projects")
 	if err != nil {
 		t.Fatalf("dashboard does not answer: %v", err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("GET /projects without identity headers: %s, want 401", res.Status)
+	if res.StatusCode != want {
+		t.Fatalf("GET /projects without identity: %s, want %d", res.Status, want)
 	}
 	return d
 }

@@ -26,7 +26,9 @@ func (h *Handler) logger() *slog.Logger {
 // log line for anything else. Handlers that own a panel or form render their
 // errors in place and never get here.
 func (h *Handler) HTTPErrorHandler(err error, c echo.Context) {
-	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+	if shuttingDown(c) {
+		err = ErrShuttingDown
+	} else if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
 		// The browser went away; nobody is left to read an answer.
 		return
 	}
@@ -43,9 +45,15 @@ func (h *Handler) HTTPErrorHandler(err error, c echo.Context) {
 		// Part of an answer is out; a second one would only garble it.
 		return
 	}
+	setRetryAfter(c, err)
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(p.Status)
 		return
+	}
+	if ctx := c.Request().Context(); ctx.Err() != nil {
+		// A request past its deadline still gets its error page; rendering
+		// checks the context and would refuse.
+		c.SetRequest(c.Request().WithContext(context.WithoutCancel(ctx)))
 	}
 	var rerr error
 	if isHTMX(c) {
@@ -67,6 +75,9 @@ func problemFor(err error) (p views.Problem, expected bool) {
 	var reqErr *neonapi.RequestError
 	var httpErr *echo.HTTPError
 	var unknown *neonauth.OutcomeUnknownError
+	if p, _, ok := overloadProblem(err); ok {
+		return p, true
+	}
 	switch {
 	case errors.As(err, &unknown):
 		return outcomeProblem(unknown), true

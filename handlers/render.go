@@ -12,6 +12,7 @@ import (
 // render writes component with status. It renders into a buffer first so a
 // failing component produces a clean error page instead of half a page.
 func (h *Handler) render(c echo.Context, status int, component templ.Component) error {
+	defaultRetryAfter(c, status)
 	return web.Render(c, status, component)
 }
 

@@ -65,6 +65,7 @@ func (h *Handler) Routes() []Route {
 		{post, "/projects/:id/users/:uid/delete", h.deleteUser, admin, "user.delete", "delete the user; starts watching for the deletion", false},
 		{post, "/projects/:id/users/:uid/role", h.setUserRole, admin, "user.role", "set a Better Auth user's role; starts watching for it", false},
 		{get, static.Prefix + "*", h.serveStatic, public, "", "embedded assets under content-hashed names", false},
+		{get, faviconPath, h.serveFavicon, public, "", "the icon, for browsers that look for it there", false},
 		{get, healthPath, h.healthz, probe, "", "liveness: 200 `ok`", false},
 		{get, readyPath, h.readyz, probe, "", "readiness: the Neon API answers with the key (cached 15 s)", false},
 		{get, metricsPath, h.serveMetrics, public, "", "Prometheus metrics; `METRICS_TOKEN` bearer, or loopback peers only", false},
@@ -104,6 +105,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
+	e.Pre(headAsGet)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		// The stack goes with the error to the one structured line the error
 		// handler logs, not to Echo's own plain-text logger.
@@ -115,6 +117,7 @@ func (h *Handler) Echo() *echo.Echo {
 		// Outside security, so refusals are counted too.
 		e.Use(h.Metrics.Middleware)
 	}
+	e.Use(compressPages())
 	routes := h.served()
 	if h.Security != nil {
 		// Before any route: every route, present or future, sits behind it.

@@ -63,7 +63,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 			}
 		}
-		resp, err := t.attempt(ctx, r)
+		resp, err := t.attempt(ctx, r, t.attemptTimeout(ctx, req.Method, attempt))
 
 		if attempt >= t.policy.MaxAttempts || ctx.Err() != nil || !replayable || !retryable(req.Method, resp, err) {
 			return resp, err
@@ -90,17 +90,32 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// attempt sends r once, bounded by the policy's per-attempt timeout. The timeout
+// attemptTimeout is the time attempt number n of a method may take: the
+// policy's AttemptTimeout, and for a request that may be repeated after a
+// timeout, at most half of what remains of ctx's deadline while attempts are
+// left. A single hung attempt then cannot spend the caller's whole budget: the
+// retry still fits before the deadline. Zero means no bound of its own, as
+// when the policy turns attempt timeouts off.
+func (t *retryTransport) attemptTimeout(ctx context.Context, method string, n int) time.Duration {
+	d := t.policy.AttemptTimeout
+	deadline, ok := ctx.Deadline()
+	if d <= 0 || !ok || n >= t.policy.MaxAttempts || !idempotent(method) {
+		return d
+	}
+	return max(min(d, time.Until(deadline)/2), time.Millisecond)
+}
+
+// attempt sends r once, bounded by timeout when it is positive. The timeout
 // stays armed while the body is read and is released when the body is closed.
-func (t *retryTransport) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {
-	if t.policy.AttemptTimeout <= 0 {
+func (t *retryTransport) attempt(ctx context.Context, r *http.Request, timeout time.Duration) (*http.Response, error) {
+	if timeout <= 0 {
 		return t.base.RoundTrip(r)
 	}
-	actx, cancel := context.WithTimeout(ctx, t.policy.AttemptTimeout)
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	resp, err := t.base.RoundTrip(r.WithContext(actx))
 	if err != nil {
 		if ctx.Err() == nil && actx.Err() != nil {
-			err = &attemptTimeoutError{after: t.policy.AttemptTimeout, cause: err}
+			err = &attemptTimeoutError{after: timeout, cause: err}
 		}
 		cancel()
 		return nil, err
@@ -132,7 +147,7 @@ func (t *retryTransport) backoff(attempt int) time.Duration {
 // retryable reports whether a request with this method may be sent again after
 // this outcome of an attempt.
 func retryable(method string, resp *http.Response, err error) bool {
-	idempotent := method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+	idempotent := idempotent(method)
 	if err != nil {
 		return idempotent || neverSent(err)
 	}
@@ -143,6 +158,12 @@ func retryable(method string, resp *http.Response, err error) bool {
 		return idempotent
 	}
 	return false
+}
+
+// idempotent reports methods that may be repeated after a failure that leaves
+// unknown whether the request took effect.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
 // neverSent reports errors that happen before a single byte reaches the server:

@@ -523,10 +523,12 @@ func TestRateLimiterRefusesWaitBeyondDeadline(t *testing.T) {
 		t.Errorf("server saw %d requests, want 1", hits.Load())
 	}
 
-	// Without a deadline the caller queues until cancelled.
+	// Without a deadline, and with a queue bound beyond the wait, the caller
+	// queues until cancelled.
 	ctx3, cancel3 := context.WithCancel(context.Background())
 	obs := &waitRecorder{}
 	c.hc.Transport.(*retryTransport).observer = obs
+	c.hc.Transport.(*retryTransport).limiter.maxWait = time.Hour
 	stop := time.AfterFunc(20*time.Millisecond, cancel3)
 	defer stop.Stop()
 	_, err = c.ListIntegrations(ctx3, "p-1")

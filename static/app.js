@@ -43,6 +43,71 @@
     busyControls(ev.detail.elt).forEach(function (b) { b.removeAttribute("aria-busy"); });
   });
 
+  // Focus after a swap. Someone who submitted a form or followed a link is
+  // taken to what came back, so a keyboard or screen reader user is not left
+  // on a button that no longer exists: the first field marked invalid (its
+  // aria-describedby reads the message), else an in-place error
+  // (role="alert"), else what the template marks with data-focus-after-swap
+  // (keys shown once, a sync check started). With none of those, focus
+  // returns to the control that was replaced, or to the swapped region.
+  // Swaps nobody asked for (polls, a table refreshing itself, search as you
+  // type, a select reloading its neighbours) leave focus where it is.
+  var focusOrder = ['[aria-invalid="true"]', '[role="alert"]', "[data-focus-after-swap]"];
+  var pendingFocus = null;
+
+  function askedFor(elt) {
+    return !!(elt && elt.matches && elt.matches('form, button, a, [role="button"]'));
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var cfg = ev.detail.requestConfig;
+    if (!ev.detail.shouldSwap || !askedFor(cfg && cfg.elt)) return;
+    pendingFocus = { focused: document.activeElement, target: ev.detail.target, targetId: ev.detail.target.id, roots: [] };
+  });
+
+  // htmx settles attributes after the swap (the new field gets its
+  // aria-invalid then), so focus moves once everything has settled.
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    var p = pendingFocus;
+    if (!p) return;
+    if (!p.roots.length) queueMicrotask(function () { placeFocus(p); });
+    p.roots.push(ev.target);
+  });
+
+  function placeFocus(p) {
+    if (pendingFocus === p) pendingFocus = null;
+    var roots = p.roots.filter(function (el) { return el.isConnected; });
+    roots.sort(function (a, b) { return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; });
+    for (var i = 0; i < focusOrder.length; i++) {
+      var found = firstMatch(roots, focusOrder[i]);
+      if (found) return focusOn(found);
+    }
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    var old = p.focused;
+    var same = old && old.getAttribute && old.getAttribute("data-testid");
+    var again = same && document.querySelector('[data-testid="' + CSS.escape(same) + '"]');
+    if (again) return focusOn(again);
+    var region = p.target.isConnected ? p.target : (p.targetId && document.getElementById(p.targetId));
+    if (region) focusOn(region);
+  }
+
+  function firstMatch(roots, sel) {
+    for (var i = 0; i < roots.length; i++) {
+      if (roots[i].matches(sel)) return roots[i];
+      var inside = roots[i].querySelector(sel);
+      if (inside) return inside;
+    }
+    return null;
+  }
+
+  // focusOn makes a region that is not a control focusable by script only
+  // (tabindex=-1 keeps it out of the Tab order) before focusing it.
+  function focusOn(el) {
+    if (el.tabIndex < 0 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
+  }
+
   // copyText falls back to a hidden textarea where the async clipboard API is
   // missing (plain http on a non-loopback host).
   function copyText(text, button) {

@@ -4,18 +4,27 @@
 package static
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
 	"sync"
 )
 
-// Files is the embedded asset tree: app.css, app.js and the vendored libraries.
+// The gzip copies and favicon.ico are derived from the other files; after
+// changing one of those, regenerate them and commit the result.
+//go:generate go run ./internal/assetgen
+
+// Files is the embedded asset tree: app.css, app.js, the icon, the vendored
+// libraries, and a gzip copy (NAME.gz) of each text asset.
 //
-//go:embed app.css app.js vendor/htmx-2.0.11.min.js vendor/pico-2.1.1.min.css
+//go:embed app.css app.js favicon.svg favicon.ico vendor/htmx-2.0.11.min.js vendor/pico-2.1.1.min.css
+//go:embed *.gz vendor/*.gz
 var Files embed.FS
 
 // Prefix is the URL path under which assets are served.
@@ -25,6 +34,10 @@ const Prefix = "/static/"
 type Asset struct {
 	Name string // path inside Files, e.g. "vendor/pico-2.1.1.min.css"
 	URL  string // e.g. "/static/vendor/pico-2.1.1.min.3f2a9c1b04de.css"
+	// Gzip names the file's gzip copy inside Files; empty when there is none,
+	// or when it does not hold exactly the file's bytes (a stale copy is
+	// never served).
+	Gzip string
 }
 
 var (
@@ -38,7 +51,7 @@ func index() {
 	byName = map[string]Asset{}
 	byURL = map[string]Asset{}
 	_ = fs.WalkDir(Files, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || path.Ext(name) == ".gz" {
 			return err
 		}
 		b, err := Files.ReadFile(name)
@@ -47,6 +60,9 @@ func index() {
 		}
 		sum := sha256.Sum256(b)
 		a := Asset{Name: name, URL: Prefix + hashedName(name, hex.EncodeToString(sum[:6]))}
+		if GzipMatches(name) {
+			a.Gzip = name + ".gz"
+		}
 		byName[name] = a
 		byURL[a.URL] = a
 		return nil
@@ -75,4 +91,23 @@ func Lookup(urlPath string) (Asset, bool) {
 	indexOnce.Do(index)
 	a, ok := byURL[urlPath]
 	return a, ok
+}
+
+// GzipMatches reports whether the named file has a gzip copy in Files that
+// holds exactly its bytes and is smaller.
+func GzipMatches(name string) bool {
+	src, err := Files.ReadFile(name)
+	if err != nil {
+		return false
+	}
+	gz, err := Files.ReadFile(name + ".gz")
+	if err != nil || len(gz) >= len(src) {
+		return false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return false
+	}
+	got, err := io.ReadAll(io.LimitReader(zr, int64(len(src))+1))
+	return err == nil && bytes.Equal(got, src)
 }

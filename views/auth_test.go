@@ -75,3 +75,17 @@ func TestAuthPagesEscapeWhatTheyAreGiven(t *testing.T) {
 		t.Error("signed-out page lacks its panel or sign-in link")
 	}
 }
+
+// TestAuthProblemHeading checks the refusal's title is the page's h1 on a
+// full page and no heading inside a panel, named for the alert either way.
+func TestAuthProblemHeading(t *testing.T) {
+	p := AuthProblem{Title: "Viewers can't change things", Message: "m", TestID: "viewer"}
+	page, _ := renderDoc(t, AuthProblemPage(Chrome{}, p))
+	if got := page.Find("h1#auth-problem-title").Text(); got != p.Title {
+		t.Errorf("page h1 = %q, want the title", got)
+	}
+	panel, _ := renderDoc(t, AuthProblemPanel(p))
+	if panel.Find("h1").Length() != 0 || panel.Find(`[role="alert"][aria-labelledby="auth-problem-title"]`).Length() != 1 {
+		t.Error("the in-place panel has an h1 or an unnamed alert")
+	}
+}

@@ -88,3 +88,23 @@ func TestProjectRowsViewIsRowsOnly(t *testing.T) {
 		t.Error("last page offers more")
 	}
 }
+
+// TestProjectsAccessibleNames checks what the browser audit cannot tell
+// apart: the search field is named by a real label, and only the first row
+// of a later page asks for focus once "load more" swaps it in.
+func TestProjectsAccessibleNames(t *testing.T) {
+	rows := []ProjectRow{{ID: "p-1", Name: "one"}, {ID: "p-2", Name: "two"}}
+	doc, _ := renderDoc(t, ProjectsView(Chrome{}, ProjectsPage{List: ProjectList{Rows: rows}}))
+	if doc.Find(`label[for="project-q"]`).Length() != 1 || doc.Find(`input#project-q[name="q"]`).Length() != 1 {
+		t.Error("the search field has no label tied to it")
+	}
+	if n := doc.Find("[data-focus-after-swap]").Length(); n != 0 {
+		t.Errorf("the first page marks %d elements to focus", n)
+	}
+
+	later, _ := renderDoc(t, ProjectRowsView(ProjectList{Rows: rows, FirstURL: "/projects"}))
+	marked := later.Find("[data-focus-after-swap]")
+	if marked.Length() != 1 || marked.AttrOr("href", "") != "/projects/p-1" {
+		t.Errorf("a later page marks %d elements to focus, want the first row's link", marked.Length())
+	}
+}

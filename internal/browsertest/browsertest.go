@@ -71,6 +71,7 @@ type Browser struct {
 
 	mu       sync.Mutex
 	problems []string
+	audited  []string
 }
 
 // New starts Chromium with a fresh profile and opens a blank tab.
@@ -120,16 +121,23 @@ func New(t testing.TB, opts Options) *Browser {
 	}
 	go b.record(chromedp.Console(ctx))
 	if len(opts.Headers) > 0 {
-		h := network.Headers{}
-		for k, v := range opts.Headers {
-			h[k] = v
-		}
-		b.Run("set request headers", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
-			return err
-		}))
+		b.SetHeaders(opts.Headers)
 	}
 	return b
+}
+
+// SetHeaders replaces the extra headers every later request carries; an
+// empty map sends none. A test switches who the proxy signs in this way.
+func (b *Browser) SetHeaders(headers map[string]string) {
+	b.t.Helper()
+	h := network.Headers{}
+	for k, v := range headers {
+		h[k] = v
+	}
+	b.Run("set request headers", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
+		return err
+	}))
 }
 
 // record keeps uncaught exceptions and console errors: a page that throws or

@@ -1,0 +1,160 @@
+// Command loadtest puts the dashboard under load on this machine and reports
+// how it holds up: requests a second, latency, failed and empty replies (shed
+// 503s counted apart), the server's memory, and how soon it answers normally
+// once the load stops.
+//
+// By default it builds the dashboard, starts the demo twice (with the Neon
+// read cache on, then off) and loads each for -duration with -conns
+// connections:
+//
+//	go run ./internal/loadtest -duration 30s
+//	go run ./internal/loadtest -url http://127.0.0.1:8080/ -modes given
+//
+// It only ever sends traffic to loopback addresses, and stops by itself.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Bounds on what one run may ask for.
+const (
+	maxConns    = 1000
+	maxDuration = 10 * time.Minute
+)
+
+type options struct {
+	url      string
+	conns    int
+	duration time.Duration
+	modes    []string
+	paths    []string
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "load: %d connections for %s per mode, loopback only\n", o.conns, o.duration)
+	for _, mode := range o.modes {
+		if err := runMode(ctx, o, mode, out); err != nil {
+			return fmt.Errorf("%s: %w", mode, err)
+		}
+	}
+	return nil
+}
+
+func parseFlags(args []string) (options, error) {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	var o options
+	var modes, paths string
+	fs.StringVar(&o.url, "url", "", "load a dashboard already running at this loopback URL instead of starting the demo")
+	fs.IntVar(&o.conns, "conns", 200, "concurrent connections")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long to load each mode")
+	fs.StringVar(&modes, "modes", "cached,uncached", "demo runs: cached (CACHE_TTL=15s) and/or uncached (CACHE_TTL=0); with -url: given")
+	fs.StringVar(&paths, "paths", "", "comma-separated paths to load (default: the demo's pages)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.conns < 1 || o.conns > maxConns:
+		return o, fmt.Errorf("-conns %d must be between 1 and %d", o.conns, maxConns)
+	case o.duration <= 0 || o.duration > maxDuration:
+		return o, fmt.Errorf("-duration %s must be between 0 and %s", o.duration, maxDuration)
+	}
+	o.modes = splitList(modes)
+	o.paths = splitList(paths)
+	if o.url != "" {
+		if err := loopbackOnly(o.url); err != nil {
+			return o, err
+		}
+		o.modes = []string{"given"}
+	}
+	for _, m := range o.modes {
+		if _, ok := cacheTTLs[m]; !ok && m != "given" {
+			return o, fmt.Errorf("unknown mode %q (want cached or uncached)", m)
+		}
+	}
+	return o, nil
+}
+
+// cacheTTLs is the demo's CACHE_TTL for each mode.
+var cacheTTLs = map[string]string{"cached": "15s", "uncached": "0"}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loopbackOnly refuses any target that is not this machine.
+func loopbackOnly(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("-url %q is not an absolute URL", raw)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("-url %q: only loopback addresses may be loaded", raw)
+}
+
+// runMode loads one server (the demo in that mode, or the given URL) and
+// prints its report.
+func runMode(ctx context.Context, o options, mode string, out io.Writer) error {
+	base, pid := o.url, 0
+	if mode != "given" {
+		d, err := startDemo(ctx, cacheTTLs[mode])
+		if err != nil {
+			return err
+		}
+		defer d.stop()
+		base, pid = d.url, d.pid
+	}
+	base = strings.TrimRight(base, "/")
+	paths := o.paths
+	if len(paths) == 0 {
+		var err error
+		if paths, err = demoPaths(ctx, base); err != nil {
+			return err
+		}
+	}
+	firstView, err := measureFirstView(ctx, base)
+	if err != nil {
+		return err
+	}
+	rssBefore := readRSS(pid)
+	mem := watchRSS(pid)
+	res := hammer(ctx, base, paths, o.conns, o.duration)
+	recovery, recErr := timeToRecover(ctx, base+paths[0])
+	peak := mem.stop()
+	report(out, mode, paths, res, firstView, rssBefore, peak, readRSS(pid), recovery, recErr)
+	return nil
+}
