@@ -16,8 +16,8 @@ import (
 )
 
 // NeonReader is the part of the Neon API the handlers read directly: projects,
-// branches, databases, roles and the Neon Auth state they show. Every change
-// to Neon Auth goes through NeonAuth instead.
+// branches, databases, roles and the integration the users page shows. Which
+// branches have Neon Auth, and every change to it, go through NeonAuth.
 type NeonReader interface {
 	ListProjects(ctx context.Context, opts neonapi.ListProjectsOptions) (*neonapi.ProjectsPage, error)
 	GetProject(ctx context.Context, projectID string) (*neonapi.Project, error)
@@ -25,7 +25,6 @@ type NeonReader interface {
 	ListDatabases(ctx context.Context, projectID, branchID string) ([]neonapi.Database, error)
 	ListRoles(ctx context.Context, projectID, branchID string) ([]neonapi.Role, error)
 	ListIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
-	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
 }
 
 // NeonAPI is every Neon API call the dashboard makes: the handlers' reads and
@@ -36,10 +35,14 @@ type NeonAPI interface {
 	neonauth.API
 }
 
-// NeonAuth is the Neon Auth service as the handlers use it: changes to
-// integrations and users, whichever generation of Neon Auth a project uses,
-// and the users tables. *neonauth.Service is one.
+// NeonAuth is the Neon Auth service as the handlers use it: where Neon Auth
+// is enabled, changes to integrations and users, whichever generation of Neon
+// Auth a project uses, and the users tables. *neonauth.Service is one.
 type NeonAuth interface {
+	LegacyIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
+	BranchStates(ctx context.Context, projectID string, branches []neonapi.Branch) []neonauth.BranchState
+	DiscoverDefault(ctx context.Context, projectID string) neonauth.Discovery
+
 	Enable(ctx context.Context, req neonauth.EnableRequest) (*neonapi.IntegrationKeys, error)
 	Disable(ctx context.Context, r neonauth.Ref, deleteData bool) error
 	TransferOwnership(ctx context.Context, r neonauth.Ref) (*neonapi.TransferResponse, error)

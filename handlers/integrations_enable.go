@@ -269,21 +269,23 @@ func keysResult(projectID string, provider neonauth.Provider, keys *neonapi.Inte
 	}
 }
 
-// reloadAuth reads the integrations and the default branch's auth again, in
-// parallel, after a change to them.
+// reloadAuth reads the project-level integrations and every branch's Neon
+// Auth again, in parallel, after a change to them.
 func (h *Handler) reloadAuth(ctx context.Context, projectID string, d *projectData) {
-	var g errgroup.Group
+	var (
+		legacy []neonapi.Integration
+		g      errgroup.Group
+	)
 	g.Go(func() error {
-		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		legacy, d.integrationsErr = h.Auth.LegacyIntegrations(ctx, projectID)
 		return nil
 	})
-	if def := defaultBranch(d.branches); def != nil {
-		g.Go(func() error {
-			d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
-			return nil
-		})
-	}
+	g.Go(func() error {
+		d.branchStates = h.Auth.BranchStates(ctx, projectID, d.branches)
+		return nil
+	})
 	_ = g.Wait()
+	d.integrations = neonauth.MergeIntegrations(legacy, d.branchStates)
 }
 
 // renderEnableForm answers a refused enable: the form alone for htmx, else the

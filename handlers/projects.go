@@ -71,7 +71,10 @@ func (h *Handler) listProjects(c echo.Context) error {
 }
 
 // projectList reads one page of projects and, concurrently, each project's
-// integrations. A failed lookup marks its row; it never fails the page.
+// Neon Auth: its project-level integrations and its default branch's
+// branch-level auth. Other branches are left to the project page, which keeps
+// a row's cost to three reads however many branches the project has. A
+// failed lookup marks its row; it never fails the page.
 func (h *Handler) projectList(ctx context.Context, q, cursor string, limit int) views.ProjectList {
 	list := views.ProjectList{Query: q}
 	page, err := h.Neon.ListProjects(ctx, neonapi.ListProjectsOptions{Search: q, Cursor: cursor, Limit: limit})
@@ -87,13 +90,13 @@ func (h *Handler) projectList(ctx context.Context, q, cursor string, limit int) 
 		list.Rows[i] = views.ProjectRow{ID: p.ID, Name: p.Name, Region: p.RegionID, CreatedAt: p.CreatedAt}
 		row := &list.Rows[i]
 		g.Go(func() error {
-			ints, err := h.Neon.ListIntegrations(ctx, p.ID)
-			if err != nil {
+			found := h.Auth.DiscoverDefault(ctx, p.ID)
+			if err := found.Err(); err != nil {
 				prob := h.panelProblem(err, "Could not read Neon Auth state")
 				row.AuthProblem = &prob
 				return nil
 			}
-			for _, in := range ints {
+			for _, in := range found.Integrations() {
 				row.Auth = append(row.Auth, views.AuthBadge{
 					Provider:       neonauth.Provider(in.AuthProvider),
 					OwnedBy:        string(in.OwnedBy),
@@ -167,7 +170,11 @@ type projectData struct {
 	branches    []neonapi.Branch
 	branchesErr error
 
-	integrations    []neonapi.Integration
+	// integrations are the project-level integrations and, once
+	// branchStates are read, the branch-level ones found on the branches.
+	integrations []neonapi.Integration
+	// integrationsErr is why the project-level integrations could not be
+	// listed.
 	integrationsErr error
 
 	// branch is the one the enable form shows (the default unless picked).
@@ -176,30 +183,43 @@ type projectData struct {
 	roles      []neonapi.Role
 	optionsErr error
 
-	// defaultAuth is the default branch's branch-level auth (nil: not enabled).
-	defaultAuth    *neonapi.Integration
-	defaultAuthErr error
+	// branchStates is every branch's Neon Auth (read by loadProject only).
+	branchStates []neonauth.BranchState
 }
 
-// loadProjectSummary reads the project, its integrations and its branches in
-// parallel: what the confirmation pages (transfer, new SDK keys) show, without
-// the enable form's databases, roles and branch auth. The branches only name
-// a card's branch, so a failed list leaves the card showing the id.
+// defaultState is the default branch's Neon Auth, nil when the branches or
+// their states were not read.
+func (d *projectData) defaultState() *neonauth.BranchState {
+	def := neonauth.DefaultBranch(d.branches)
+	for i := range d.branchStates {
+		if def != nil && d.branchStates[i].Branch.ID == def.ID {
+			return &d.branchStates[i]
+		}
+	}
+	return nil
+}
+
+// loadProjectSummary reads the project, its project-level integrations and
+// its branches in parallel: what the confirmation pages (transfer, new SDK
+// keys, both Stack Auth only) show, without the enable form's databases and
+// roles or any branch's auth. The branches only name a card's branch, so a
+// failed list leaves the card showing the id.
 func (h *Handler) loadProjectSummary(ctx context.Context, projectID string) *projectData {
 	return h.fetchProject(ctx, projectID, nil)
 }
 
 // loadProject reads what loadProjectSummary does and, once the branches are
-// known, the picked (or default) branch's databases and roles and the default
-// branch's auth state, again in parallel.
+// known, the picked (or default) branch's databases and roles and every
+// branch's Neon Auth, again in parallel.
 func (h *Handler) loadProject(ctx context.Context, projectID, pickBranch string) *projectData {
 	return h.fetchProject(ctx, projectID, func(d *projectData) {
 		h.loadBranchDetails(ctx, projectID, pickBranch, d)
 	})
 }
 
-// fetchProject reads the project, its integrations and its branches in
-// parallel, then runs withBranches (when set) once the branches are listed.
+// fetchProject reads the project, its project-level integrations and its
+// branches in parallel, then runs withBranches (when set) once the branches
+// are listed, and adds the branch-level integrations it found.
 func (h *Handler) fetchProject(ctx context.Context, projectID string, withBranches func(*projectData)) *projectData {
 	d := &projectData{}
 	var g errgroup.Group
@@ -208,7 +228,7 @@ func (h *Handler) fetchProject(ctx context.Context, projectID string, withBranch
 		return nil
 	})
 	g.Go(func() error {
-		d.integrations, d.integrationsErr = h.Neon.ListIntegrations(ctx, projectID)
+		d.integrations, d.integrationsErr = h.Auth.LegacyIntegrations(ctx, projectID)
 		return nil
 	})
 	g.Go(func() error {
@@ -219,15 +239,15 @@ func (h *Handler) fetchProject(ctx context.Context, projectID string, withBranch
 		return nil
 	})
 	_ = g.Wait()
+	d.integrations = neonauth.MergeIntegrations(d.integrations, d.branchStates)
 	return d
 }
 
 // loadBranchDetails picks the enable form's branch (the default unless
-// pickBranch names another) and reads its databases and roles, and the
-// default branch's auth, in parallel.
+// pickBranch names another) and reads its databases and roles, and every
+// branch's Neon Auth, in parallel.
 func (h *Handler) loadBranchDetails(ctx context.Context, projectID, pickBranch string, d *projectData) {
-	def := defaultBranch(d.branches)
-	d.branch = def
+	d.branch = neonauth.DefaultBranch(d.branches)
 	for i := range d.branches {
 		if d.branches[i].ID == pickBranch {
 			d.branch = &d.branches[i]
@@ -241,23 +261,11 @@ func (h *Handler) loadBranchDetails(ctx context.Context, projectID, pickBranch s
 		d.databases, d.roles, d.optionsErr = h.branchOptionLists(ctx, projectID, d.branch.ID)
 		return nil
 	})
-	if def != nil {
-		g.Go(func() error {
-			d.defaultAuth, d.defaultAuthErr = h.branchAuth(ctx, projectID, def.ID)
-			return nil
-		})
-	}
+	g.Go(func() error {
+		d.branchStates = h.Auth.BranchStates(ctx, projectID, d.branches)
+		return nil
+	})
 	_ = g.Wait()
-}
-
-// branchAuth is a branch's branch-level Neon Auth, nil when it has none
-// (Neon answers 404).
-func (h *Handler) branchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error) {
-	auth, err := h.Neon.GetBranchAuth(ctx, projectID, branchID)
-	if errors.Is(err, neonapi.ErrNotFound) {
-		return nil, nil
-	}
-	return auth, err
 }
 
 // branchOptionLists reads a branch's databases and roles in parallel.
@@ -272,19 +280,6 @@ func (h *Handler) branchOptionLists(ctx context.Context, projectID, branchID str
 	g.Go(func() error { roles, rlErr = h.Neon.ListRoles(ctx, projectID, branchID); return nil })
 	_ = g.Wait()
 	return dbs, roles, errors.Join(dbErr, rlErr)
-}
-
-// defaultBranch returns the branch Neon marks default, else the first.
-func defaultBranch(bs []neonapi.Branch) *neonapi.Branch {
-	for i := range bs {
-		if bs[i].Default {
-			return &bs[i]
-		}
-	}
-	if len(bs) > 0 {
-		return &bs[0]
-	}
-	return nil
 }
 
 // showProject serves Project → Neon Auth. ?branch= picks the enable form's
@@ -333,11 +328,12 @@ func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage 
 	return m
 }
 
-// authPanel is the project's whole Neon Auth state: the integration cards and
-// the default branch's branch-level auth.
+// authPanel is the project's whole Neon Auth state: the integration cards,
+// the default branch's branch-level auth and every branch's.
 func (h *Handler) authPanel(projectID string, d *projectData, canWrite bool) views.IntegrationsPanel {
 	panel := h.integrationsPanel(projectID, d)
 	panel.Branch = h.branchAuthPanel(d)
+	panel.Branches = h.branchTable(projectID, d)
 	panel.CanWrite = canWrite
 	for i := range panel.Cards {
 		// Viewers may look at a transfer's state but not start one.
@@ -382,19 +378,21 @@ func (h *Handler) branchAuthPanel(d *projectData) views.BranchAuthPanel {
 		panel.Problem = &p
 		return panel
 	}
-	def := defaultBranch(d.branches)
+	def := neonauth.DefaultBranch(d.branches)
 	if def == nil {
 		return panel
 	}
 	panel.BranchID, panel.BranchName = def.ID, def.Name
+	state := d.defaultState()
 	switch {
-	case d.defaultAuthErr != nil:
-		p := h.panelProblem(d.defaultAuthErr, "Could not read the default branch’s Neon Auth")
+	case state == nil:
+	case state.Err != nil:
+		p := h.panelProblem(state.Err, "Could not read the default branch’s Neon Auth")
 		panel.Problem = &p
-	case d.defaultAuth != nil:
+	case state.Enabled():
 		panel.Enabled = true
-		panel.Provider = neonauth.Provider(d.defaultAuth.AuthProvider)
-		panel.DBName = d.defaultAuth.DBName
+		panel.Provider = state.Provider()
+		panel.DBName = state.Auth.DBName
 	}
 	return panel
 }

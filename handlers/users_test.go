@@ -58,6 +58,18 @@ func (s *switchableAuth) configure(cfg neonauth.UserDBConfig) {
 	s.cur.Store(neonauth.New(s.neon, s.pools, cfg))
 }
 
+func (s *switchableAuth) LegacyIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error) {
+	return s.cur.Load().LegacyIntegrations(ctx, projectID)
+}
+
+func (s *switchableAuth) BranchStates(ctx context.Context, projectID string, branches []neonapi.Branch) []neonauth.BranchState {
+	return s.cur.Load().BranchStates(ctx, projectID, branches)
+}
+
+func (s *switchableAuth) DiscoverDefault(ctx context.Context, projectID string) neonauth.Discovery {
+	return s.cur.Load().DiscoverDefault(ctx, projectID)
+}
+
 func (s *switchableAuth) Enable(ctx context.Context, req neonauth.EnableRequest) (*neonapi.IntegrationKeys, error) {
 	return s.cur.Load().Enable(ctx, req)
 }

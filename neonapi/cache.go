@@ -2,6 +2,7 @@ package neonapi
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"slices"
 	"strconv"
@@ -85,7 +86,10 @@ const sweepThreshold = 512
 // Cache is an API that remembers successful reads for a short time and merges
 // identical concurrent reads into one upstream call, so a page that fans out
 // over many projects, or many people opening the same page, stays within Neon's
-// rate limit. Errors are never remembered. Writes made through the Cache drop
+// rate limit. Errors are never remembered, except getNeonAuth's 404: that is
+// Neon's answer "this branch has no Neon Auth", not a failure, and a page that
+// shows every branch would otherwise ask again for each branch without it.
+// Writes made through the Cache drop
 // the affected project's entries, so the dashboard shows its own changes at once;
 // changes made elsewhere (the Neon Console) show up within the TTL.
 //
@@ -263,11 +267,36 @@ func (c *Cache) ListIntegrations(ctx context.Context, projectID string) ([]Integ
 		func(ctx context.Context) ([]Integration, error) { return c.API.ListIntegrations(ctx, projectID) })
 }
 
+// branchAuthAnswer is what getNeonAuth answered: the branch's integration,
+// or the 404 saying it has none.
+type branchAuthAnswer struct {
+	auth     *Integration
+	notFound error
+}
+
 // GetBranchAuth is Client.GetBranchAuth (operationId getNeonAuth), cached. A
-// branch without Neon Auth answers 404, which, being an error, is not cached.
+// branch without Neon Auth answers 404, which is kept like an integration
+// (with the request id Neon gave it), so errors.Is(err, ErrNotFound) holds on
+// a cached answer too. Enabling or disabling auth through the Cache drops both.
 func (c *Cache) GetBranchAuth(ctx context.Context, projectID, branchID string) (*Integration, error) {
-	return cached(ctx, c, cacheKey{op: "getNeonAuth", project: projectID, rest: branchID}, clonePtr[Integration],
-		func(ctx context.Context) (*Integration, error) { return c.API.GetBranchAuth(ctx, projectID, branchID) })
+	a, err := cached(ctx, c, cacheKey{op: "getNeonAuth", project: projectID, rest: branchID},
+		func(a branchAuthAnswer) branchAuthAnswer {
+			return branchAuthAnswer{auth: clonePtr(a.auth), notFound: a.notFound}
+		},
+		func(ctx context.Context) (branchAuthAnswer, error) {
+			in, err := c.API.GetBranchAuth(ctx, projectID, branchID)
+			if errors.Is(err, ErrNotFound) {
+				return branchAuthAnswer{notFound: err}, nil
+			}
+			return branchAuthAnswer{auth: in}, err
+		})
+	switch {
+	case err != nil:
+		return nil, err
+	case a.notFound != nil:
+		return nil, a.notFound
+	}
+	return a.auth, nil
 }
 
 // CreateProject is Client.CreateProject (operationId createProject); it drops
