@@ -18,6 +18,7 @@ import (
 // caching decorator around it satisfy it.
 type API interface {
 	Locator
+	SettingsReader
 	CreateIntegration(ctx context.Context, req neonapi.CreateIntegrationRequest) (*neonapi.IntegrationKeys, error)
 	DeleteIntegration(ctx context.Context, projectID string, provider neonapi.AuthProvider, deleteData bool) error
 	TransferOwnership(ctx context.Context, req neonapi.TransferRequest) (*neonapi.TransferResponse, error)
