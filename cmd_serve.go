@@ -124,9 +124,11 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		closeAll()
 		return nil, nil, err
 	}
+	svc := neonauth.New(api, pools, cfg.UserDBs())
 	return &handlers.Handler{
 		Neon:        api,
-		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
+		Auth:        svc,
+		Checks:      svc,
 		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
 		Logger:      logger,
 		Security:    sec,
