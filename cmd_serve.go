@@ -124,9 +124,11 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		closeAll()
 		return nil, nil, err
 	}
+	svc := neonauth.New(api, pools, cfg.UserDBs())
 	return &handlers.Handler{
 		Neon:        api,
-		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
+		Auth:        svc,
+		Checks:      svc,
 		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
 		Logger:      logger,
 		Security:    sec,
@@ -154,7 +156,8 @@ func newLogger(demo bool, w io.Writer) *slog.Logger {
 func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string) {
 	fmt.Fprintf(w, "Dashboard: %s\n", dashboardURL)
 	fmt.Fprintf(w, "  Demo mode: a local Neon API sandbox at %s stands in for Neon.\n", sandboxURL)
-	fmt.Fprintf(w, "  Projects: %s (Neon Auth with Stack Auth, %d users) and %s (no Neon Auth yet).\n", demoProject, len(demoUsers), demoProjectBare)
+	fmt.Fprintf(w, "  Projects: %s (Neon Auth with Stack Auth, %d users), %s (Better Auth on its default and %q branches, not yet production-ready) and %s (no Neon Auth yet).\n",
+		demoProject, len(demoUsers), demoProjectBranchAuth, demoPreviewBranch, demoProjectBare)
 	fmt.Fprintln(w, "  Press Ctrl+C to stop; the demo's databases are dropped on the way out.")
 }
 
@@ -219,7 +222,8 @@ type demo struct {
 	srv    *http.Server
 }
 
-// The demo's projects: one with Neon Auth and users, one without.
+// The demo's projects: one with Neon Auth and users, one without (the
+// Better Auth one is in cmd_serve_demo.go).
 const (
 	demoProject     = "demo-app"
 	demoProjectBare = "storefront"
@@ -233,7 +237,8 @@ var demoUsers = []neonapi.CreateUserRequest{
 }
 
 // startDemo starts the sandbox on 127.0.0.1:0 and seeds "demo-app" with Neon
-// Auth (stack) and a few users, plus "storefront" without Neon Auth.
+// Auth (stack) and a few users, "launchpad" with Better Auth on two branches,
+// plus "storefront" without Neon Auth.
 func startDemo(ctx context.Context, cfg Config, logger *slog.Logger) (*demo, error) {
 	delay := cfg.SyncDelay
 	if delay == 0 {
@@ -307,6 +312,9 @@ func (d *demo) seed(ctx context.Context) error {
 		if _, err := client.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("demo: create user: %w", err)
 		}
+	}
+	if err := d.seedBranchAuth(ctx, client); err != nil {
+		return err
 	}
 	if _, err := d.sb.CreateProject(ctx, demoProjectBare); err != nil {
 		return fmt.Errorf("demo: create project: %w", err)

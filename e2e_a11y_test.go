@@ -30,7 +30,9 @@ type a11yPage struct {
 	// name says which page failed.
 	name string
 	// path may hold {project} (the demo project with Stack Auth and users),
-	// {bare} (the demo project without Neon Auth) and {user} (a demo user's id).
+	// {bare} (the demo project without Neon Auth), {user} (a demo user's id),
+	// {auth} (the demo project with Better Auth) and {authbranch} (its
+	// default branch).
 	path string
 	// as is who is signed in: "" for an admin, or viewer, stranger, nobody.
 	as string
@@ -58,10 +60,14 @@ var a11yPages = []a11yPage{
 	{name: "user sync page", path: "/projects/{project}/users/{user}?provider=stack", ready: "sync-panel"},
 	{name: "user delete confirmation", path: "/projects/{project}/users/{user}/delete?provider=stack", ready: "delete-user"},
 	{name: "unknown page", path: "/no-such-page", status: http.StatusNotFound, ready: "error-page"},
+	{name: "branch readiness", path: "/projects/{auth}/branches/{authbranch}/auth/readiness", ready: "readiness-items"},
+	{name: "branch comparison", path: "/projects/{auth}/auth/compare", ready: "compare-table"},
+	{name: "comparison of a one-branch project", path: "/projects/{bare}/auth/compare", ready: "compare-one-branch"},
 	{name: "unknown project", path: "/projects/no-such-project", status: http.StatusNotFound, ready: "error-page"},
 	{name: "project page for a viewer", path: "/projects/{project}", as: "viewer", ready: "integration-card"},
 	{name: "SDK keys page for a viewer", path: "/projects/{project}/integrations/stack/keys", as: "viewer", ready: "sdk-keys-needs-admin"},
 	{name: "users page for a viewer", path: "/projects/{project}/users?provider=stack", as: "viewer", ready: "view-only"},
+	{name: "branch readiness for a viewer", path: "/projects/{auth}/branches/{authbranch}/auth/readiness", as: "viewer", ready: "readiness-items"},
 	{name: "no access", path: "/projects", as: "stranger", status: http.StatusForbidden, ready: "forbidden"},
 	{name: "nobody signed in", path: "/projects", as: "nobody", status: http.StatusUnauthorized, ready: "unauthenticated"},
 }
@@ -88,12 +94,18 @@ func TestE2EAccessibility(t *testing.T) {
 
 	b.Follow("open the projects page", http.StatusOK, chromedp.Navigate(dash.URL+"/projects"))
 	project, bare := findProject(b, demoProject), findProject(b, demoProjectWithoutAuth)
+	authProject := findProject(b, demoProjectBranchAuth)
 	b.Follow("open the users page", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+project+"/users?provider=stack"))
 	user := browsertest.Get(b, "find a demo user", chromedp.AttributeValue(id("user-row"), "data-user-id")).Value
 	if user == "" {
 		b.Fail("find a demo user", fmt.Errorf("the users page of %s lists nobody", demoProject))
 	}
-	fill := strings.NewReplacer("{project}", project, "{bare}", bare, "{user}", user)
+	b.Follow("open the branch comparison", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+authProject+"/auth/compare"))
+	authBranch := browsertest.Get(b, "find the default branch", chromedp.AttributeValue(chromedp.CSS(`[data-testid="compare-select-a"] option[selected]`), "value")).Value
+	if authBranch == "" {
+		b.Fail("find the default branch", fmt.Errorf("the comparison of %s picks no branch", demoProjectBranchAuth))
+	}
+	fill := strings.NewReplacer("{project}", project, "{bare}", bare, "{user}", user, "{auth}", authProject, "{authbranch}", authBranch)
 
 	signedIn := ""
 	for _, p := range a11yPages {

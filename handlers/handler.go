@@ -74,8 +74,11 @@ type SyncObserver interface {
 // Handler serves every dashboard route. Its fields are the services it needs,
 // passed in by main; tests pass the sandbox or fakes.
 type Handler struct {
-	Neon     NeonReader
-	Auth     NeonAuth
+	Neon NeonReader
+	Auth NeonAuth
+	// Checks reads branches' Neon Auth settings for the readiness and
+	// comparison pages.
+	Checks   BranchChecks
 	Sessions sessions.Store
 	Logger   *slog.Logger
 	Settings Settings

@@ -112,9 +112,11 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	}
 	store := sessions.NewCookieStore(testSessionKey)
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	svc := neonauth.New(api, testPools(t), neonauth.UserDBConfig{})
 	h := &Handler{
 		Neon:     api,
-		Auth:     neonauth.New(api, testPools(t), neonauth.UserDBConfig{}),
+		Auth:     svc,
+		Checks:   svc,
 		Sessions: store,
 		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},

@@ -19,6 +19,7 @@ import (
 type API interface {
 	Locator
 	BranchReader
+	SettingsReader
 	CreateIntegration(ctx context.Context, req neonapi.CreateIntegrationRequest) (*neonapi.IntegrationKeys, error)
 	DeleteIntegration(ctx context.Context, projectID string, provider neonapi.AuthProvider, deleteData bool) error
 	TransferOwnership(ctx context.Context, req neonapi.TransferRequest) (*neonapi.TransferResponse, error)
