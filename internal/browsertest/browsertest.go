@@ -150,10 +150,6 @@ func (b *Browser) record(messages iter.Seq2[chromedp.ConsoleMessage, error]) {
 		if m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException {
 			continue
 		}
-		// Chromium asks for /favicon.ico on its own; the dashboard has none.
-		if strings.HasSuffix(m.URL, "/favicon.ico") {
-			continue
-		}
 		// 4xx answers belong to the flows under test (422 for a bad form);
 		// the steps check what the page shows instead.
 		if m.Source == "network" && clientError.MatchString(m.Text) {
