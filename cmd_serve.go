@@ -125,14 +125,15 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		return nil, nil, err
 	}
 	return &handlers.Handler{
-		Neon:        api,
-		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
-		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
-		Logger:      logger,
-		Security:    sec,
-		Metrics:     metrics,
-		Ready:       handlers.NewReadiness(handlers.NeonReadiness(client), nil),
-		SyncMetrics: metrics,
+		Neon:         api,
+		Auth:         neonauth.New(api, pools, cfg.UserDBs()),
+		AuthSettings: neonauth.NewSettingsService(api),
+		Sessions:     identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
+		Logger:       logger,
+		Security:     sec,
+		Metrics:      metrics,
+		Ready:        handlers.NewReadiness(handlers.NeonReadiness(client), nil),
+		SyncMetrics:  metrics,
 		Settings: handlers.Settings{
 			Demo:        cfg.Demo,
 			SyncTimeout: cfg.SyncTimeout,

@@ -34,6 +34,7 @@ type NeonReader interface {
 type NeonAPI interface {
 	NeonReader
 	neonauth.API
+	neonauth.SettingsAPI
 }
 
 // NeonAuth is the Neon Auth service as the handlers use it: changes to
@@ -71,11 +72,13 @@ type SyncObserver interface {
 // Handler serves every dashboard route. Its fields are the services it needs,
 // passed in by main; tests pass the sandbox or fakes.
 type Handler struct {
-	Neon     NeonReader
-	Auth     NeonAuth
-	Sessions sessions.Store
-	Logger   *slog.Logger
-	Settings Settings
+	Neon NeonReader
+	Auth NeonAuth
+	// AuthSettings reads and changes the settings of branch-level Neon Auth.
+	AuthSettings AuthSettings
+	Sessions     sessions.Store
+	Logger       *slog.Logger
+	Settings     Settings
 	// Security guards every route (identity, roles, CSRF, headers, audit).
 	// main always sets it; handler tests may leave it nil.
 	Security *identity.Security

@@ -113,11 +113,12 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	store := sessions.NewCookieStore(testSessionKey)
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{
-		Neon:     api,
-		Auth:     neonauth.New(api, testPools(t), neonauth.UserDBConfig{}),
-		Sessions: store,
-		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
+		Neon:         api,
+		Auth:         neonauth.New(api, testPools(t), neonauth.UserDBConfig{}),
+		AuthSettings: neonauth.NewSettingsService(api),
+		Sessions:     store,
+		Logger:       slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Settings:     Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
 	}
 	if o.handler != nil {
 		o.handler(h)
