@@ -188,6 +188,8 @@ func (h *Handler) runSettingsPost(c echo.Context, p settingsPost) error {
 		st, status := h.changeState(err, p.refused)
 		return p.render(c, bs, st, status, false)
 	}
+	// Named fields only: the forms' values (secrets among them) stay out.
+	h.logger().Info("neon auth settings changed", "project", bs.ProjectID, "branch", bs.BranchID, "group", string(p.group), "change", saved)
 	url := views.SettingsURL(bs.ProjectID, bs.BranchID, p.group)
 	if !isHTMX(c) {
 		h.addFlash(c, FlashSuccess, saved)
