@@ -19,7 +19,7 @@ func (h *Handler) emailPage(c echo.Context, bs *neonauth.BranchSettings) views.E
 	card := views.EmailServerCard{Frame: f, Load: h.loadProblem(bs.EmailServer.Err, "the email server")}
 	if e := bs.EmailServer.Value; e != nil {
 		card.Form = neonauth.EmailServerFormFrom(e)
-		card.PasswordSet = e.Type == neonapi.EmailServerStandard
+		card.PasswordSet = neonauth.HoldsPassword(e)
 	}
 	return views.EmailPage{Frame: f, Server: card}
 }

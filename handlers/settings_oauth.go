@@ -23,7 +23,7 @@ func oauthCard(f views.SettingsFrame, bs *neonauth.BranchSettings, load *views.P
 			Own:         own,
 			ClientID:    p.ClientID,
 			SecretSet:   own,
-			TakesTenant: p.ID == neonapi.OAuthMicrosoft,
+			TakesTenant: neonauth.TakesTenant(p.ID),
 			Form:        neonauth.OAuthProviderForm{ID: string(p.ID), ClientID: p.ClientID},
 		})
 	}

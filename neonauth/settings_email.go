@@ -31,6 +31,12 @@ func EmailServerFormFrom(e *neonapi.EmailServer) EmailServerForm {
 	return f
 }
 
+// HoldsPassword reports whether Neon holds an SMTP password for the server:
+// the branch's own server needs one; Neon's shared server has none.
+func HoldsPassword(e *neonapi.EmailServer) bool {
+	return e != nil && e.Type == neonapi.EmailServerStandard
+}
+
 // smtp checks the fields of the branch's own server, into errs, and returns
 // the port. needPassword refuses an empty password.
 func (f EmailServerForm) smtp(errs FieldErrors, needPassword bool) int {
@@ -53,8 +59,7 @@ func (f EmailServerForm) request(current *neonapi.EmailServer) (neonapi.EmailSer
 	out := neonapi.EmailServer{Type: neonapi.EmailServerType(f.Type), SenderEmail: f.SenderEmail, SenderName: f.SenderName}
 	switch out.Type {
 	case neonapi.EmailServerStandard:
-		hasPassword := current != nil && current.Type == neonapi.EmailServerStandard
-		out.Port = f.smtp(errs, !hasPassword)
+		out.Port = f.smtp(errs, !HoldsPassword(current))
 		out.Host, out.Username, out.Password = f.Host, f.Username, f.Password
 	case neonapi.EmailServerShared:
 		// The server fields stay on the page without JavaScript; the

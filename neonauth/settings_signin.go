@@ -91,12 +91,16 @@ type OAuthProviderForm struct {
 	MicrosoftTenantID string
 }
 
+// TakesTenant reports whether a provider takes a directory tenant: only
+// Microsoft does.
+func TakesTenant(id neonapi.OAuthProviderID) bool { return id == neonapi.OAuthMicrosoft }
+
 // tenantField checks the Microsoft tenant, which only Microsoft takes.
 func (f OAuthProviderForm) tenantField(errs FieldErrors) {
 	if f.MicrosoftTenantID == "" {
 		return
 	}
-	if neonapi.OAuthProviderID(f.ID) != neonapi.OAuthMicrosoft {
+	if !TakesTenant(neonapi.OAuthProviderID(f.ID)) {
 		errs.add("microsoft_tenant_id", "Only Microsoft takes a tenant; leave this empty.")
 		return
 	}
