@@ -126,15 +126,16 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 	}
 	svc := neonauth.New(api, pools, cfg.UserDBs())
 	return &handlers.Handler{
-		Neon:        api,
-		Auth:        svc,
-		Checks:      svc,
-		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
-		Logger:      logger,
-		Security:    sec,
-		Metrics:     metrics,
-		Ready:       handlers.NewReadiness(handlers.NeonReadiness(client), nil),
-		SyncMetrics: metrics,
+		Neon:         api,
+		Auth:         svc,
+		Checks:       svc,
+		AuthSettings: neonauth.NewSettingsService(api),
+		Sessions:     identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
+		Logger:       logger,
+		Security:     sec,
+		Metrics:      metrics,
+		Ready:        handlers.NewReadiness(handlers.NeonReadiness(client), nil),
+		SyncMetrics:  metrics,
 		Settings: handlers.Settings{
 			Demo:        cfg.Demo,
 			SyncTimeout: cfg.SyncTimeout,

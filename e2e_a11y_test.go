@@ -160,6 +160,26 @@ func TestE2EAccessibility(t *testing.T) {
 	)
 	b.CheckAccessibility("Better Auth users with roles")
 
+	// Better Auth's settings: every group's page, then a form refused at a
+	// field, which takes focus to the field at fault.
+	b.Follow("open the Better Auth project", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+bare))
+	b.Follow("open the Better Auth settings", http.StatusOK, chromedp.Click(`[data-testid="integration-card"][data-provider="better_auth"] [data-testid="settings-link"]`))
+	for _, g := range []struct{ tab, card string }{
+		{"sign-in", "settings-oauth"}, {"email", "settings-email-server"}, {"plugins", "settings-phone-number"},
+		{"webhooks", "settings-webhooks"}, {"application", "settings-application"}, {"domains", "settings-localhost"},
+	} {
+		b.Follow("open the "+g.tab+" settings", http.StatusOK, chromedp.Click(id("settings-tab-"+g.tab)))
+		b.Run("wait for the "+g.tab+" settings", browsertest.Visible(id(g.card)))
+		b.CheckAccessibility("Better Auth settings: " + g.tab)
+	}
+	b.Run("add a domain without its scheme",
+		chromedp.SendKeys(chromedp.ID("domains-domain"), "app.example.com"),
+		chromedp.Click(id("domains-submit")),
+		browsertest.Visible(id("field-error-domains-domain")),
+		browsertest.WaitFocus(chromedp.CSS("#domains-domain")),
+	)
+	b.CheckAccessibility("Better Auth settings: a domain refused at the field")
+
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the browser reported errors:\n  %s", strings.Join(p, "\n  "))
 	}

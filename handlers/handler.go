@@ -33,6 +33,7 @@ type NeonReader interface {
 type NeonAPI interface {
 	NeonReader
 	neonauth.API
+	neonauth.SettingsAPI
 }
 
 // NeonAuth is the Neon Auth service as the handlers use it: where Neon Auth
@@ -78,10 +79,12 @@ type Handler struct {
 	Auth NeonAuth
 	// Checks reads branches' Neon Auth settings for the readiness and
 	// comparison pages.
-	Checks   BranchChecks
-	Sessions sessions.Store
-	Logger   *slog.Logger
-	Settings Settings
+	Checks BranchChecks
+	// AuthSettings reads and changes the settings of branch-level Neon Auth.
+	AuthSettings AuthSettings
+	Sessions     sessions.Store
+	Logger       *slog.Logger
+	Settings     Settings
 	// Security guards every route (identity, roles, CSRF, headers, audit).
 	// main always sets it; handler tests may leave it nil.
 	Security *identity.Security

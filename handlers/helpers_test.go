@@ -114,12 +114,13 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	svc := neonauth.New(api, testPools(t), neonauth.UserDBConfig{})
 	h := &Handler{
-		Neon:     api,
-		Auth:     svc,
-		Checks:   svc,
-		Sessions: store,
-		Logger:   slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Settings: Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
+		Neon:         api,
+		Auth:         svc,
+		Checks:       svc,
+		AuthSettings: neonauth.NewSettingsService(api),
+		Sessions:     store,
+		Logger:       slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Settings:     Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
 	}
 	if o.handler != nil {
 		o.handler(h)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/static"
 )
 
@@ -44,6 +45,7 @@ func (h *Handler) Routes() []Route {
 		probe     = identity.Probe
 	)
 	sec := h.Security
+	const settings = "/projects/:id/branches/:branch/auth/settings"
 	routes := []Route{
 		{get, "/", h.listProjects, viewer, "", "projects list (same as /projects)", false},
 		{get, "/projects", h.listProjects, viewer, "", "projects list; `?q=` searches by name or id, `?cursor=` is the next page; htmx requests get the rows only", false},
@@ -66,6 +68,27 @@ func (h *Handler) Routes() []Route {
 		{get, "/projects/:id/users/:uid/delete", h.deleteUserForm, viewer, "", "confirm a user deletion", false},
 		{post, "/projects/:id/users/:uid/delete", h.deleteUser, admin, "user.delete", "delete the user; starts watching for the deletion", false},
 		{post, "/projects/:id/users/:uid/role", h.setUserRole, admin, "user.role", "set a Better Auth user's role; starts watching for it", false},
+		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings: sends to the first group", false},
+		{get, settings + "/domains", h.showSettings(neonauth.GroupDomains), viewer, "", "trusted domains and localhost (forms for admins, values for viewers); settings pages are for branch-level Neon Auth only", false},
+		{post, settings + "/domains", h.addTrustedDomain, admin, "auth.domains.add", "trust one more domain (an origin, checked before Neon is asked)", false},
+		{post, settings + "/domains/remove", h.removeTrustedDomain, admin, "auth.domains.remove", "stop trusting a domain", false},
+		{post, settings + "/domains/localhost", h.setAllowLocalhost, admin, "auth.localhost.update", "allow or refuse localhost", false},
+		{get, settings + "/sign-in", h.showSettings(neonauth.GroupSignIn), viewer, "", "email and password sign-in and OAuth providers", false},
+		{post, settings + "/sign-in/email-password", h.updateEmailAndPassword, admin, "auth.email_password.update", "save every email and password setting", false},
+		{post, settings + "/sign-in/oauth", h.addOAuthProvider, admin, "auth.oauth.add", "add an OAuth provider (shared or own credentials)", false},
+		{post, settings + "/sign-in/oauth/:provider", h.updateOAuthProvider, admin, "auth.oauth.update", "change a provider's own credentials; an empty secret keeps Neon's", false},
+		{post, settings + "/sign-in/oauth/:provider/remove", h.removeOAuthProvider, admin, "auth.oauth.remove", "remove an OAuth provider", false},
+		{get, settings + "/email", h.showSettings(neonauth.GroupEmail), viewer, "", "the email server (shared or own SMTP)", false},
+		{post, settings + "/email", h.updateEmailServer, admin, "auth.email.update", "save the email server; an empty password keeps Neon's", false},
+		{post, settings + "/email/test", h.sendTestEmail, admin, "auth.email.test", "send a test email through the SMTP settings typed; the outcome shows in the form", false},
+		{get, settings + "/plugins", h.showSettings(neonauth.GroupPlugins), viewer, "", "organization, magic link and phone number plugins", false},
+		{post, settings + "/plugins/organization", h.updateOrganization, admin, "auth.plugins.organization", "save the organization plugin", false},
+		{post, settings + "/plugins/magic-link", h.updateMagicLink, admin, "auth.plugins.magic_link", "save the magic link plugin", false},
+		{post, settings + "/plugins/phone-number", h.updatePhoneNumber, admin, "auth.plugins.phone_number", "save the phone number plugin", false},
+		{get, settings + "/webhooks", h.showSettings(neonauth.GroupWebhooks), viewer, "", "the webhook: endpoint, events, timeout", false},
+		{post, settings + "/webhooks", h.updateWebhooks, admin, "auth.webhooks.update", "replace the webhook configuration", false},
+		{get, settings + "/application", h.showSettings(neonauth.GroupApplication), viewer, "", "the application name and the integration's URLs", false},
+		{post, settings + "/application", h.updateApplication, admin, "auth.application.update", "save the application name", false},
 		{get, static.Prefix + "*", h.serveStatic, public, "", "embedded assets under content-hashed names", false},
 		{get, faviconPath, h.serveFavicon, public, "", "the icon, for browsers that look for it there", false},
 		{get, healthPath, h.healthz, probe, "", "liveness: 200 `ok`", false},

@@ -12,7 +12,7 @@ import (
 type CompareSide struct {
 	Branch neonapi.Branch
 	// Settings is nil when the branch has no branch-level Neon Auth.
-	Settings *BranchSettings
+	Settings *SettingsSnapshot
 	// Provider is what serves the branch instead when Settings is nil: Stack
 	// Auth, or "" for nothing.
 	Provider Provider
@@ -57,8 +57,8 @@ const (
 // not the same, the raw value that decides whether the branches differ.
 type field struct {
 	key, label string
-	show       func(*BranchSettings) string
-	raw        func(*BranchSettings) string
+	show       func(*SettingsSnapshot) string
+	raw        func(*SettingsSnapshot) string
 }
 
 // Compare lines up two branches' settings. A side without Neon Auth shows
@@ -86,7 +86,7 @@ func Compare(projectID string, a, b CompareSide) *Comparison {
 
 // value applies f to s, or gives the placeholder for a branch without Neon
 // Auth.
-func value(s *BranchSettings, f func(*BranchSettings) string) string {
+func value(s *SettingsSnapshot, f func(*SettingsSnapshot) string) string {
 	if s == nil {
 		return valueNotEnabled
 	}
@@ -100,15 +100,15 @@ type section struct {
 
 // compareSections lists what is compared. Per-provider OAuth rows appear only
 // for providers either branch has configured.
-func compareSections(a, b *BranchSettings) []section {
+func compareSections(a, b *SettingsSnapshot) []section {
 	return []section{
 		{"Neon Auth", []field{
-			{key: "database", label: "Database", show: func(s *BranchSettings) string { return s.Auth.DBName }},
-			{key: "app-name", label: "Application name", show: func(s *BranchSettings) string { return orNone(s.Auth.Name) }},
+			{key: "database", label: "Database", show: func(s *SettingsSnapshot) string { return s.Auth.DBName }},
+			{key: "app-name", label: "Application name", show: func(s *SettingsSnapshot) string { return orNone(s.Auth.Name) }},
 		}},
 		{"Domains", []field{
 			{key: "trusted-domains", label: "Trusted domains", show: domainList},
-			{key: "allow-localhost", label: "Localhost", show: func(s *BranchSettings) string { return yesNo(s.AllowLocalhost, "allowed", "not allowed") }},
+			{key: "allow-localhost", label: "Localhost", show: func(s *SettingsSnapshot) string { return yesNo(s.AllowLocalhost, "allowed", "not allowed") }},
 		}},
 		{"Social sign-in", oauthFields(a, b)},
 		{"Email and password", emailPasswordFields()},
@@ -118,7 +118,7 @@ func compareSections(a, b *BranchSettings) []section {
 	}
 }
 
-func domainList(s *BranchSettings) string {
+func domainList(s *SettingsSnapshot) string {
 	ds := make([]string, len(s.Domains))
 	for i, d := range s.Domains {
 		ds[i] = d.Domain
@@ -133,7 +133,7 @@ func domainList(s *BranchSettings) string {
 // oauthFields compares each provider's credentials. A client secret is only
 // ever "set" or "not set": Neon does not return it, and where it might, it
 // stays a neonapi.Secret that is never revealed.
-func oauthFields(a, b *BranchSettings) []field {
+func oauthFields(a, b *SettingsSnapshot) []field {
 	var out []field
 	for _, id := range []neonapi.OAuthProviderID{neonapi.OAuthGoogle, neonapi.OAuthGitHub, neonapi.OAuthMicrosoft, neonapi.OAuthVercel} {
 		if oauthProvider(a, id) == nil && oauthProvider(b, id) == nil {
@@ -141,7 +141,7 @@ func oauthFields(a, b *BranchSettings) []field {
 		}
 		name, key := OAuthName(id), "oauth-"+string(id)
 		out = append(out,
-			field{key: key, label: name, show: func(s *BranchSettings) string {
+			field{key: key, label: name, show: func(s *SettingsSnapshot) string {
 				p := oauthProvider(s, id)
 				switch {
 				case p == nil:
@@ -151,25 +151,25 @@ func oauthFields(a, b *BranchSettings) []field {
 				}
 				return "own credentials"
 			}},
-			field{key: key + "-client-id", label: name + " client id", show: func(s *BranchSettings) string {
+			field{key: key + "-client-id", label: name + " client id", show: func(s *SettingsSnapshot) string {
 				if p := oauthProvider(s, id); p != nil && p.ClientID != "" {
 					return p.ClientID
 				}
 				return valueNone
 			}},
-			field{key: key + "-client-secret", label: name + " client secret", show: func(s *BranchSettings) string {
+			field{key: key + "-client-secret", label: name + " client secret", show: func(s *SettingsSnapshot) string {
 				p := oauthProvider(s, id)
 				return yesNo(p != nil && (p.Type == neonapi.OAuthStandard || p.ClientSecret.IsSet()), valueSet, valueNotSet)
 			}},
 		)
 	}
 	if len(out) == 0 {
-		out = append(out, field{key: "oauth", label: "Providers", show: func(*BranchSettings) string { return valueNone }})
+		out = append(out, field{key: "oauth", label: "Providers", show: func(*SettingsSnapshot) string { return valueNone }})
 	}
 	return out
 }
 
-func oauthProvider(s *BranchSettings, id neonapi.OAuthProviderID) *neonapi.OAuthProvider {
+func oauthProvider(s *SettingsSnapshot, id neonapi.OAuthProviderID) *neonapi.OAuthProvider {
 	if s == nil {
 		return nil
 	}
@@ -183,11 +183,11 @@ func oauthProvider(s *BranchSettings, id neonapi.OAuthProviderID) *neonapi.OAuth
 
 func emailPasswordFields() []field {
 	flag := func(key, label string, get func(neonapi.EmailAndPasswordConfig) bool) field {
-		return field{key: key, label: label, show: func(s *BranchSettings) string { return yesNo(get(s.EmailAndPassword), "on", "off") }}
+		return field{key: key, label: label, show: func(s *SettingsSnapshot) string { return yesNo(get(s.EmailAndPassword), "on", "off") }}
 	}
 	return []field{
 		flag("email-password", "Email and password sign-in", func(c neonapi.EmailAndPasswordConfig) bool { return c.Enabled }),
-		{key: "verification-method", label: "Verification method", show: func(s *BranchSettings) string {
+		{key: "verification-method", label: "Verification method", show: func(s *SettingsSnapshot) string {
 			return orNone(verificationMethod(s.EmailAndPassword.EmailVerificationMethod))
 		}},
 		flag("require-verification", "Verification required", func(c neonapi.EmailAndPasswordConfig) bool { return c.RequireEmailVerification }),
@@ -203,43 +203,43 @@ func emailPasswordFields() []field {
 // marked sensitive in the API's spec, so they show as set or not set while
 // still being compared.
 func emailServerFields() []field {
-	std := func(s *BranchSettings) bool { return s.EmailServer.Type == neonapi.EmailServerStandard }
+	std := func(s *SettingsSnapshot) bool { return s.EmailServer.Type == neonapi.EmailServerStandard }
 	sensitive := func(key, label string, get func(neonapi.EmailServer) string) field {
 		return field{key: key, label: label,
-			show: func(s *BranchSettings) string { return yesNo(get(s.EmailServer) != "", valueSet, valueNotSet) },
-			raw:  func(s *BranchSettings) string { return get(s.EmailServer) },
+			show: func(s *SettingsSnapshot) string { return yesNo(get(s.EmailServer) != "", valueSet, valueNotSet) },
+			raw:  func(s *SettingsSnapshot) string { return get(s.EmailServer) },
 		}
 	}
 	return []field{
-		{key: "email-server", label: "Server", show: func(s *BranchSettings) string {
+		{key: "email-server", label: "Server", show: func(s *SettingsSnapshot) string {
 			return yesNo(std(s), "your own SMTP server", "Neon's shared server")
 		}},
 		sensitive("smtp-host", "SMTP host", func(e neonapi.EmailServer) string { return e.Host }),
-		{key: "smtp-port", label: "SMTP port", show: func(s *BranchSettings) string { return number(s.EmailServer.Port) }},
+		{key: "smtp-port", label: "SMTP port", show: func(s *SettingsSnapshot) string { return number(s.EmailServer.Port) }},
 		sensitive("smtp-username", "SMTP user name", func(e neonapi.EmailServer) string { return e.Username }),
-		{key: "smtp-password", label: "SMTP password", show: func(s *BranchSettings) string {
+		{key: "smtp-password", label: "SMTP password", show: func(s *SettingsSnapshot) string {
 			return yesNo(std(s) || s.EmailServer.Password.IsSet(), valueSet, valueNotSet)
 		}},
-		{key: "sender-email", label: "Sender address", show: func(s *BranchSettings) string { return orNone(s.EmailServer.SenderEmail) }},
-		{key: "sender-name", label: "Sender name", show: func(s *BranchSettings) string { return orNone(s.EmailServer.SenderName) }},
+		{key: "sender-email", label: "Sender address", show: func(s *SettingsSnapshot) string { return orNone(s.EmailServer.SenderEmail) }},
+		{key: "sender-name", label: "Sender name", show: func(s *SettingsSnapshot) string { return orNone(s.EmailServer.SenderName) }},
 	}
 }
 
 func pluginFields() []field {
-	org := func(s *BranchSettings) neonapi.OrganizationConfig { return deref(s.Plugins.Organization) }
-	magic := func(s *BranchSettings) neonapi.MagicLinkConfig { return deref(s.Plugins.MagicLink) }
-	phone := func(s *BranchSettings) neonapi.PhoneNumberConfig { return deref(s.Plugins.PhoneNumber) }
+	org := func(s *SettingsSnapshot) neonapi.OrganizationConfig { return deref(s.Plugins.Organization) }
+	magic := func(s *SettingsSnapshot) neonapi.MagicLinkConfig { return deref(s.Plugins.MagicLink) }
+	phone := func(s *SettingsSnapshot) neonapi.PhoneNumberConfig { return deref(s.Plugins.PhoneNumber) }
 	return []field{
-		{key: "organization", label: "Organizations", show: func(s *BranchSettings) string { return yesNo(org(s).Enabled, "on", "off") }},
-		{key: "organization-limit", label: "Organizations per user", show: func(s *BranchSettings) string { return number(org(s).OrganizationLimit) }},
-		{key: "membership-limit", label: "Members per organization", show: func(s *BranchSettings) string { return number(org(s).MembershipLimit) }},
-		{key: "creator-role", label: "Creator's role", show: func(s *BranchSettings) string { return orNone(org(s).CreatorRole) }},
-		{key: "invitation-email", label: "Invitation emails", show: func(s *BranchSettings) string { return yesNo(org(s).SendInvitationEmail, "on", "off") }},
-		{key: "magic-link", label: "Magic link", show: func(s *BranchSettings) string { return yesNo(magic(s).Enabled, "on", "off") }},
-		{key: "magic-link-expiry", label: "Magic link lifetime (minutes)", show: func(s *BranchSettings) string { return number(magic(s).ExpiresIn) }},
-		{key: "magic-link-sign-up", label: "Magic link sign-up disabled", show: func(s *BranchSettings) string { return yesNo(magic(s).DisableSignUp, "on", "off") }},
-		{key: "phone-number", label: "Phone number", show: func(s *BranchSettings) string { return yesNo(phone(s).Enabled, "on", "off") }},
-		{key: "phone-otp-expiry", label: "Phone code lifetime (seconds)", show: func(s *BranchSettings) string { return number(phone(s).OTPExpiresIn) }},
+		{key: "organization", label: "Organizations", show: func(s *SettingsSnapshot) string { return yesNo(org(s).Enabled, "on", "off") }},
+		{key: "organization-limit", label: "Organizations per user", show: func(s *SettingsSnapshot) string { return number(org(s).OrganizationLimit) }},
+		{key: "membership-limit", label: "Members per organization", show: func(s *SettingsSnapshot) string { return number(org(s).MembershipLimit) }},
+		{key: "creator-role", label: "Creator's role", show: func(s *SettingsSnapshot) string { return orNone(org(s).CreatorRole) }},
+		{key: "invitation-email", label: "Invitation emails", show: func(s *SettingsSnapshot) string { return yesNo(org(s).SendInvitationEmail, "on", "off") }},
+		{key: "magic-link", label: "Magic link", show: func(s *SettingsSnapshot) string { return yesNo(magic(s).Enabled, "on", "off") }},
+		{key: "magic-link-expiry", label: "Magic link lifetime (minutes)", show: func(s *SettingsSnapshot) string { return number(magic(s).ExpiresIn) }},
+		{key: "magic-link-sign-up", label: "Magic link sign-up disabled", show: func(s *SettingsSnapshot) string { return yesNo(magic(s).DisableSignUp, "on", "off") }},
+		{key: "phone-number", label: "Phone number", show: func(s *SettingsSnapshot) string { return yesNo(phone(s).Enabled, "on", "off") }},
+		{key: "phone-otp-expiry", label: "Phone code lifetime (seconds)", show: func(s *SettingsSnapshot) string { return number(phone(s).OTPExpiresIn) }},
 	}
 }
 
@@ -247,14 +247,14 @@ func pluginFields() []field {
 // since a path or query may carry a token, but the whole URL is compared.
 func webhookFields() []field {
 	return []field{
-		{key: "webhook", label: "Webhook", show: func(s *BranchSettings) string { return yesNo(s.Webhook.Enabled, "on", "off") }},
-		{key: "webhook-url", label: "Destination", show: func(s *BranchSettings) string {
+		{key: "webhook", label: "Webhook", show: func(s *SettingsSnapshot) string { return yesNo(s.Webhook.Enabled, "on", "off") }},
+		{key: "webhook-url", label: "Destination", show: func(s *SettingsSnapshot) string {
 			if s.Webhook.WebhookURL == "" {
 				return valueNone
 			}
 			return WebhookHost(s.Webhook.WebhookURL)
-		}, raw: func(s *BranchSettings) string { return s.Webhook.WebhookURL }},
-		{key: "webhook-events", label: "Events", show: func(s *BranchSettings) string {
+		}, raw: func(s *SettingsSnapshot) string { return s.Webhook.WebhookURL }},
+		{key: "webhook-events", label: "Events", show: func(s *SettingsSnapshot) string {
 			ev := make([]string, len(s.Webhook.EnabledEvents))
 			for i, e := range s.Webhook.EnabledEvents {
 				ev[i] = string(e)
@@ -265,7 +265,7 @@ func webhookFields() []field {
 			slices.Sort(ev)
 			return strings.Join(ev, ", ")
 		}},
-		{key: "webhook-timeout", label: "Timeout (seconds)", show: func(s *BranchSettings) string { return number(s.Webhook.TimeoutSeconds) }},
+		{key: "webhook-timeout", label: "Timeout (seconds)", show: func(s *SettingsSnapshot) string { return number(s.Webhook.TimeoutSeconds) }},
 	}
 }
 

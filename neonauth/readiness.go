@@ -51,10 +51,10 @@ func (s Status) Label() string {
 // The settings forms that fix readiness items, as the last part of
 // /projects/:id/branches/:branch/auth/settings/<form>.
 const (
-	FormDomains  = "domains"
-	FormSignIn   = "signin"
-	FormEmail    = "email"
-	FormWebhooks = "webhooks"
+	FormDomains  = string(GroupDomains)
+	FormSignIn   = string(GroupSignIn)
+	FormEmail    = string(GroupEmail)
+	FormWebhooks = string(GroupWebhooks)
 )
 
 // ReadinessItem is one production readiness check of a branch.
@@ -139,7 +139,7 @@ func Summarize(items []ReadinessItem) ReadinessSummary {
 // branch is the one production traffic reaches, so settings that are normal
 // while developing are red there and amber on other branches; a setting that
 // breaks sign-in or exposes users wherever it is used is red on every branch.
-func CheckReadiness(s *BranchSettings) *Readiness {
+func CheckReadiness(s *SettingsSnapshot) *Readiness {
 	items := []ReadinessItem{
 		checkDomains(s),
 		checkLocalhost(s),
@@ -154,7 +154,7 @@ func CheckReadiness(s *BranchSettings) *Readiness {
 // devStatus is the verdict for a development convenience left on: red on the
 // default branch, which serves production, amber elsewhere, where it is often
 // what the branch is for.
-func devStatus(s *BranchSettings) Status {
+func devStatus(s *SettingsSnapshot) Status {
 	if s.Branch.Default {
 		return StatusRed
 	}
@@ -166,7 +166,7 @@ func devStatus(s *BranchSettings) Status {
 // until its domain is added (localhost, allowed separately, is no deployed
 // app). It is amber when a trusted domain other than a loopback one uses
 // plain http, where session cookies would travel unencrypted.
-func checkDomains(s *BranchSettings) ReadinessItem {
+func checkDomains(s *SettingsSnapshot) ReadinessItem {
 	it := ReadinessItem{Key: "trusted-domains", Title: "Trusted domains", Form: FormDomains}
 	if len(s.Domains) == 0 {
 		it.Status = StatusRed
@@ -199,7 +199,7 @@ func loopback(host string) bool {
 // checkLocalhost is devStatus while localhost is allowed: any page served
 // from localhost, a developer's server or another program on a user's
 // machine, may then run the auth flows against the branch's users.
-func checkLocalhost(s *BranchSettings) ReadinessItem {
+func checkLocalhost(s *SettingsSnapshot) ReadinessItem {
 	it := ReadinessItem{Key: "localhost", Title: "Localhost access off", Form: FormDomains}
 	switch {
 	case !s.AllowLocalhost:
@@ -220,7 +220,7 @@ func checkLocalhost(s *BranchSettings) ReadinessItem {
 // not yours, and the accounts they create are tied to an app you cannot
 // configure or take over. No provider at all is green: social sign-in is
 // optional.
-func checkOAuth(s *BranchSettings) ReadinessItem {
+func checkOAuth(s *SettingsSnapshot) ReadinessItem {
 	it := ReadinessItem{Key: "oauth-credentials", Title: "Own OAuth credentials", Form: FormSignIn}
 	var shared, own []string
 	for _, p := range s.OAuth {
@@ -247,7 +247,7 @@ func checkOAuth(s *BranchSettings) ReadinessItem {
 // checkEmailServer is devStatus while auth emails (verification codes,
 // password resets, invitations) go through Neon's shared server, which is
 // meant for development: it sends from Neon's address, under low limits.
-func checkEmailServer(s *BranchSettings) ReadinessItem {
+func checkEmailServer(s *SettingsSnapshot) ReadinessItem {
 	it := ReadinessItem{Key: "email-provider", Title: "Own email server", Form: FormEmail}
 	if s.EmailServer.Type == neonapi.EmailServerStandard {
 		it.Status = StatusGreen
@@ -268,7 +268,7 @@ func checkEmailServer(s *BranchSettings) ReadinessItem {
 // someone else's address, and an account made that way can be linked to the
 // owner's social sign-in later. With email and password sign-in off there is
 // nothing to verify, which is green.
-func checkEmailVerification(s *BranchSettings) ReadinessItem {
+func checkEmailVerification(s *SettingsSnapshot) ReadinessItem {
 	it := ReadinessItem{Key: "email-verification", Title: "Email verification required", Form: FormSignIn}
 	ep := s.EmailAndPassword
 	switch {
@@ -304,7 +304,7 @@ func verificationMethod(m neonapi.EmailVerificationMethod) string {
 // is red, on every branch, when the phone number plugin is on and no enabled
 // webhook receives send.otp: Neon delivers sign-in codes for phone numbers
 // only through that event, so phone sign-in cannot work.
-func checkWebhooks(s *BranchSettings) ReadinessItem {
+func checkWebhooks(s *SettingsSnapshot) ReadinessItem {
 	it := ReadinessItem{Key: "webhooks", Title: "Webhooks", Form: FormWebhooks}
 	w := s.Webhook
 	on := w.Enabled && w.WebhookURL != ""

@@ -3,191 +3,224 @@ package neonauth
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// SettingsReader is the part of the Neon API that reads a branch's Neon Auth
-// (Better Auth) settings. *neonapi.Client and the caching decorator satisfy
-// it.
-type SettingsReader interface {
+// SettingsAPI is the part of the Neon API the settings of branch-level Neon
+// Auth read and write. *neonapi.Client and the caching decorator around it
+// satisfy it.
+type SettingsAPI interface {
+	GetProject(ctx context.Context, projectID string) (*neonapi.Project, error)
 	GetBranch(ctx context.Context, projectID, branchID string) (*neonapi.Branch, error)
 	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
+	UpdateAuthConfig(ctx context.Context, projectID, branchID string, req neonapi.AuthConfigUpdate) (*neonapi.AuthConfig, error)
 	ListTrustedDomains(ctx context.Context, projectID, branchID string) ([]neonapi.TrustedDomain, error)
+	AddTrustedDomain(ctx context.Context, projectID, branchID string, req neonapi.AddTrustedDomainRequest) error
+	DeleteTrustedDomains(ctx context.Context, projectID, branchID string, req neonapi.DeleteTrustedDomainsRequest) error
 	GetAllowLocalhost(ctx context.Context, projectID, branchID string) (bool, error)
+	UpdateAllowLocalhost(ctx context.Context, projectID, branchID string, allow bool) (bool, error)
 	ListOAuthProviders(ctx context.Context, projectID, branchID string) ([]neonapi.OAuthProvider, error)
-	GetEmailProvider(ctx context.Context, projectID, branchID string) (*neonapi.EmailServer, error)
+	AddOAuthProvider(ctx context.Context, projectID, branchID string, req neonapi.AddOAuthProviderRequest) (*neonapi.OAuthProvider, error)
+	UpdateOAuthProvider(ctx context.Context, projectID, branchID string, id neonapi.OAuthProviderID, req neonapi.UpdateOAuthProviderRequest) (*neonapi.OAuthProvider, error)
+	DeleteOAuthProvider(ctx context.Context, projectID, branchID string, id neonapi.OAuthProviderID) error
 	GetEmailAndPasswordConfig(ctx context.Context, projectID, branchID string) (*neonapi.EmailAndPasswordConfig, error)
-	GetWebhookConfig(ctx context.Context, projectID, branchID string) (*neonapi.WebhookConfig, error)
+	UpdateEmailAndPasswordConfig(ctx context.Context, projectID, branchID string, req neonapi.EmailAndPasswordConfigUpdate) (*neonapi.EmailAndPasswordConfig, error)
+	GetEmailProvider(ctx context.Context, projectID, branchID string) (*neonapi.EmailServer, error)
+	UpdateEmailProvider(ctx context.Context, projectID, branchID string, s neonapi.EmailServer) (*neonapi.EmailServer, error)
+	SendTestEmail(ctx context.Context, projectID, branchID string, req neonapi.SendTestEmailRequest) (*neonapi.SendTestEmailResult, error)
 	GetPluginConfigs(ctx context.Context, projectID, branchID string) (*neonapi.PluginConfigs, error)
+	UpdateOrganizationPlugin(ctx context.Context, projectID, branchID string, req neonapi.OrganizationConfigUpdate) (*neonapi.OrganizationConfig, error)
+	UpdateMagicLinkPlugin(ctx context.Context, projectID, branchID string, req neonapi.MagicLinkConfigUpdate) (*neonapi.MagicLinkConfig, error)
+	GetPhoneNumberPlugin(ctx context.Context, projectID, branchID string) (*neonapi.PhoneNumberConfig, error)
+	UpdatePhoneNumberPlugin(ctx context.Context, projectID, branchID string, req neonapi.PhoneNumberConfigUpdate) (*neonapi.PhoneNumberConfig, error)
+	GetWebhookConfig(ctx context.Context, projectID, branchID string) (*neonapi.WebhookConfig, error)
+	UpdateWebhookConfig(ctx context.Context, projectID, branchID string, cfg neonapi.WebhookConfig) (*neonapi.WebhookConfig, error)
 }
 
-// BranchSettings is a branch's branch-level Neon Auth configuration as Neon
-// reports it, read live: what the readiness check judges and the comparison
-// lines up. Secrets are never part of it in the clear: Neon does not return
-// the SMTP password, and an OAuth client secret stays a neonapi.Secret.
-type BranchSettings struct {
-	ProjectID        string
-	Branch           neonapi.Branch
-	Auth             neonapi.Integration
-	Domains          []neonapi.TrustedDomain
-	AllowLocalhost   bool
-	OAuth            []neonapi.OAuthProvider
-	EmailServer      neonapi.EmailServer
-	EmailAndPassword neonapi.EmailAndPasswordConfig
-	Webhook          neonapi.WebhookConfig
-	Plugins          neonapi.PluginConfigs
+// SettingsService reads and changes the settings of branch-level Neon Auth
+// (Better Auth): trusted domains, sign-in methods, email, plugins, webhooks
+// and the application name. Every change is checked in full before Neon is
+// asked, so a refused form never leaves half a change behind.
+type SettingsService struct {
+	neon SettingsAPI
 }
 
-// ErrNoBranchAuth reports a branch without branch-level Neon Auth (Better
-// Auth), whose settings therefore do not exist.
-var ErrNoBranchAuth = errors.New("branch-level Neon Auth is not enabled on this branch")
+// NewSettingsService returns a SettingsService calling neon.
+func NewSettingsService(neon SettingsAPI) *SettingsService {
+	return &SettingsService{neon: neon}
+}
 
-// NoBranchAuthError is ErrNoBranchAuth for one branch. It carries the branch,
-// so a page can name it, and the provider that serves the branch instead, if
-// any (Stack Auth is configured in Stack Auth's own dashboard).
-type NoBranchAuthError struct {
-	Branch neonapi.Branch
-	// Provider is the project-level provider on the branch, "" for none.
+// SettingsGroup is one page of a branch's settings, grouped as an admin
+// thinks of them (and as the Neon Console does).
+type SettingsGroup string
+
+// The settings groups, in the order the pages' tabs list them.
+const (
+	GroupDomains     SettingsGroup = "domains"
+	GroupSignIn      SettingsGroup = "sign-in"
+	GroupEmail       SettingsGroup = "email"
+	GroupPlugins     SettingsGroup = "plugins"
+	GroupWebhooks    SettingsGroup = "webhooks"
+	GroupApplication SettingsGroup = "application"
+)
+
+// SettingsGroups lists every group in tab order.
+var SettingsGroups = []SettingsGroup{GroupDomains, GroupSignIn, GroupEmail, GroupPlugins, GroupWebhooks, GroupApplication}
+
+// Title is the group's name on its tab and page.
+func (g SettingsGroup) Title() string {
+	switch g {
+	case GroupDomains:
+		return "Domains"
+	case GroupSignIn:
+		return "Sign-in"
+	case GroupEmail:
+		return "Email"
+	case GroupPlugins:
+		return "Plugins"
+	case GroupWebhooks:
+		return "Webhooks"
+	case GroupApplication:
+		return "Application"
+	}
+	return string(g)
+}
+
+// Loaded is one part of a branch's settings as read from Neon; Err is set
+// when that read failed, which degrades that part's panel only.
+type Loaded[T any] struct {
+	Value T
+	Err   error
+}
+
+// NotBranchAuth says why a branch has no settings here: Provider is the
+// project-level provider that serves it, or "" when Neon Auth is off on the
+// branch.
+type NotBranchAuth struct {
 	Provider Provider
 }
 
-// Error names the branch.
-func (e *NoBranchAuthError) Error() string {
-	return fmt.Sprintf("branch %s: %v", e.Branch.ID, ErrNoBranchAuth)
+// BranchSettings is what the settings pages show of one branch. Only the
+// parts of the groups asked for are read; the others stay zero.
+type BranchSettings struct {
+	ProjectID   string
+	ProjectName string
+	BranchID    string
+	BranchName  string
+	// Integration is the branch's Neon Auth (getNeonAuth); its Name is the
+	// application name.
+	Integration *neonapi.Integration
+	// NotBranchAuth is set, and every part left unread, when the branch has
+	// no branch-level Neon Auth to configure.
+	NotBranchAuth *NotBranchAuth
+
+	Domains          Loaded[[]neonapi.TrustedDomain]
+	AllowLocalhost   Loaded[bool]
+	EmailAndPassword Loaded[*neonapi.EmailAndPasswordConfig]
+	OAuthProviders   Loaded[[]neonapi.OAuthProvider]
+	EmailServer      Loaded[*neonapi.EmailServer]
+	Plugins          Loaded[*neonapi.PluginConfigs]
+	PhoneNumber      Loaded[*neonapi.PhoneNumberConfig]
+	Webhooks         Loaded[*neonapi.WebhookConfig]
 }
 
-// Is makes errors.Is(err, ErrNoBranchAuth) hold.
-func (e *NoBranchAuthError) Is(target error) bool { return target == ErrNoBranchAuth }
+// ErrNotBranchAuth reports a settings change for a branch without
+// branch-level Neon Auth.
+var ErrNotBranchAuth = errors.New("neonauth: the branch has no branch-level Neon Auth")
 
-// ReadBranchSettings reads a branch's Neon Auth settings: the branch and its
-// integration first, in parallel, then, once the branch is known to have
-// Better Auth, every settings getter in parallel. A branch without it is a
-// *NoBranchAuthError; any failed read fails the whole, since a readiness
-// verdict on part of the settings would be wrong.
-func ReadBranchSettings(ctx context.Context, r SettingsReader, projectID, branchID string) (*BranchSettings, error) {
-	s := &BranchSettings{ProjectID: projectID}
-	var authErr error
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		b, err := r.GetBranch(gctx, projectID, branchID)
-		if err == nil {
-			s.Branch = *b
-		}
-		return err
-	})
-	g.Go(func() error {
-		in, err := r.GetBranchAuth(gctx, projectID, branchID)
-		switch {
-		case errors.Is(err, neonapi.ErrNotFound):
-			// Told apart from a missing branch once GetBranch has answered.
-			authErr = err
-			return nil
-		case err != nil:
-			return err
-		}
-		s.Auth = *in
-		return nil
-	})
+// LoadSettings reads the project, the branch and its Neon Auth, then, for a
+// branch with branch-level Neon Auth, the parts of the groups asked for, all
+// in parallel. A failed project, branch or Neon Auth read fails the whole
+// load; a failed part only marks that part.
+func (s *SettingsService) LoadSettings(ctx context.Context, projectID, branchID string, groups ...SettingsGroup) (*BranchSettings, error) {
+	bs := &BranchSettings{ProjectID: projectID, BranchID: branchID}
+	var (
+		project *neonapi.Project
+		branch  *neonapi.Branch
+		authErr error
+		g       errgroup.Group
+	)
+	g.Go(func() (err error) { project, err = s.neon.GetProject(ctx, projectID); return err })
+	g.Go(func() (err error) { branch, err = s.neon.GetBranch(ctx, projectID, branchID); return err })
+	g.Go(func() error { bs.Integration, authErr = s.neon.GetBranchAuth(ctx, projectID, branchID); return nil })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if authErr != nil {
-		return nil, &NoBranchAuthError{Branch: s.Branch}
-	}
-	if p := Provider(s.Auth.AuthProvider); !p.BranchLevel() {
-		return nil, &NoBranchAuthError{Branch: s.Branch, Provider: p}
-	}
-	if err := readSettings(ctx, r, s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// readSettings fills s from the seven settings getters, run in parallel.
-func readSettings(ctx context.Context, r SettingsReader, s *BranchSettings) error {
-	pid, bid := s.ProjectID, s.Branch.ID
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		s.Domains, err = r.ListTrustedDomains(ctx, pid, bid)
-		return err
-	})
-	g.Go(func() (err error) {
-		s.AllowLocalhost, err = r.GetAllowLocalhost(ctx, pid, bid)
-		return err
-	})
-	g.Go(func() (err error) {
-		s.OAuth, err = r.ListOAuthProviders(ctx, pid, bid)
-		return err
-	})
-	g.Go(func() error {
-		v, err := r.GetEmailProvider(ctx, pid, bid)
-		if err == nil {
-			s.EmailServer = *v
-		}
-		return err
-	})
-	g.Go(func() error {
-		v, err := r.GetEmailAndPasswordConfig(ctx, pid, bid)
-		if err == nil {
-			s.EmailAndPassword = *v
-		}
-		return err
-	})
-	g.Go(func() error {
-		v, err := r.GetWebhookConfig(ctx, pid, bid)
-		if err == nil {
-			s.Webhook = *v
-		}
-		return err
-	})
-	g.Go(func() error {
-		v, err := r.GetPluginConfigs(ctx, pid, bid)
-		if err == nil {
-			s.Plugins = *v
-		}
-		return err
-	})
-	return g.Wait()
-}
-
-// BranchReadiness reads a branch's settings and judges its production
-// readiness; see CheckReadiness. A branch without branch-level Neon Auth is a
-// *NoBranchAuthError.
-func (s *Service) BranchReadiness(ctx context.Context, projectID, branchID string) (*Readiness, error) {
-	set, err := ReadBranchSettings(ctx, s.neon, projectID, branchID)
-	if err != nil {
-		return nil, err
-	}
-	return CheckReadiness(set), nil
-}
-
-// CompareBranches reads two branches' settings in parallel and lines them up;
-// see Compare. A branch without branch-level Neon Auth is a side without
-// settings, not an error: that is a difference worth showing.
-func (s *Service) CompareBranches(ctx context.Context, projectID, branchA, branchB string) (*Comparison, error) {
-	var a, b CompareSide
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { a, err = compareSide(gctx, s.neon, projectID, branchA); return err })
-	g.Go(func() (err error) { b, err = compareSide(gctx, s.neon, projectID, branchB); return err })
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return Compare(projectID, a, b), nil
-}
-
-// compareSide reads one branch for CompareBranches.
-func compareSide(ctx context.Context, r SettingsReader, projectID, branchID string) (CompareSide, error) {
-	set, err := ReadBranchSettings(ctx, r, projectID, branchID)
-	var none *NoBranchAuthError
+	bs.ProjectName, bs.BranchName = project.Name, branch.Name
 	switch {
-	case errors.As(err, &none):
-		return CompareSide{Branch: none.Branch, Provider: none.Provider}, nil
-	case err != nil:
-		return CompareSide{}, err
+	case errors.Is(authErr, neonapi.ErrNotFound):
+		bs.Integration, bs.NotBranchAuth = nil, &NotBranchAuth{}
+		return bs, nil
+	case authErr != nil:
+		return nil, authErr
+	case !Provider(bs.Integration.AuthProvider).BranchLevel():
+		bs.NotBranchAuth = &NotBranchAuth{Provider: Provider(bs.Integration.AuthProvider)}
+		return bs, nil
 	}
-	return CompareSide{Branch: set.Branch, Settings: set, Provider: BetterAuth}, nil
+	s.loadParts(ctx, bs, groups)
+	return bs, nil
+}
+
+// loadParts reads the parts the groups show, in parallel.
+func (s *SettingsService) loadParts(ctx context.Context, bs *BranchSettings, groups []SettingsGroup) {
+	p, b := bs.ProjectID, bs.BranchID
+	var g errgroup.Group
+	for _, group := range groups {
+		switch group {
+		case GroupDomains:
+			g.Go(func() error { bs.Domains.Value, bs.Domains.Err = s.neon.ListTrustedDomains(ctx, p, b); return nil })
+			g.Go(func() error {
+				bs.AllowLocalhost.Value, bs.AllowLocalhost.Err = s.neon.GetAllowLocalhost(ctx, p, b)
+				return nil
+			})
+		case GroupSignIn:
+			g.Go(func() error {
+				bs.EmailAndPassword.Value, bs.EmailAndPassword.Err = s.neon.GetEmailAndPasswordConfig(ctx, p, b)
+				return nil
+			})
+			g.Go(func() error {
+				bs.OAuthProviders.Value, bs.OAuthProviders.Err = s.neon.ListOAuthProviders(ctx, p, b)
+				return nil
+			})
+		case GroupEmail:
+			g.Go(func() error {
+				bs.EmailServer.Value, bs.EmailServer.Err = s.neon.GetEmailProvider(ctx, p, b)
+				return nil
+			})
+		case GroupPlugins:
+			g.Go(func() error { bs.Plugins.Value, bs.Plugins.Err = s.neon.GetPluginConfigs(ctx, p, b); return nil })
+			g.Go(func() error {
+				bs.PhoneNumber.Value, bs.PhoneNumber.Err = s.neon.GetPhoneNumberPlugin(ctx, p, b)
+				return nil
+			})
+		case GroupWebhooks:
+			g.Go(func() error { bs.Webhooks.Value, bs.Webhooks.Err = s.neon.GetWebhookConfig(ctx, p, b); return nil })
+		}
+	}
+	_ = g.Wait()
+}
+
+// usable refuses a change to a branch the settings do not apply to.
+func usable(bs *BranchSettings) error {
+	if bs == nil || bs.NotBranchAuth != nil {
+		return ErrNotBranchAuth
+	}
+	return nil
+}
+
+// change runs one Neon write for bs once its form checked out: a refused
+// form is an *InvalidSettingsError and Neon is not asked; an unreadable
+// answer is an *OutcomeUnknownError saying what may have happened, a clause
+// such as "the trusted domain was added".
+func change(bs *BranchSettings, errs FieldErrors, what string, write func() error) error {
+	if err := usable(bs); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return &InvalidSettingsError{Fields: errs}
+	}
+	return unknownOutcome(write(), what)
 }
