@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -297,4 +299,49 @@ func TestIndexAdvisorFullPage(t *testing.T) {
 	}
 	bad := a.get("/projects/" + a.projectID + "/users/index?provider=nope")
 	bad.wantStatus(t, http.StatusBadRequest)
+}
+
+// TestIndexChangesAreAudited creates and drops the index through the full
+// security stack and checks each left one audit line.
+func TestIndexChangesAreAudited(t *testing.T) {
+	d := newUsersDB(t)
+	d.seed(t, 20)
+	audit := &lockedBuffer{}
+	a := newIndexApp(t, d.connString, 10, withHandler(func(h *Handler) {
+		h.Auth = neonauth.New(h.Neon.(NeonAPI), testPools(t), neonauth.UserDBConfig{Default: d.connString})
+		h.Settings.IndexAdviceRows = 10
+		h.IndexBuilds = NewIndexBuilds(context.Background())
+		t.Cleanup(h.IndexBuilds.Close)
+		cfg := secAuthConfig(t)
+		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix("127.0.0.1/32"))
+		sec, err := identity.NewSecurity(t.Context(), identity.SecurityOptions{Auth: cfg, ListenAddr: "127.0.0.1:0", AuditLog: audit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Security = sec
+	}))
+	a.Client.Transport = &flowBrowser{base: http.DefaultTransport, email: adminEmail}
+
+	a.indexPanel()
+	a.htmxPost("/projects/"+a.projectID+"/users/index", url.Values{"provider": {"stack"}}).wantStatus(t, http.StatusAccepted)
+	r := a.pollIndex(a.indexPanel(), "the served state", func(r *testResponse) bool { return panelState(r) != views.IndexStateBuilding })
+	if panelState(r) != views.IndexStateServed {
+		t.Fatalf("state %q after the build", panelState(r))
+	}
+	a.htmxPost("/projects/"+a.projectID+"/users/index/delete", url.Values{"provider": {"stack"}, "index": {"users_sync_created_at_id_idx"}}).wantStatus(t, http.StatusOK)
+
+	lines := audit.lines(t)
+	want := []struct {
+		action string
+		status float64
+	}{{"users.index.create", http.StatusAccepted}, {"users.index.drop", http.StatusOK}}
+	if len(lines) != len(want) {
+		t.Fatalf("%d audit lines, want %d:\n%s", len(lines), len(want), audit)
+	}
+	for i, w := range want {
+		l := lines[i]
+		if l["action"] != w.action || l["outcome"] != "ok" || l["status"] != w.status || l["actor"] != adminEmail || l["project"] != a.projectID {
+			t.Errorf("line %d = %v, want %s ok %v", i, l, w.action, w.status)
+		}
+	}
 }
