@@ -142,9 +142,10 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		Cache:       db.NewCache(db.DefaultCacheTTL),
 		IndexBuilds: builds,
 		Settings: handlers.Settings{
-			Demo:        cfg.Demo,
-			SyncTimeout: cfg.SyncTimeout,
-			LatestUsers: cfg.LatestUsers,
+			Demo:            cfg.Demo,
+			SyncTimeout:     cfg.SyncTimeout,
+			LatestUsers:     cfg.LatestUsers,
+			IndexAdviceRows: int64(cfg.IndexAdviceRows),
 		},
 	}, closeAll, nil
 }
