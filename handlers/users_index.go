@@ -224,7 +224,8 @@ func (h *Handler) dropUsersIndex(c echo.Context) error {
 	var inErr *db.InputError
 	switch {
 	case errors.As(err, &inErr):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Index "+cut(name, 64)+" "+inErr.Reason+".")
+		// The reason never quotes the name, which came from the form.
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "That index "+inErr.Reason+".")
 	case errors.Is(err, db.ErrPermission):
 		p := h.indexPanel(c, ref, s)
 		p.LastFailure = "the dashboard's role does not own the table, so it may not drop its indexes."
