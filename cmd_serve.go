@@ -83,7 +83,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // newHandler builds the dashboard on a Neon client for apiKey at apiURL. The
-// returned func closes what it opened: database pools and the audit log.
+// returned func closes what it opened: index builds, database pools and the
+// audit log.
 func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
 	metrics := metrics.New(cfg.Auth.MetricsToken)
 	client, err := neonapi.New(apiKey,
@@ -110,7 +111,12 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		pools.Close()
 		return nil, nil, err
 	}
+	// Index builds outlive the request that starts them and run on while
+	// the server drains; closing the handler cancels what still runs, before
+	// the pools they use close.
+	builds := handlers.NewIndexBuilds(context.WithoutCancel(ctx))
 	closeAll := func() {
+		builds.Close()
 		closeAudit()
 		pools.Close()
 	}
@@ -136,10 +142,13 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		Metrics:      metrics,
 		Ready:        handlers.NewReadiness(handlers.NeonReadiness(client), nil),
 		SyncMetrics:  metrics,
+		Cache:        db.NewCache(db.DefaultCacheTTL),
+		IndexBuilds:  builds,
 		Settings: handlers.Settings{
-			Demo:        cfg.Demo,
-			SyncTimeout: cfg.SyncTimeout,
-			LatestUsers: cfg.LatestUsers,
+			Demo:            cfg.Demo,
+			SyncTimeout:     cfg.SyncTimeout,
+			LatestUsers:     cfg.LatestUsers,
+			IndexAdviceRows: int64(cfg.IndexAdviceRows),
 		},
 	}, closeAll, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/secret"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -55,6 +56,7 @@ const projectDBPrefix = "DATABASE_URL_"
 //	SYNC_TIMEOUT      --sync-timeout  how long the live sync check waits (default 20s)
 //	CACHE_TTL         --cache-ttl     how long Neon reads are reused (default 15s; 0 turns caching off)
 //	LATEST_USERS                      rows on the users page (default 50)
+//	USERS_INDEX_ROWS                  users table size from which the browse index is advised (default 100000)
 //	                  --demo          run against an in-process Neon API sandbox with a seeded demo project
 //	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
 //	AUTH_MODE and AUTH_*              who may use the dashboard: none (loopback only, the default), proxy,
@@ -75,8 +77,10 @@ type Config struct {
 	SyncTimeout  time.Duration
 	CacheTTL     time.Duration
 	LatestUsers  int
-	Demo         bool
-	SyncDelay    time.Duration
+	// IndexAdviceRows is USERS_INDEX_ROWS.
+	IndexAdviceRows int
+	Demo            bool
+	SyncDelay       time.Duration
 	// Auth is the identity, role and metrics-access configuration (AUTH_*,
 	// METRICS_TOKEN), with SessionKeys and CookieSecure filled in from above.
 	Auth identity.AuthConfig
@@ -119,6 +123,7 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	cfg.NeonAPIKey = secret.Value(strings.TrimSpace(getenv("NEON_API_KEY")))
 	cfg.DatabaseURL = secret.Value(cmp.Or(dbURL, getenv("DATABASE_URL")))
 	cfg.LatestUsers = env.intInRange("LATEST_USERS", neonauth.DefaultLatestUsers, 1, 1000)
+	cfg.IndexAdviceRows = env.intInRange("USERS_INDEX_ROWS", handlers.DefaultIndexAdviceRows, 1, 1<<31-1)
 	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
 
 	cfg.checkServe(p.add)

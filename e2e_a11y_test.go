@@ -59,6 +59,10 @@ var a11yPages = []a11yPage{
 	{name: "user lookup, not found", path: "/projects/{project}/users?provider=stack&q=nobody%40example.com", ready: "lookup-missing"},
 	{name: "user sync page", path: "/projects/{project}/users/{user}?provider=stack", ready: "sync-panel"},
 	{name: "user delete confirmation", path: "/projects/{project}/users/{user}/delete?provider=stack", ready: "delete-user"},
+	{name: "users index advice", path: "/projects/{project}/users/index?provider=stack", ready: "index-create"},
+	{name: "signups chart by day", path: "/projects/{project}/users/signups?provider=stack", ready: "signups-chart"},
+	{name: "signups chart by week", path: "/projects/{project}/users/signups?provider=stack&range=365d&bucket=week", ready: "signups-chart"},
+	{name: "signups chart, bad range", path: "/projects/{project}/users/signups?provider=stack&range=7y", status: http.StatusBadRequest, ready: "field-error-range"},
 	{name: "unknown page", path: "/no-such-page", status: http.StatusNotFound, ready: "error-page"},
 	{name: "branch readiness", path: "/projects/{auth}/branches/{authbranch}/auth/readiness", ready: "readiness-items"},
 	{name: "branch comparison", path: "/projects/{auth}/auth/compare", ready: "compare-table"},
@@ -68,6 +72,7 @@ var a11yPages = []a11yPage{
 	{name: "SDK keys page for a viewer", path: "/projects/{project}/integrations/stack/keys", as: "viewer", ready: "sdk-keys-needs-admin"},
 	{name: "users page for a viewer", path: "/projects/{project}/users?provider=stack", as: "viewer", ready: "view-only"},
 	{name: "branch readiness for a viewer", path: "/projects/{auth}/branches/{authbranch}/auth/readiness", as: "viewer", ready: "readiness-items"},
+	{name: "users index advice for a viewer", path: "/projects/{project}/users/index?provider=stack", as: "viewer", ready: "index-admin-only"},
 	{name: "no access", path: "/projects", as: "stranger", status: http.StatusForbidden, ready: "forbidden"},
 	{name: "nobody signed in", path: "/projects", as: "nobody", status: http.StatusUnauthorized, ready: "unauthenticated"},
 }
@@ -88,7 +93,7 @@ func TestE2EAccessibility(t *testing.T) {
 	dbURL := pgtest.Require(t)
 	browsertest.Chromium(t)
 
-	dash := startDashboardEnv(t, dbURL, map[string]string{"AUTH_VIEWER_EMAILS": a11yViewerEmail})
+	dash := startDashboardEnv(t, dbURL, map[string]string{"AUTH_VIEWER_EMAILS": a11yViewerEmail, "USERS_INDEX_ROWS": "1"})
 	b := browsertest.New(t, browsertest.Options{Headers: a11yIdentities[""], Budget: 5 * time.Minute})
 	id := browsertest.TestID
 
@@ -126,6 +131,20 @@ func TestE2EAccessibility(t *testing.T) {
 		browsertest.FocusVisible(),
 		chromedp.KeyEvent(kb.Enter),
 		browsertest.WaitFocus(`[data-testid="project-row"]:nth-child(2) [data-testid="project-link"]`),
+	)
+
+	// The browse index: built with the keyboard while the panel polls
+	// itself, then removed.
+	b.Follow("open the index advice", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+project+"/users/index?provider=stack"))
+	b.Run("create the index with the keyboard",
+		browsertest.TabTo(id("index-create"), 40),
+		chromedp.KeyEvent(kb.Enter),
+		browsertest.WaitAttr(id("index-advisor"), "data-state", "served"),
+	)
+	b.CheckAccessibility("users index served")
+	b.Run("remove the index",
+		chromedp.Click(id("index-drop")),
+		browsertest.WaitAttr(id("index-advisor"), "data-state", "advise"),
 	)
 
 	// New SDK keys: the confirmation, then the keys shown once.

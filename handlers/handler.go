@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
@@ -64,6 +65,9 @@ type Settings struct {
 	// LatestUsers is how many rows the users page lists (neonauth.DefaultLatestUsers
 	// when zero).
 	LatestUsers int
+	// IndexAdviceRows is the row estimate from which the index advisor
+	// offers a browse-order index (DefaultIndexAdviceRows when zero).
+	IndexAdviceRows int64
 }
 
 // SyncObserver records how long live sync checks take to conclude.
@@ -95,4 +99,13 @@ type Handler struct {
 	// SyncMetrics receives the duration of each concluded sync check; nil
 	// when metrics are off.
 	SyncMetrics SyncObserver
+	// Cache keeps counts, chart series and the index check for a short
+	// while, shared by every users table; nil gives each request its own.
+	Cache *db.Cache
+	// IndexBuilds runs the index builds an admin starts; nil runs them
+	// within the request.
+	IndexBuilds *IndexBuilds
+	// Browsers opens users tables for the browse, chart and index panels;
+	// nil uses Auth when it can.
+	Browsers UserBrowsers
 }

@@ -1,0 +1,242 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+
+	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+// DefaultIndexAdviceRows is the table size from which the advisor offers a
+// browse-order index: below it a page sorts the whole table in a few
+// milliseconds, above it the sort is what a page costs.
+const DefaultIndexAdviceRows = 100_000
+
+// dropTimeout bounds DROP INDEX CONCURRENTLY, which waits for transactions
+// using the table to end.
+const dropTimeout = 30 * time.Second
+
+// UserBrowsers opens the users table of an integration for browsing,
+// charting and index advice. *neonauth.Service is one.
+type UserBrowsers interface {
+	OpenBrowser(ctx context.Context, r neonauth.Ref, cache *db.Cache) (*db.UserBrowser, error)
+}
+
+// errNoBrowsers reports a configuration whose Auth cannot open browsers.
+var errNoBrowsers = errors.New("this dashboard cannot browse users tables")
+
+// browseUsers opens r's users table and runs read on it within timeout.
+func (h *Handler) browseUsers(ctx context.Context, r neonauth.Ref, timeout time.Duration, read func(context.Context, *db.UserBrowser) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	opener := h.Browsers
+	if opener == nil {
+		var ok bool
+		if opener, ok = h.Auth.(UserBrowsers); !ok {
+			return errNoBrowsers
+		}
+	}
+	b, err := opener.OpenBrowser(ctx, r, h.Cache)
+	if err != nil {
+		return err
+	}
+	return read(ctx, b)
+}
+
+// panelRef reads the scope of a users panel route.
+func panelRef(c echo.Context) (views.UsersPanelRef, usersScope, error) {
+	s, err := parseUsersScope(c, true)
+	if err != nil {
+		return views.UsersPanelRef{}, s, err
+	}
+	return views.UsersPanelRef{ProjectID: s.projectID, Provider: s.provider, CanWrite: IdentityFrom(c).CanWrite()}, s, nil
+}
+
+// buildKey files an integration's background build.
+func buildKey(s usersScope) string { return s.projectID + "\x00" + string(s.provider) }
+
+func (h *Handler) indexAdviceRows() int64 {
+	if h.Settings.IndexAdviceRows > 0 {
+		return h.Settings.IndexAdviceRows
+	}
+	return DefaultIndexAdviceRows
+}
+
+// indexPanel reads the advice for s's table and shapes the panel.
+func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersScope) views.IndexAdvisorPanel {
+	p := views.IndexAdvisorPanel{Ref: ref, CSRFToken: CSRFToken(c), Threshold: h.indexAdviceRows()}
+	running, failed := h.IndexBuilds.State(buildKey(s))
+	if failed != nil {
+		p.LastFailure = buildFailure(failed)
+	}
+	var a db.IndexAdvice
+	err := h.browseUsers(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+		var err error
+		a, err = b.AdviseIndex(ctx)
+		return err
+	})
+	if err != nil {
+		prob := h.panelProblem(err, "Could not check the users table's indexes")
+		p.State, p.Problem = views.IndexStateProblem, &prob
+		return p
+	}
+	p.Table, p.Rows, p.Name = a.Table, a.Rows, a.Name
+	p.Owner, p.Role, p.CanCreate, p.NameTaken = a.Owner, a.Role, a.CanCreate, a.NameTaken
+	p.CreateSQL, p.EstimateBasis = a.CreateSQL, a.EstimateBasis
+	p.EstimatedSize = views.HumanBytes(a.EstimatedBytes)
+	p.Serving, p.ServingSize = a.Serving, views.HumanBytes(a.ServingBytes)
+	for _, name := range a.Invalid {
+		p.Invalid = append(p.Invalid, views.IndexDrop{Name: name, SQL: a.DropSQL(name)})
+	}
+	switch {
+	case a.Building != nil:
+		p.State = views.IndexStateBuilding
+		p.Building = &views.IndexBuild{Index: a.Building.Index, Phase: a.Building.Phase, Percent: percent(a.Building.PhaseDone())}
+	case running:
+		// Started here, not yet visible in pg_stat_progress_create_index.
+		p.State = views.IndexStateBuilding
+		p.Building = &views.IndexBuild{Index: a.Name, Phase: "starting", Percent: -1}
+	case len(a.Invalid) > 0:
+		p.State = views.IndexStateInvalid
+	case a.Present():
+		p.State = views.IndexStateServed
+	case a.Rows < p.Threshold:
+		p.State = views.IndexStateSmall
+	default:
+		p.State = views.IndexStateAdvise
+	}
+	return p
+}
+
+// percent turns a 0..1 fraction into whole percent, keeping -1 (no counter).
+func percent(f float64) int {
+	if f < 0 {
+		return -1
+	}
+	return int(math.Round(f * 100))
+}
+
+// buildFailure says why a build failed in words fit for the page: Postgres'
+// own message, which names no credentials, or the kind of failure.
+func buildFailure(err error) string {
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &pg):
+		return pg.Message
+	case errors.Is(err, db.ErrPermission):
+		return "the dashboard's role does not own the table."
+	case errors.Is(err, db.ErrIndexInvalid):
+		return "an INVALID index with the same name is in the way; drop it first."
+	case errors.Is(err, db.ErrIndexBuilding):
+		return "another build was running on the table."
+	case errors.Is(err, context.Canceled):
+		return "the dashboard stopped while it ran; drop what it left and create it again."
+	}
+	return "see the dashboard's log."
+}
+
+// showIndexAdvisor serves the index advisor panel (a full page without htmx).
+func (h *Handler) showIndexAdvisor(c echo.Context) error {
+	ref, s, err := panelRef(c)
+	if err != nil {
+		return err
+	}
+	return h.renderIndexPanel(c, http.StatusOK, h.indexPanel(c, ref, s))
+}
+
+func (h *Handler) renderIndexPanel(c echo.Context, status int, p views.IndexAdvisorPanel) error {
+	if p.Problem != nil {
+		status = cmpStatus(p.Problem.Status, http.StatusBadGateway)
+	}
+	if isHTMX(c) {
+		return h.render(c, status, views.IndexAdvisor(p))
+	}
+	ch := h.chrome(c, "Users table index · "+p.Ref.ProjectID,
+		views.Crumb{Label: "Projects", Href: "/projects"},
+		views.Crumb{Label: p.Ref.ProjectID, Href: "/projects/" + p.Ref.ProjectID},
+		views.Crumb{Label: "Users", Href: usersHref(p.Ref)},
+		views.Crumb{Label: "Index"},
+	)
+	return h.render(c, status, views.IndexAdvisorPage(ch, p))
+}
+
+func usersHref(r views.UsersPanelRef) string {
+	return "/projects/" + r.ProjectID + "/users?provider=" + string(r.Provider)
+}
+
+// createUsersIndex starts building the browse-order index in the background
+// and answers with the panel showing the build.
+func (h *Handler) createUsersIndex(c echo.Context) error {
+	ref, s, err := panelRef(c)
+	if err != nil {
+		return err
+	}
+	var b *db.UserBrowser
+	var a db.IndexAdvice
+	err = h.browseUsers(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, ub *db.UserBrowser) error {
+		b = ub
+		var aerr error
+		a, aerr = ub.AdviseIndex(ctx)
+		return aerr
+	})
+	if err != nil {
+		return err
+	}
+	if !a.CanCreate {
+		p := h.indexPanel(c, ref, s)
+		p.LastFailure = fmt.Sprintf("role %s does not own %s (owner %s).", a.Role, a.Table, a.Owner)
+		return h.renderIndexPanel(c, http.StatusForbidden, p)
+	}
+	if !a.Present() {
+		h.IndexBuilds.Start(buildKey(s), func(ctx context.Context) error {
+			err := b.CreateIndex(ctx)
+			if err != nil {
+				h.logger().Warn("index build failed", "project", s.projectID, "provider", string(s.provider), "err", err)
+			}
+			return err
+		})
+	}
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, views.IndexURL(ref))
+	}
+	return h.renderIndexPanel(c, http.StatusAccepted, h.indexPanel(c, ref, s))
+}
+
+// dropUsersIndex drops a browse-order index or a failed build's leftover.
+func (h *Handler) dropUsersIndex(c echo.Context) error {
+	ref, s, err := panelRef(c)
+	if err != nil {
+		return err
+	}
+	name := c.FormValue("index")
+	err = h.browseUsers(c.Request().Context(), s.ref(), dropTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+		return b.DropIndex(ctx, name)
+	})
+	var inErr *db.InputError
+	switch {
+	case errors.As(err, &inErr):
+		// The reason never quotes the name, which came from the form.
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "That index "+inErr.Reason+".")
+	case errors.Is(err, db.ErrPermission):
+		p := h.indexPanel(c, ref, s)
+		p.LastFailure = "the dashboard's role does not own the table, so it may not drop its indexes."
+		return h.renderIndexPanel(c, http.StatusForbidden, p)
+	case errors.Is(err, db.ErrIndexBuilding):
+		return echo.NewHTTPError(http.StatusConflict, "That index is being built; wait for the build to end.")
+	case err != nil:
+		return err
+	}
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, views.IndexURL(ref))
+	}
+	return h.renderIndexPanel(c, http.StatusOK, h.indexPanel(c, ref, s))
+}
