@@ -1,0 +1,40 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+// branchReadinessBadge serves a branch's readiness badge for its row on the
+// project page, which loads it after the page so that the nine settings
+// reads behind it never hold the page up. A failure answers with the status
+// the error page would have (the layout's htmx config swaps 4xx and 5xx
+// answers too) and an "unavailable" badge whose tooltip carries Neon's
+// message and request id, so one branch's failure stays in its row.
+func (h *Handler) branchReadinessBadge(c echo.Context) error {
+	projectID, err := projectIDParam(c)
+	if err != nil {
+		return err
+	}
+	branchID, err := checkedBranchID(c.Param("branch"))
+	if err != nil {
+		return err
+	}
+	readinessURL := views.ReadinessURL(projectID, branchID)
+	r, err := h.Checks.BranchReadiness(c.Request().Context(), projectID, branchID)
+	var none *neonauth.NoBranchAuthError
+	switch {
+	case errors.As(err, &none):
+		p := views.Problem{Title: "Branch-level Neon Auth is not enabled on this branch", Status: http.StatusNotFound}
+		return h.render(c, p.Status, views.ReadinessBadgeFragment(readinessURL, nil, &p))
+	case err != nil:
+		p := h.panelProblem(err, "Could not read the settings")
+		return h.render(c, p.Status, views.ReadinessBadgeFragment(readinessURL, nil, &p))
+	}
+	return h.render(c, http.StatusOK, views.ReadinessBadgeFragment(readinessURL, &r.Summary, nil))
+}
