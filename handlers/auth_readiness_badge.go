@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -26,7 +29,7 @@ func (h *Handler) branchReadinessBadge(c echo.Context) error {
 		return err
 	}
 	readinessURL := views.ReadinessURL(projectID, branchID)
-	r, err := h.Checks.BranchReadiness(c.Request().Context(), projectID, branchID)
+	r, err := h.badgeReadiness(c.Request().Context(), projectID, branchID)
 	var none *neonauth.NoBranchAuthError
 	switch {
 	case errors.As(err, &none):
@@ -37,4 +40,36 @@ func (h *Handler) branchReadinessBadge(c echo.Context) error {
 		return h.render(c, p.Status, views.ReadinessBadgeFragment(readinessURL, nil, &p))
 	}
 	return h.render(c, http.StatusOK, views.ReadinessBadgeFragment(readinessURL, &r.Summary, nil))
+}
+
+// badgeQueueBudget is how long a badge may keep waiting for the client-side
+// rate limiter. A cold project page whose branches all have Better Auth asks
+// for eight reads a badge, all badges at once, more than the limiter's burst;
+// the badges load after the page, so waiting a few seconds beats showing
+// "unavailable".
+const badgeQueueBudget = 10 * time.Second
+
+// badgeReadiness is BranchReadiness, asked again while the client-side rate
+// limiter sheds its reads. Each retry costs only the reads that were shed:
+// the ones that went out are cached.
+func (h *Handler) badgeReadiness(ctx context.Context, projectID, branchID string) (*neonauth.Readiness, error) {
+	deadline := time.Now().Add(badgeQueueBudget)
+	for {
+		r, err := h.Checks.BranchReadiness(ctx, projectID, branchID)
+		var shed *neonapi.ShedError
+		if !errors.As(err, &shed) {
+			return r, err
+		}
+		wait := max(shed.RetryAfter(), 10*time.Millisecond)
+		if time.Until(deadline) < wait {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		}
+	}
 }

@@ -1,15 +1,21 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // badgeURL is the readiness badge fragment of a branch of the seeded project.
@@ -201,5 +207,61 @@ func TestProjectPageBadgesNeonCalls(t *testing.T) {
 	t.Logf("warm: page %d Neon calls, badges %d", page, badges)
 	if page != 0 || badges != 0 {
 		t.Errorf("warm: page %d calls, badges %d, want none", page, badges)
+	}
+}
+
+// countingChecks counts readiness reads, retries included.
+type countingChecks struct {
+	BranchChecks
+	reads atomic.Int64
+}
+
+func (c *countingChecks) BranchReadiness(ctx context.Context, projectID, branchID string) (*neonauth.Readiness, error) {
+	c.reads.Add(1)
+	return c.BranchChecks.BranchReadiness(ctx, projectID, branchID)
+}
+
+// TestReadinessBadgesWaitForTheRateLimiter: ten cold badges at once ask
+// for more reads than the client-side rate limiter lets out in its queue
+// time; the reads it sheds are asked again, so every badge still arrives,
+// and Neon hears each read once.
+func TestReadinessBadgesWaitForTheRateLimiter(t *testing.T) {
+	t.Parallel()
+	counter := &neontest.Requests{}
+	checks := &countingChecks{}
+	a := newTestApp(t, withCache(time.Hour),
+		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter}), neonapi.WithRateLimit(3000, 10)),
+		withHandler(func(h *Handler) { checks.BranchChecks = h.Checks; h.Checks = checks }))
+	names := make([]string, 9)
+	for i := range names {
+		names[i] = fmt.Sprintf("b%d", i+1)
+	}
+	for _, b := range a.createBranches(names...) {
+		a.enableBetterAuthOn(b)
+	}
+	r := a.get("/projects/" + a.projectID)
+	r.wantStatus(t, http.StatusOK)
+	counter.Take()
+	var g errgroup.Group
+	r.byTestID("readiness-slot").Each(func(_ int, s *goquery.Selection) {
+		get, _ := s.Attr("hx-get")
+		g.Go(func() error {
+			br := a.htmxGet(get, "")
+			if br.Status != http.StatusOK || br.byTestID("readiness-badge").Length() != 1 {
+				return fmt.Errorf("%s: status %d, %q", get, br.Status, strings.Join(strings.Fields(br.Doc.Text()), " "))
+			}
+			return nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(counter.Take()); n != 80 {
+		t.Errorf("Neon heard %d reads for ten badges, want 80: shed reads never reach it, and reads that did are not repeated", n)
+	}
+	if n := checks.reads.Load(); n <= 10 {
+		t.Errorf("%d readiness reads for ten badges: the limiter shed nothing, so this test proves nothing; tighten its rate limit", n)
+	} else {
+		t.Logf("%d readiness reads for ten badges: %d retried after the limiter shed them", n, n-10)
 	}
 }
