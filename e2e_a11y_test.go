@@ -40,6 +40,9 @@ type a11yPage struct {
 	status int64
 	// ready is the data-testid of an element the page shows once it is there.
 	ready string
+	// settled, when set, is the data-testid of placeholders the page replaces
+	// after it loads (lazy fragments); the audit waits until none is left.
+	settled string
 }
 
 // a11yPages is every page of the dashboard reachable by URL. Each is audited
@@ -52,6 +55,7 @@ var a11yPages = []a11yPage{
 	{name: "projects search without a match", path: "/projects?q=no-such-project", ready: "projects-empty"},
 	{name: "project page", path: "/projects/{project}", ready: "integration-card"},
 	{name: "project page without Neon Auth", path: "/projects/{bare}", ready: "integrations-empty"},
+	{name: "project page with readiness badges", path: "/projects/{auth}", ready: "readiness-badge", settled: "readiness-slot"},
 	{name: "transfer confirmation", path: "/projects/{project}/integrations/stack/transfer", ready: "transfer-confirm"},
 	{name: "SDK keys confirmation", path: "/projects/{project}/integrations/stack/keys", ready: "sdk-keys-confirm"},
 	{name: "users page", path: "/projects/{project}/users?provider=stack", ready: "latest-users"},
@@ -120,6 +124,9 @@ func TestE2EAccessibility(t *testing.T) {
 		}
 		b.Follow("open "+p.name, cmp.Or(p.status, http.StatusOK), chromedp.Navigate(dash.URL+fill.Replace(p.path)))
 		b.Run("wait for "+p.name, browsertest.Visible(id(p.ready)))
+		if p.settled != "" {
+			b.Run("wait for "+p.name+" to settle", browsertest.WaitGone(id(p.settled)))
+		}
 		b.CheckAccessibility(p.name)
 	}
 	b.SetHeaders(a11yIdentities[""])

@@ -29,6 +29,9 @@ func (h *Handler) branchTable(projectID string, d *projectData) views.BranchTabl
 		}
 		return 1
 	})
+	if len(t.Rows) >= 2 {
+		t.CompareURL = views.CompareURL(projectID, "", "")
+	}
 	return t
 }
 
@@ -52,6 +55,10 @@ func (h *Handler) branchRow(projectID string, s neonauth.BranchState) views.Bran
 		r.JWKSURL = s.Auth.JWKSURL
 		if r.Provider.Valid() {
 			r.UsersURL = views.BranchUsersURL(projectID, r.Provider, s.Branch.ID)
+		}
+		if r.Provider.BranchLevel() {
+			r.ReadinessURL = views.ReadinessURL(projectID, s.Branch.ID)
+			r.SettingsURL = views.SettingsURL(projectID, s.Branch.ID)
 		}
 	}
 	return r

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
@@ -226,10 +227,13 @@ func TestEnablingOnABranchShowsInItsRow(t *testing.T) {
 }
 
 // BenchmarkProjectPage10Branches serves the page of a project with ten
-// branches (Better Auth on two) straight from the sandbox ("cold": fifteen
-// Neon calls a view) and from a warm cache ("cached": none), beside one raw
-// getProject on the same sandbox for scale. neon-calls/op is what a view
-// costs in Neon's rate budget.
+// branches, Better Auth on all of them, straight from the sandbox ("cold":
+// fifteen Neon calls a view) and from a warm cache ("cached": none), beside
+// one raw getProject on the same sandbox for scale. The "+badges" runs also
+// load every row's readiness badge, ten at once as a browser does after the
+// page: ninety Neon calls more cold (nine a branch, getNeonAuth again among
+// them, since nothing is cached), none cached. neon-calls/op is what a view costs in Neon's
+// rate budget.
 func BenchmarkProjectPage10Branches(b *testing.B) {
 	counter := &neontest.Requests{}
 	a := newTestApp(b, withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter})))
@@ -237,14 +241,15 @@ func BenchmarkProjectPage10Branches(b *testing.B) {
 	for i := range names {
 		names[i] = fmt.Sprintf("b%d", i+1)
 	}
-	branches := a.createBranches(names...)
-	a.enableBetterAuthOn(branches["b3"])
-	a.enableBetterAuthOn(branches["b7"])
+	for _, br := range a.createBranches(names...) {
+		a.enableBetterAuthOn(br)
+	}
 	path := "/projects/" + a.projectID
 
 	cache := neonapi.NewCache(a.Handler.Neon.(*neonapi.Client), time.Hour)
 	cached := *a.Handler
-	cached.Neon, cached.Auth = cache, neonauth.New(cache, testPools(b), neonauth.UserDBConfig{})
+	svc := neonauth.New(cache, testPools(b), neonauth.UserDBConfig{})
+	cached.Neon, cached.Auth, cached.Checks = cache, svc, svc
 
 	b.Run("sandbox-getProject", func(b *testing.B) {
 		req, err := http.NewRequest(http.MethodGet, a.NeonSrv.URL+"/api/v2"+path, nil)
@@ -265,9 +270,10 @@ func BenchmarkProjectPage10Branches(b *testing.B) {
 		}
 	})
 	for _, bc := range []struct {
-		name string
-		h    *Handler
-	}{{"cold", a.Handler}, {"cached", &cached}} {
+		name   string
+		h      *Handler
+		badges bool
+	}{{"cold", a.Handler, false}, {"cached", &cached, false}, {"cold+badges", a.Handler, true}, {"cached+badges", &cached, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := bc.h.Echo()
 			view := func() {
@@ -275,6 +281,9 @@ func BenchmarkProjectPage10Branches(b *testing.B) {
 				e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 				if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `data-testid="branch-row"`) != 10 {
 					b.Fatalf("status %d, body %.300s", rec.Code, rec.Body.String())
+				}
+				if bc.badges {
+					loadBadges(b, e, rec.Body.String())
 				}
 			}
 			view() // the cached handler's first view fills its cache
@@ -285,6 +294,39 @@ func BenchmarkProjectPage10Branches(b *testing.B) {
 			}
 			b.ReportMetric(float64(counter.Count()-before)/float64(b.N), "neon-calls/op")
 		})
+	}
+}
+
+// loadBadges fetches every readiness badge the project page in body asks
+// for, all at once, as htmx does when the page loads.
+func loadBadges(b *testing.B, e http.Handler, body string) {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var urls []string
+	doc.Find(`[data-testid="readiness-slot"]`).Each(func(_ int, s *goquery.Selection) {
+		u, _ := s.Attr("hx-get")
+		urls = append(urls, u)
+	})
+	if len(urls) != 10 {
+		b.Fatalf("%d readiness slots, want 10", len(urls))
+	}
+	var g errgroup.Group
+	for _, u := range urls {
+		g.Go(func() error {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, u, nil)
+			req.Header.Set("HX-Request", "true")
+			e.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="readiness-badge"`) {
+				return fmt.Errorf("%s: status %d, body %.300s", u, rec.Code, rec.Body.String())
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -58,6 +58,7 @@ func (h *Handler) Routes() []Route {
 		{post, "/projects/:id/integrations/stack/keys", h.createSDKKeys, admin, "neon_auth.sdk_keys", "issue new SDK keys, shown once", false},
 		{post, "/projects/:id/integrations/:provider/delete", h.deleteIntegration, admin, "neon_auth.delete", "delete (stack) or disable (better_auth) Neon Auth", false},
 		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read live; 404 page when the branch has no branch-level Neon Auth", false},
+		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row); Neon failures answer their status with an \"unavailable\" badge carrying Neon's message and request id", false},
 		{get, "/projects/:id/auth/compare", h.compareBranches, viewer, "", "two branches' Neon Auth settings side by side (`?a=`, `?b=` branch ids; default branch vs the first other); secrets only as set/unset", false},
 		{get, "/projects/:id/users", h.usersPage, viewer, "", "users of an integration (`?provider=stack|better_auth`, `?q=` lookup)", false},
 		{post, "/projects/:id/users", h.createUser, admin, "user.create", "create a user; starts the live sync check", false},
