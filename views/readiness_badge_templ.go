@@ -15,11 +15,6 @@ import "github.com/neonauth-admin/dashboard/neonauth"
 // readinessURL.
 func ReadinessBadgeURL(readinessURL string) string { return readinessURL + "/badge" }
 
-// SettingsURL is where a branch's Neon Auth settings forms start.
-func SettingsURL(projectID, branchID string) string {
-	return readinessFixURL(projectID, branchID, neonauth.FormDomains)
-}
-
 // ReadinessBadgeFragment is what replaces a branch row's readiness slot: the
 // badge, linking to the checklist, or, when the settings could not be read,
 // a short "unavailable" whose tooltip carries Neon's message and request id.
@@ -52,7 +47,7 @@ func ReadinessBadgeFragment(readinessURL string, s *neonauth.ReadinessSummary, p
 			var templ_7745c5c3_Var2 string
 			templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(readinessURL)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 20, Col: 36}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 15, Col: 36}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 			if templ_7745c5c3_Err != nil {
@@ -65,7 +60,7 @@ func ReadinessBadgeFragment(readinessURL string, s *neonauth.ReadinessSummary, p
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(problemTooltip(*p)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 20, Col: 121}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 15, Col: 121}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -78,7 +73,7 @@ func ReadinessBadgeFragment(readinessURL string, s *neonauth.ReadinessSummary, p
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(": " + problemTooltip(*p))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 22, Col: 61}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 17, Col: 61}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -96,7 +91,7 @@ func ReadinessBadgeFragment(readinessURL string, s *neonauth.ReadinessSummary, p
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(readinessURL)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 25, Col: 36}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/readiness_badge.templ`, Line: 20, Col: 36}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
