@@ -110,7 +110,7 @@ func CompareView(ch Chrome, m ComparePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, ", read live from Neon. Secrets show only as set or not set.</p></hgroup> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, ", read from Neon (changes made outside this dashboard can take up to the read cache's lifetime to show). Secrets show only as set or not set.</p></hgroup> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
