@@ -43,113 +43,162 @@ func TestE2EReadinessToGreen(t *testing.T) {
 
 	sb := startReadinessSandbox(t, dbURL)
 	dash := startDashboardEnv(t, dbURL, map[string]string{"NEON_API_KEY": sb.APIKey, "NEON_API_URL": sb.APIURL})
-	b := browsertest.New(t, browsertest.Options{
-		Headers: map[string]string{"X-Forwarded-Email": e2eAdminEmail, "X-Forwarded-User": e2eAdminUser},
-		Budget:  3 * time.Minute,
-	})
-	id := browsertest.TestID
-	oauthSecret := "oauth-secret-" + randomSuffix() + randomSuffix()
-	smtpPassword := "smtp-password-" + randomSuffix() + randomSuffix()
-	noSecrets := func(step string) {
-		t.Helper()
-		html := browsertest.Get(b, step+": read the page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
-		for name, s := range map[string]string{"OAuth client secret": oauthSecret, "SMTP password": smtpPassword} {
-			if strings.Contains(html, s) {
-				b.Fail(step, fmt.Errorf("the %s typed in the browser is in the page", name))
-			}
-		}
+	f := &greenFlow{
+		t: t,
+		b: browsertest.New(t, browsertest.Options{
+			Headers: map[string]string{"X-Forwarded-Email": e2eAdminEmail, "X-Forwarded-User": e2eAdminUser},
+			Budget:  3 * time.Minute,
+		}),
+		oauthSecret:  "oauth-secret-" + randomSuffix() + randomSuffix(),
+		smtpPassword: "smtp-password-" + randomSuffix() + randomSuffix(),
 	}
 
 	// The one URL typed: the project page. Everything after is a link.
-	b.Follow("open the project", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+sb.projectID))
+	f.b.Follow("open the project", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+sb.projectID))
+	f.openReadiness(sb)
+	f.fixDomains()
+	f.fixSignIn()
+	f.fixEmail()
+	f.checkReady()
+	if p := f.b.Problems(); len(p) > 0 {
+		t.Errorf("the browser reported errors:\n  %s", strings.Join(p, "\n  "))
+	}
+
+	sb.checkSettings(t)
+	for name, s := range f.secrets() {
+		if strings.Contains(dash.logs.String(), s) || strings.Contains(sb.logs.String(), s) {
+			t.Errorf("the %s is in the server's log", name)
+		}
+	}
+}
+
+// greenFlow is the browser's way through the settings forms, with the
+// secrets it types.
+type greenFlow struct {
+	t                         *testing.T
+	b                         *browsertest.Browser
+	oauthSecret, smtpPassword string
+}
+
+// secrets are the values typed that must never come back.
+func (f *greenFlow) secrets() map[string]string {
+	return map[string]string{"OAuth client secret": f.oauthSecret, "SMTP password": f.smtpPassword}
+}
+
+// noSecrets fails the test if the page, as the browser holds it now, has a
+// secret typed into a form.
+func (f *greenFlow) noSecrets(step string) {
+	f.t.Helper()
+	html := browsertest.Get(f.b, step+": read the page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	for name, s := range f.secrets() {
+		if strings.Contains(html, s) {
+			f.b.Fail(step, fmt.Errorf("the %s typed in the browser is in the page", name))
+		}
+	}
+}
+
+// openReadiness follows the new branch's readiness link from the project
+// page and checks the branch starts with what Neon sets by default.
+func (f *greenFlow) openReadiness(sb *readinessSandbox) {
+	f.t.Helper()
 	row := chromedp.CSS(`[data-testid="branch-row"][data-branch-id="` + sb.branchID + `"]`)
-	b.Run("find the new branch", browsertest.WaitText(row+` [data-testid="branch-provider"]`, "Better Auth"))
-	b.Follow("open the branch's readiness", http.StatusOK, chromedp.Click(row+` [data-testid="branch-readiness-link"]`))
-	b.Run("wait for the checks", browsertest.WaitText(id("readiness-branch"), sb.branchName))
-	start := readinessStatuses(b)
+	f.b.Run("find the new branch", browsertest.WaitText(row+` [data-testid="branch-provider"]`, "Better Auth"))
+	f.b.Follow("open the branch's readiness", http.StatusOK, chromedp.Click(row+` [data-testid="branch-readiness-link"]`))
+	f.b.Run("wait for the checks", browsertest.WaitText(browsertest.TestID("readiness-branch"), sb.branchName))
+	start := readinessStatuses(f.b)
 	for key, want := range map[string]string{
 		"trusted-domains": "red", "localhost": "amber", "oauth-credentials": "red",
 		"email-provider": "amber", "email-verification": "amber", "webhooks": "info",
 	} {
 		if start[key] != want {
-			b.Fail("check the first readiness", fmt.Errorf("%s is %q, want %q (all: %v)", key, start[key], want, start))
+			f.b.Fail("check the first readiness", fmt.Errorf("%s is %q, want %q (all: %v)", key, start[key], want, start))
 		}
 	}
-	b.Run("check the summary", browsertest.WaitAttr(id("readiness-summary"), "data-status", "red"))
+	f.b.Run("check the summary", browsertest.WaitAttr(browsertest.TestID("readiness-summary"), "data-status", "red"))
+}
 
-	// Domains: trust the app, refuse localhost.
-	b.Follow("fix the trusted domains", http.StatusOK, chromedp.Click(id("readiness-item-trusted-domains")+` [data-testid="readiness-fix"]`))
-	b.Run("add the app's domain",
+// fixDomains follows the trusted domains item's fix link, trusts the app
+// and refuses localhost.
+func (f *greenFlow) fixDomains() {
+	f.t.Helper()
+	id := browsertest.TestID
+	f.b.Follow("fix the trusted domains", http.StatusOK, chromedp.Click(id("readiness-item-trusted-domains")+` [data-testid="readiness-fix"]`))
+	f.b.Run("add the app's domain",
 		chromedp.SendKeys(id("domains-domain"), greenDomain),
 		chromedp.Click(id("domains-submit")),
 		browsertest.Visible(chromedp.CSS(`[data-testid="domain-row"][data-domain="`+greenDomain+`"]`)),
 	)
-	setSwitch(b, "localhost-allow_localhost", false)
-	b.Run("refuse localhost", chromedp.Click(id("localhost-submit")), browsertest.Visible(id("localhost-saved")))
+	setSwitch(f.b, "localhost-allow_localhost", false)
+	f.b.Run("refuse localhost", chromedp.Click(id("localhost-submit")), browsertest.Visible(id("localhost-saved")))
+}
 
-	// Sign-in: Google on the app's own OAuth client, verified addresses only.
-	b.Follow("open the sign-in settings", http.StatusOK, chromedp.Click(id("settings-tab-sign-in")))
+// fixSignIn moves Google to the app's own OAuth client and requires
+// verified addresses.
+func (f *greenFlow) fixSignIn() {
+	f.t.Helper()
+	id := browsertest.TestID
+	f.b.Follow("open the sign-in settings", http.StatusOK, chromedp.Click(id("settings-tab-sign-in")))
 	google := chromedp.CSS(`[data-testid="oauth-row"][data-provider="google"]`)
-	b.Run("give Google own credentials",
+	f.b.Run("give Google own credentials",
 		browsertest.WaitText(google+` [data-testid="oauth-credentials"]`, "shared"),
 		chromedp.SendKeys(id("oauth-google-client_id"), greenOAuthClient),
-		chromedp.SendKeys(id("oauth-google-client_secret"), oauthSecret),
+		chromedp.SendKeys(id("oauth-google-client_secret"), f.oauthSecret),
 		chromedp.Click(id("oauth-google-submit")),
 		browsertest.Visible(id("oauth-google-saved")),
 		browsertest.WaitText(google+` [data-testid="oauth-credentials"]`, "own credentials"),
 	)
-	noSecrets("save Google's credentials")
-	setSwitch(b, "email-password-enabled", true)
-	setSwitch(b, "email-password-require_email_verification", true)
-	b.Run("require email verification", chromedp.Click(id("email-password-submit")), browsertest.Visible(id("email-password-saved")))
+	f.noSecrets("save Google's credentials")
+	setSwitch(f.b, "email-password-enabled", true)
+	setSwitch(f.b, "email-password-require_email_verification", true)
+	f.b.Run("require email verification", chromedp.Click(id("email-password-submit")), browsertest.Visible(id("email-password-saved")))
+}
 
-	// Email: the app's own SMTP server, saved, then tried with a test email.
-	b.Follow("open the email settings", http.StatusOK, chromedp.Click(id("settings-tab-email")))
-	b.Run("set the own SMTP server",
+// fixEmail saves the app's own SMTP server, then tries it with a test email
+// whose outcome shows in the form.
+func (f *greenFlow) fixEmail() {
+	f.t.Helper()
+	id := browsertest.TestID
+	f.b.Follow("open the email settings", http.StatusOK, chromedp.Click(id("settings-tab-email")))
+	f.b.Run("set the own SMTP server",
 		chromedp.Click(chromedp.ID("email-server-type-standard")),
 		chromedp.SendKeys(id("email-server-sender_email"), greenSender),
 		chromedp.SendKeys(id("email-server-sender_name"), "Launchpad"),
 		chromedp.SendKeys(id("email-server-host"), greenSMTPHost),
 		chromedp.SendKeys(id("email-server-port"), greenSMTPPort),
 		chromedp.SendKeys(id("email-server-username"), greenSMTPUser),
-		chromedp.SendKeys(id("email-server-password"), smtpPassword),
+		chromedp.SendKeys(id("email-server-password"), f.smtpPassword),
 		chromedp.Click(id("email-server-submit")),
 		browsertest.Visible(id("email-server-saved")),
 	)
-	noSecrets("save the email server")
-	b.Run("send a test email",
+	f.noSecrets("save the email server")
+	f.b.Run("send a test email",
 		// Neon never gives a saved password back, so the test needs it again.
-		chromedp.SendKeys(id("email-server-password"), smtpPassword),
+		chromedp.SendKeys(id("email-server-password"), f.smtpPassword),
 		chromedp.SendKeys(id("email-test-recipient_email"), greenRecipient),
 		chromedp.Click(id("email-test-submit")),
 		browsertest.WaitAttr(id("email-test-result"), "data-sent", "true"),
 		browsertest.WaitText(id("email-test-result"), greenRecipient),
 	)
-	noSecrets("send a test email")
+	f.noSecrets("send a test email")
+}
 
-	// Back to the checklist, by the link on the settings page: all green.
-	b.Follow("open the readiness again", http.StatusOK, chromedp.Click(id("settings-readiness")))
-	b.Run("wait for the checks", browsertest.WaitAttr(id("readiness-summary"), "data-status", "green"))
-	for key, status := range readinessStatuses(b) {
+// checkReady goes back to the checklist by the settings page's link and
+// expects every item green or info, the summary ready, and no axe violation in either colour scheme.
+func (f *greenFlow) checkReady() {
+	f.t.Helper()
+	id := browsertest.TestID
+	f.b.Follow("open the readiness again", http.StatusOK, chromedp.Click(id("settings-readiness")))
+	f.b.Run("wait for the checks", browsertest.WaitAttr(id("readiness-summary"), "data-status", "green"))
+	for key, status := range readinessStatuses(f.b) {
 		if status != "green" && status != "info" {
-			b.Fail("check the final readiness", fmt.Errorf("%s is still %s", key, status))
+			f.b.Fail("check the final readiness", fmt.Errorf("%s is still %s", key, status))
 		}
 	}
-	if got := browsertest.Get(b, "read the summary", chromedp.TextContent(id("readiness-summary"))); !strings.Contains(got, "Ready") {
-		b.Fail("check the summary", fmt.Errorf("summary %q does not say ready", strings.TrimSpace(got)))
+	if got := browsertest.Get(f.b, "read the summary", chromedp.TextContent(id("readiness-summary"))); !strings.Contains(got, "Ready") {
+		f.b.Fail("check the summary", fmt.Errorf("summary %q does not say ready", strings.TrimSpace(got)))
 	}
-	noSecrets("readiness page")
-	b.CheckAccessibility("branch readiness, all green")
-	if p := b.Problems(); len(p) > 0 {
-		t.Errorf("the browser reported errors:\n  %s", strings.Join(p, "\n  "))
-	}
-
-	sb.checkSettings(t)
-	for name, s := range map[string]string{"OAuth client secret": oauthSecret, "SMTP password": smtpPassword} {
-		if strings.Contains(dash.logs.String(), s) || strings.Contains(sb.logs.String(), s) {
-			t.Errorf("the %s is in the server's log", name)
-		}
-	}
+	f.noSecrets("readiness page")
+	f.b.CheckAccessibility("branch readiness, all green")
 }
 
 // readinessStatuses maps the readiness page's item keys to their status.
