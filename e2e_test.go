@@ -276,7 +276,7 @@ func startDashboardEnv(t *testing.T, dbURL string, env map[string]string) *dashb
 	t.Setenv("AUTH_ADMIN_EMAILS", e2eAdminEmail)
 	t.Setenv("SESSION_KEYS", hex.EncodeToString(randomBytes(32)))
 	for _, k := range []string{
-		"NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "COOKIE_SECURE", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "USERS_INDEX_ROWS", "AUDIT_LOG",
+		"NEON_API_KEY", "NEON_API_URL", "DATABASE_URL", "LISTEN_ADDR", "COOKIE_SECURE", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "USERS_INDEX_ROWS", "AUDIT_LOG",
 		"AUTH_PROXY_HEADERS", "AUTH_PROXY_USER_HEADER", "AUTH_PROXY_EMAIL_HEADER", "AUTH_PROXY_GROUPS_HEADER", "ALLOWED_HOSTS",
 		"AUTH_ADMIN_DOMAINS", "AUTH_ADMIN_GROUPS",
 		"AUTH_VIEWER_EMAILS", "AUTH_VIEWER_DOMAINS", "AUTH_VIEWER_GROUPS", "AUTH_CONTACT",
@@ -289,16 +289,17 @@ func startDashboardEnv(t *testing.T, dbURL string, env map[string]string) *dashb
 		t.Setenv(k, v)
 	}
 
+	args := []string{"serve", "--listen", cmp.Or(env["LISTEN_ADDR"], "127.0.0.1:0"), "--database-url", dbURL}
+	if env["NEON_API_KEY"] == "" {
+		// Without a Neon API of its own, the dashboard runs the demo sandbox.
+		args = append(args, "--demo", "--sync-delay", "200ms")
+	}
 	d := &dashboard{logs: &syncBuffer{}}
 	stdout := newLineWatcher(regexp.MustCompile(`Dashboard: (http://\S+?)/?$`))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo",
-			"--listen", cmp.Or(env["LISTEN_ADDR"], "127.0.0.1:0"),
-			"--database-url", dbURL,
-			"--sync-delay", "200ms",
-		}, stdout, d.logs)
+		done <- run(ctx, args, stdout, d.logs)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -58,7 +58,6 @@ func (h *Handler) branchRow(projectID string, s neonauth.BranchState) views.Bran
 		}
 		if r.Provider.BranchLevel() {
 			r.ReadinessURL = views.ReadinessURL(projectID, s.Branch.ID)
-			r.SettingsURL = views.SettingsURL(projectID, s.Branch.ID, neonauth.SettingsGroups[0])
 		}
 	}
 	return r

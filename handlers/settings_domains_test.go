@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/neonauth-admin/dashboard/views"
 )
 
 // trustedDomains is what Neon has, read through the client.
@@ -32,6 +34,9 @@ func TestSettingsDomainsAddAndRemove(t *testing.T) {
 	}
 	if cur, _ := page.byTestID("settings-tab-domains").Attr("aria-current"); cur != "page" {
 		t.Errorf("domains tab aria-current = %q", cur)
+	}
+	if href, _ := page.byTestID("settings-readiness").Attr("href"); href != views.ReadinessURL(a.projectID, a.project.BranchID) {
+		t.Errorf("readiness link = %q, want the branch's checklist", href)
 	}
 
 	// htmx: the card comes back with the origin, normalised, listed.

@@ -119,6 +119,11 @@ func TestSettingsTestEmail(t *testing.T) {
 	if strings.Contains(sent.Body, "test-pass-99") {
 		t.Error("the password is in the page")
 	}
+	// The button posts itself, not its form: the form's hx-disabled-elt
+	// ("find button") would search inside the button and fail in htmx.
+	if got, _ := sent.byTestID("email-test-submit").Attr("hx-disabled-elt"); got != "this" {
+		t.Errorf("test email button hx-disabled-elt = %q, want this", got)
+	}
 	emails := a.Sandbox.Emails()
 	if len(emails) != 1 || emails[0].To != "ops@example.com" || emails[0].SMTPHost != "smtp.example.com" || emails[0].From != "auth@example.com" {
 		t.Errorf("sandbox sent %+v", emails)

@@ -89,6 +89,34 @@ func TestBranchTableView(t *testing.T) {
 	}
 }
 
+// TestBranchTableViewSettingsLinks: a branch-level integration's row leads to
+// its settings and its readiness checklist, each link named by the branch;
+// rows without one, or whose state was not read, do not.
+func TestBranchTableViewSettingsLinks(t *testing.T) {
+	table := testBranchTable()
+	table.Rows = append(table.Rows, BranchRow{ID: "br-stack", Name: "stack", Provider: neonauth.Stack})
+	doc, _ := renderDoc(t, BranchTableView(table))
+	dev := doc.Find(`[data-testid="branch-row"][data-branch-id="br-dev"]`)
+	for testID, want := range map[string]string{
+		"branch-settings-link":  "/projects/p-1/branches/br-dev/auth/settings/" + string(neonauth.SettingsGroups[0]),
+		"branch-readiness-link": "/projects/p-1/branches/br-dev/auth/readiness",
+	} {
+		link := dev.Find(`[data-testid="` + testID + `"]`)
+		if href, _ := link.Attr("href"); href != want {
+			t.Errorf("dev %s = %q, want %q", testID, href, want)
+		}
+		if label, _ := link.Attr("aria-label"); !strings.Contains(label, "dev") {
+			t.Errorf("dev %s's name %q does not say which branch", testID, label)
+		}
+	}
+	for _, id := range []string{"br-main", "br-qa", "br-stack"} {
+		row := doc.Find(`[data-testid="branch-row"][data-branch-id="` + id + `"]`)
+		if n := row.Find(`[data-testid="branch-settings-link"], [data-testid="branch-readiness-link"]`).Length(); n != 0 {
+			t.Errorf("%s has %d settings or readiness links, want none", id, n)
+		}
+	}
+}
+
 func TestBranchTableViewProblem(t *testing.T) {
 	doc, _ := renderDoc(t, BranchTableView(BranchTable{ProjectID: "p-1", Problem: &Problem{Title: "Could not list branches", RequestID: "req-1"}}))
 	if byID(doc, "branch-table").Length() != 0 || byID(doc, "api-error").Length() != 1 {
