@@ -124,9 +124,13 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		closeAll()
 		return nil, nil, err
 	}
+	userDBs := cfg.UserDBs()
+	// One results cache for the process, so every request's browser shares
+	// the exact counts and index checks another just paid for.
+	userDBs.Results = db.NewCache(db.DefaultCacheTTL)
 	return &handlers.Handler{
 		Neon:        api,
-		Auth:        neonauth.New(api, pools, cfg.UserDBs()),
+		Auth:        neonauth.New(api, pools, userDBs),
 		Sessions:    identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
 		Logger:      logger,
 		Security:    sec,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
@@ -48,6 +49,7 @@ type NeonAuth interface {
 	DeleteUser(ctx context.Context, r neonauth.Ref, userID string) error
 	SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error
 	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
+	OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error)
 }
 
 // Settings are the handler-level knobs taken from the configuration.

@@ -90,6 +90,10 @@ func (s *switchableAuth) OpenUsers(ctx context.Context, r neonauth.Ref) (neonaut
 	return s.cur.Load().OpenUsers(ctx, r)
 }
 
+func (s *switchableAuth) OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error) {
+	return s.cur.Load().OpenBrowser(ctx, r)
+}
+
 // neonCalls is how many requests the dashboard sent Neon so far.
 func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.Count()) }
 
