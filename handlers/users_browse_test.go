@@ -245,7 +245,7 @@ func TestBrowseUsersBadInput(t *testing.T) {
 					t.Errorf("htmx=%v: rows shown beside a refused filter", htmx)
 				}
 				if tc.keep != "" {
-					if got := r.Doc.Find("#" + tc.field).AttrOr("value", ""); got != tc.keep {
+					if got := r.Doc.Find("#"+tc.field).AttrOr("value", ""); got != tc.keep {
 						t.Errorf("htmx=%v: field keeps %q, want %q", htmx, got, tc.keep)
 					}
 				}
