@@ -26,6 +26,8 @@ type usersAppConfig struct {
 	settings func(*Settings)
 	// syncs, when set, receives the sync check durations.
 	syncs *syncRecorder
+	// handler, when set, adjusts the handler last (e.g. puts security on).
+	handler func(*Handler)
 }
 
 // syncRecorder is a SyncObserver that keeps what it was told.
@@ -114,6 +116,9 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 			}
 			if cfg.syncs != nil {
 				h.SyncMetrics = cfg.syncs
+			}
+			if cfg.handler != nil {
+				cfg.handler(h)
 			}
 		}))
 	a.neonCounter = counter
