@@ -286,4 +286,10 @@ func TestCountUsers(t *testing.T) {
 	if got := page.text("count-exact"); got != "100000" {
 		t.Errorf("browse page's exact count = %q", got)
 	}
+	// The users page's header estimates a large table instead of scanning it.
+	users := a.get(a.usersPath(neonapi.AuthProviderStack))
+	users.wantStatus(t, http.StatusOK)
+	if got := users.text("user-counts"); !strings.HasPrefix(got, "about ") || !strings.HasSuffix(got, "(estimate)") {
+		t.Errorf("header counts = %q", got)
+	}
 }

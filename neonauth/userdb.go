@@ -117,14 +117,14 @@ func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) 
 	}
 	forget := func() { u.forgetGeneration(key, r) }
 	if r.gen != db.GenerationUnknown {
-		return &userDirectory{UserDirectory: db.NewUserDirectory(pool, r.gen), source: r.source, forget: forget}, nil
+		return &userDirectory{UserDirectory: db.NewUserDirectory(pool, r.gen), browser: db.NewUserBrowser(pool, r.gen, u.cfg.Results), source: r.source, forget: forget}, nil
 	}
 	dir, err := db.OpenUserDirectory(ctx, pool)
 	if err != nil {
 		return nil, fail(err)
 	}
 	u.rememberGeneration(key, r, dir.Generation())
-	return &userDirectory{UserDirectory: dir, source: r.source, forget: forget}, nil
+	return &userDirectory{UserDirectory: dir, browser: db.NewUserBrowser(pool, dir.Generation(), u.cfg.Results), source: r.source, forget: forget}, nil
 }
 
 // OpenBrowser is Open for the paged browser of the users table: the same
