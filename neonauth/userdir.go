@@ -53,8 +53,8 @@ func (e *UserDBError) Unwrap() error { return e.Err }
 type userDirectory struct {
 	*db.UserDirectory
 	browser *db.UserBrowser
-	source string
-	forget func()
+	source  string
+	forget  func()
 }
 
 // Source implements UserDirectory.
