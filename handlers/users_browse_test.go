@@ -293,3 +293,24 @@ func TestCountUsers(t *testing.T) {
 		t.Errorf("header counts = %q", got)
 	}
 }
+
+// TestLatestUsersAsBrowserPage checks the latest table at a browser page
+// size (read as the browser's first page) lists the newest users in order.
+func TestLatestUsersAsBrowserPage(t *testing.T) {
+	for _, provider := range providers {
+		t.Run(string(provider), func(t *testing.T) {
+			a := newUsersApp(t, usersAppConfig{settings: func(s *Settings) { s.LatestUsers = 50 }})
+			a.enable(provider)
+			a.seedRows(provider, 60)
+			r := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
+			r.wantStatus(t, http.StatusOK)
+			var got []string
+			r.byTestID("user-row").Each(func(_ int, s *goquery.Selection) {
+				got = append(got, strings.TrimSpace(s.Find(".user-email").Text()))
+			})
+			if len(got) != 50 || got[0] != "user60@example.com" || got[49] != "user11@example.com" {
+				t.Errorf("latest = %d rows %v", len(got), got)
+			}
+		})
+	}
+}

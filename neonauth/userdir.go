@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/neonauth-admin/dashboard/db"
 )
@@ -70,6 +71,19 @@ func (d *userDirectory) check(err error) error {
 
 // Latest implements UserDirectory.
 func (d *userDirectory) Latest(ctx context.Context, limit int) ([]db.User, error) {
+	if slices.Contains(db.PageSizes, limit) {
+		// The browser's first page: it uses the ordering index when there
+		// is one, where the plain query sorts the whole table.
+		p, err := d.browser.Browse(ctx, db.PageRequest{Size: limit})
+		if err != nil {
+			return nil, d.check(err)
+		}
+		us := make([]db.User, len(p.Users))
+		for i, u := range p.Users {
+			us[i] = u.User
+		}
+		return us, nil
+	}
 	us, err := d.UserDirectory.Latest(ctx, limit)
 	return us, d.check(err)
 }
