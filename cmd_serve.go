@@ -130,7 +130,12 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		closeAll()
 		return nil, nil, err
 	}
-	svc := neonauth.New(api, pools, cfg.UserDBs())
+	userDBs := cfg.UserDBs()
+	// One results cache for the process, so every request's browser shares
+	// the exact counts and index checks another just paid for.
+	cache := db.NewCache(db.DefaultCacheTTL)
+	userDBs.Results = cache
+	svc := neonauth.New(api, pools, userDBs)
 	return &handlers.Handler{
 		Neon:         api,
 		Auth:         svc,
@@ -142,7 +147,6 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		Metrics:      metrics,
 		Ready:        handlers.NewReadiness(handlers.NeonReadiness(client), nil),
 		SyncMetrics:  metrics,
-		Cache:        db.NewCache(db.DefaultCacheTTL),
 		IndexBuilds:  builds,
 		Settings: handlers.Settings{
 			Demo:            cfg.Demo,

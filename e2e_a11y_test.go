@@ -62,6 +62,8 @@ var a11yPages = []a11yPage{
 	{name: "user lookup, found", path: "/projects/{project}/users?provider=stack&q=grace%40example.com", ready: "lookup-result"},
 	{name: "user lookup, not found", path: "/projects/{project}/users?provider=stack&q=nobody%40example.com", ready: "lookup-missing"},
 	{name: "user sync page", path: "/projects/{project}/users/{user}?provider=stack", ready: "sync-panel"},
+	{name: "users browser", path: "/projects/{project}/users/browse?provider=stack", ready: "browse-table"},
+	{name: "user detail", path: "/projects/{project}/users/{user}/detail?provider=stack", ready: "user-detail"},
 	{name: "user delete confirmation", path: "/projects/{project}/users/{user}/delete?provider=stack", ready: "delete-user"},
 	{name: "users index advice", path: "/projects/{project}/users/index?provider=stack", ready: "index-create"},
 	{name: "signups chart by day", path: "/projects/{project}/users/signups?provider=stack", ready: "signups-chart"},

@@ -13,4 +13,8 @@ type UserDBConfig struct {
 	// CacheTTL is how long a resolved connection string is reused (default two
 	// minutes). It holds a password, so it is kept in memory only and briefly.
 	CacheTTL time.Duration
+	// Results holds the browsers' short-lived answers (exact counts, index
+	// checks), one per process so every request shares them; nil gives each
+	// opened browser its own.
+	Results *Cache
 }

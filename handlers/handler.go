@@ -53,6 +53,7 @@ type NeonAuth interface {
 	DeleteUser(ctx context.Context, r neonauth.Ref, userID string) error
 	SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error
 	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
+	OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error)
 }
 
 // Settings are the handler-level knobs taken from the configuration.
@@ -99,13 +100,7 @@ type Handler struct {
 	// SyncMetrics receives the duration of each concluded sync check; nil
 	// when metrics are off.
 	SyncMetrics SyncObserver
-	// Cache keeps counts, chart series and the index check for a short
-	// while, shared by every users table; nil gives each request its own.
-	Cache *db.Cache
 	// IndexBuilds runs the index builds an admin starts; nil runs them
 	// within the request.
 	IndexBuilds *IndexBuilds
-	// Browsers opens users tables for the browse, chart and index panels;
-	// nil uses Auth when it can.
-	Browsers UserBrowsers
 }

@@ -25,27 +25,11 @@ const DefaultIndexAdviceRows = 100_000
 // using the table to end.
 const dropTimeout = 30 * time.Second
 
-// UserBrowsers opens the users table of an integration for browsing,
-// charting and index advice. *neonauth.Service is one.
-type UserBrowsers interface {
-	OpenBrowser(ctx context.Context, r neonauth.Ref, cache *db.Cache) (*db.UserBrowser, error)
-}
-
-// errNoBrowsers reports a configuration whose Auth cannot open browsers.
-var errNoBrowsers = errors.New("this dashboard cannot browse users tables")
-
-// browseUsers opens r's users table and runs read on it within timeout.
-func (h *Handler) browseUsers(ctx context.Context, r neonauth.Ref, timeout time.Duration, read func(context.Context, *db.UserBrowser) error) error {
+// withBrowser opens r's users table and runs read on it within timeout.
+func (h *Handler) withBrowser(ctx context.Context, r neonauth.Ref, timeout time.Duration, read func(context.Context, *db.UserBrowser) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	opener := h.Browsers
-	if opener == nil {
-		var ok bool
-		if opener, ok = h.Auth.(UserBrowsers); !ok {
-			return errNoBrowsers
-		}
-	}
-	b, err := opener.OpenBrowser(ctx, r, h.Cache)
+	b, err := h.Auth.OpenBrowser(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -79,7 +63,7 @@ func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersSco
 		p.LastFailure = buildFailure(failed)
 	}
 	var a db.IndexAdvice
-	err := h.browseUsers(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+	err := h.withBrowser(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
 		var err error
 		a, err = b.AdviseIndex(ctx)
 		return err
@@ -182,7 +166,7 @@ func (h *Handler) createUsersIndex(c echo.Context) error {
 	}
 	var b *db.UserBrowser
 	var a db.IndexAdvice
-	err = h.browseUsers(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, ub *db.UserBrowser) error {
+	err = h.withBrowser(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, ub *db.UserBrowser) error {
 		b = ub
 		var aerr error
 		a, aerr = ub.AdviseIndex(ctx)
@@ -218,7 +202,7 @@ func (h *Handler) dropUsersIndex(c echo.Context) error {
 		return err
 	}
 	name := c.FormValue("index")
-	err = h.browseUsers(c.Request().Context(), s.ref(), dropTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+	err = h.withBrowser(c.Request().Context(), s.ref(), dropTimeout, func(ctx context.Context, b *db.UserBrowser) error {
 		return b.DropIndex(ctx, name)
 	})
 	var inErr *db.InputError

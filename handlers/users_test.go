@@ -26,6 +26,8 @@ type usersAppConfig struct {
 	settings func(*Settings)
 	// syncs, when set, receives the sync check durations.
 	syncs *syncRecorder
+	// handler, when set, adjusts the handler last (e.g. puts security on).
+	handler func(*Handler)
 }
 
 // syncRecorder is a SyncObserver that keeps what it was told.
@@ -102,6 +104,10 @@ func (s *switchableAuth) OpenUsers(ctx context.Context, r neonauth.Ref) (neonaut
 	return s.cur.Load().OpenUsers(ctx, r)
 }
 
+func (s *switchableAuth) OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error) {
+	return s.cur.Load().OpenBrowser(ctx, r)
+}
+
 // neonCalls is how many requests the dashboard sent Neon so far.
 func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.Count()) }
 
@@ -122,6 +128,9 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 			}
 			if cfg.syncs != nil {
 				h.SyncMetrics = cfg.syncs
+			}
+			if cfg.handler != nil {
+				cfg.handler(h)
 			}
 		}))
 	a.neonCounter = counter

@@ -98,6 +98,9 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 	if e.reason != "" {
 		attrs = append(attrs, slog.String("reason", e.reason))
 	}
+	if extra, ok := c.Get(auditAttrsKey).([]slog.Attr); ok {
+		attrs = append(attrs, extra...)
+	}
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "audit", attrs...)
 }
 
@@ -108,7 +111,7 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 // server's error handler, so the line records the status the browser got.
 func (s *Security) auditMutations(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !Mutating(c.Request().Method) || s.public(c) {
+		if !s.audited(c) {
 			return next(c)
 		}
 		trail := &neonTrail{}
@@ -255,4 +258,29 @@ func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		trail.note(status, id)
 	}
 	return resp, err
+}
+
+// audited reports whether the request gets an audit line: every
+// state-changing request, and the reads whose route names an audit action
+// because of what they hand out (an export of personal data).
+func (s *Security) audited(c echo.Context) bool {
+	if s.public(c) {
+		return false
+	}
+	if Mutating(c.Request().Method) {
+		return true
+	}
+	r, ok := s.rule(c)
+	return ok && r.Audit != ""
+}
+
+// auditAttrsKey holds the facts a handler adds to its request's audit line.
+const auditAttrsKey = "identity.auditAttrs"
+
+// AddAuditAttrs adds facts only the handler knows (how many rows an export
+// sent) to the request's audit line, which is written after the handler
+// returns. Requests without an audit line ignore them.
+func AddAuditAttrs(c echo.Context, attrs ...slog.Attr) {
+	prev, _ := c.Get(auditAttrsKey).([]slog.Attr)
+	c.Set(auditAttrsKey, append(prev, attrs...))
 }

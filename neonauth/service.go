@@ -57,6 +57,12 @@ func (s *Service) OpenUsers(ctx context.Context, r Ref) (UserDirectory, error) {
 	return s.users.Open(ctx, r)
 }
 
+// OpenBrowser returns the paged browser over the users table of the
+// integration r names; see UserDatabases.OpenBrowser.
+func (s *Service) OpenBrowser(ctx context.Context, r Ref) (*db.UserBrowser, error) {
+	return s.users.OpenBrowser(ctx, r)
+}
+
 // EnableRequest asks to enable Neon Auth with a provider on a branch's
 // database. RoleName is used by Stack Auth only.
 type EnableRequest struct {

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
@@ -109,12 +111,49 @@ const resolveTimeout = 20 * time.Second
 // resolution is reused without calling the Neon API, which keeps the sync
 // polls down to one query each.
 func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) {
+	key, r, pool, fail, err := u.connect(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	forget := func() { u.forgetGeneration(key, r) }
+	if r.gen != db.GenerationUnknown {
+		return &userDirectory{UserDirectory: db.NewUserDirectory(pool, r.gen), browser: db.NewUserBrowser(pool, r.gen, u.cfg.Results), source: r.source, forget: forget}, nil
+	}
+	dir, err := db.OpenUserDirectory(ctx, pool)
+	if err != nil {
+		return nil, fail(err)
+	}
+	u.rememberGeneration(key, r, dir.Generation())
+	return &userDirectory{UserDirectory: dir, browser: db.NewUserBrowser(pool, dir.Generation(), u.cfg.Results), source: r.source, forget: forget}, nil
+}
+
+// OpenBrowser is Open for the paged browser of the users table: the same
+// connection, generation memory and errors, sharing the configured results
+// cache.
+func (u *UserDatabases) OpenBrowser(ctx context.Context, t Ref) (*db.UserBrowser, error) {
+	key, r, pool, fail, err := u.connect(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if r.gen != db.GenerationUnknown {
+		return db.NewUserBrowser(pool, r.gen, u.cfg.Results), nil
+	}
+	b, err := db.OpenUserBrowser(ctx, pool, u.cfg.Results)
+	if err != nil {
+		return nil, fail(err)
+	}
+	u.rememberGeneration(key, r, b.Generation())
+	return b, nil
+}
+
+// connect resolves t's database (once per TTL, one resolution at a time per
+// integration) and returns its pool, with fail wrapping later errors in the
+// UserDBError that names where the table lives.
+func (u *UserDatabases) connect(ctx context.Context, t Ref) (string, *resolvedDB, *pgxpool.Pool, func(error) error, error) {
 	key := cacheKey(t)
 	r := u.lookup(key, t)
 	if r == nil {
 		v, err, _ := u.group.Do(key, func() (any, error) {
-			// A flight that ended between the lookup above and this one has
-			// already cached the answer.
 			if r := u.lookup(key, t); r != nil {
 				return r, nil
 			}
@@ -123,7 +162,7 @@ func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) 
 			return u.resolve(rctx, key, t)
 		})
 		if err != nil {
-			return nil, err
+			return key, nil, nil, nil, err
 		}
 		r = v.(*resolvedDB)
 	}
@@ -132,18 +171,9 @@ func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) 
 	}
 	pool, err := u.pools.Get(ctx, r.connString)
 	if err != nil {
-		return nil, fail(err)
+		return key, r, nil, fail, fail(err)
 	}
-	forget := func() { u.forgetGeneration(key, r) }
-	if r.gen != db.GenerationUnknown {
-		return &userDirectory{UserDirectory: db.NewUserDirectory(pool, r.gen), source: r.source, forget: forget}, nil
-	}
-	dir, err := db.OpenUserDirectory(ctx, pool)
-	if err != nil {
-		return nil, fail(err)
-	}
-	u.rememberGeneration(key, r, dir.Generation())
-	return &userDirectory{UserDirectory: dir, source: r.source, forget: forget}, nil
+	return key, r, pool, fail, nil
 }
 
 // lookup returns the cached resolution for key if it still fits t.

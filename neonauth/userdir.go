@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/neonauth-admin/dashboard/db"
 )
@@ -52,8 +53,9 @@ func (e *UserDBError) Unwrap() error { return e.Err }
 // drops the cached table layout when the table disappears.
 type userDirectory struct {
 	*db.UserDirectory
-	source string
-	forget func()
+	browser *db.UserBrowser
+	source  string
+	forget  func()
 }
 
 // Source implements UserDirectory.
@@ -69,6 +71,19 @@ func (d *userDirectory) check(err error) error {
 
 // Latest implements UserDirectory.
 func (d *userDirectory) Latest(ctx context.Context, limit int) ([]db.User, error) {
+	if slices.Contains(db.PageSizes, limit) {
+		// The browser's first page: it uses the ordering index when there
+		// is one, where the plain query sorts the whole table.
+		p, err := d.browser.Browse(ctx, db.PageRequest{Size: limit})
+		if err != nil {
+			return nil, d.check(err)
+		}
+		us := make([]db.User, len(p.Users))
+		for i, u := range p.Users {
+			us[i] = u.User
+		}
+		return us, nil
+	}
 	us, err := d.UserDirectory.Latest(ctx, limit)
 	return us, d.check(err)
 }
@@ -89,4 +104,37 @@ func (d *userDirectory) Get(ctx context.Context, id string) (db.User, error) {
 func (d *userDirectory) Count(ctx context.Context) (total, deleted int, err error) {
 	total, deleted, err = d.UserDirectory.Count(ctx)
 	return total, deleted, d.check(err)
+}
+
+// UserTotals is how many users a table holds, and how many of them are
+// deleted (Stack Auth only), exact or estimated.
+type UserTotals struct {
+	Total, Deleted int64
+	// Estimated is true when the figures come from the planner's
+	// statistics, which large tables are never scanned to replace.
+	Estimated bool
+}
+
+// Totals counts the table exactly while it is small, and estimates it once
+// it is large, so a page view never scans a million rows.
+func (d *userDirectory) Totals(ctx context.Context) (UserTotals, error) {
+	all, err := d.browser.Count(ctx, db.Filter{}, false)
+	if err != nil {
+		return UserTotals{}, d.check(err)
+	}
+	if all.Exact {
+		// A fresh exact count, not the cached one: a small table's count
+		// must move as soon as a created user syncs.
+		total, deleted, err := d.Count(ctx)
+		return UserTotals{Total: int64(total), Deleted: int64(deleted)}, err
+	}
+	t := UserTotals{Total: all.N, Estimated: true}
+	if d.Generation() == db.GenerationStack {
+		del, err := d.browser.Count(ctx, db.Filter{Status: db.StatusDeleted}, false)
+		if err != nil {
+			return UserTotals{}, d.check(err)
+		}
+		t.Deleted = del.N
+	}
+	return t, nil
 }

@@ -62,14 +62,16 @@
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var cfg = ev.detail.requestConfig;
     if (!ev.detail.shouldSwap || !askedFor(cfg && cfg.elt)) return;
-    pendingFocus = { focused: document.activeElement, target: ev.detail.target, targetId: ev.detail.target.id, roots: [] };
+    pendingFocus = { xhr: ev.detail.xhr, focused: document.activeElement, target: ev.detail.target, targetId: ev.detail.target.id, roots: [] };
   });
 
   // htmx settles attributes after the swap (the new field gets its
   // aria-invalid then), so focus moves once everything has settled.
   document.addEventListener("htmx:afterSettle", function (ev) {
     var p = pendingFocus;
-    if (!p) return;
+    // Only the answer that was asked for (and its out-of-band parts) moves
+    // focus: a panel loading by itself meanwhile settles with another xhr.
+    if (!p || (ev.detail.xhr && ev.detail.xhr !== p.xhr)) return;
     if (!p.roots.length) queueMicrotask(function () { placeFocus(p); });
     p.roots.push(ev.target);
   });

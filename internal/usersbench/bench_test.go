@@ -46,6 +46,9 @@ func TestRunSmall(t *testing.T) {
 		`| neon_auth."user", with index | role admin (page 1) |`,
 		"export csv: peak RSS",
 		"OFFSET page 18 (baseline)",
+		"| neon_auth.users_sync, with index | HTTP browse page 13 (htmx, after cursor) |",
+		`| neon_auth."user", no index | HTTP exact id in the search box (htmx) |`,
+		"| neon_auth.users_sync, no index | HTTP export csv, all ",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)

@@ -1,0 +1,68 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/views"
+)
+
+// userDetail serves GET /projects/:id/users/:uid/detail: every column of
+// one user as the table holds it, its raw_json, its sync timeline and the
+// actions that apply to it.
+func (h *Handler) userDetail(c echo.Context) error {
+	s, uid, err := parseUserRoute(c)
+	if err != nil {
+		return err
+	}
+	info, problem, err := h.loadIntegration(c.Request().Context(), &s)
+	if err != nil {
+		return err
+	}
+	canWrite := IdentityFrom(c).CanWrite()
+	p := views.UserDetailPage{
+		Chrome: h.chrome(c, uid+" · "+info.projectName,
+			views.Crumb{Label: "Projects", Href: "/projects"},
+			views.Crumb{Label: info.projectName, Href: "/projects/" + s.projectID},
+			views.Crumb{Label: "Users", Href: views.UsersURL(s.projectID, s.provider)},
+			views.Crumb{Label: uid},
+		),
+		Header:    usersHeader(s, info),
+		UserID:    uid,
+		CanWrite:  canWrite,
+		CSRFToken: CSRFToken(c),
+		Problem:   problem,
+	}
+	status := http.StatusOK
+	if problem != nil {
+		return h.render(c, cmpStatus(problem.Status, http.StatusBadGateway), views.UserDetailPageView(p))
+	}
+	err = h.readBrowser(c.Request().Context(), info.ref(s), func(ctx context.Context, br *db.UserBrowser) error {
+		p.Header.Database, p.Header.Table = br.Target(), br.Generation().Table()
+		d, err := br.Detail(ctx, uid)
+		if err != nil {
+			return err
+		}
+		p.User = &views.UserDetail{UserRow: userRow(d.User), RawJSON: d.RawJSON}
+		for _, col := range d.Columns {
+			p.User.Columns = append(p.User.Columns, views.DetailColumn{Name: col.Name, Value: col.Value, Null: col.Null})
+		}
+		for _, ev := range d.Timeline {
+			p.User.Timeline = append(p.User.Timeline, views.TimelineEvent{Kind: ev.Kind, At: ev.At})
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		status = http.StatusNotFound
+		p.Problem = &views.Problem{Title: "No such user", Message: "The users table has no row with this id.", Status: status}
+	case err != nil:
+		prob := h.dbProblem(err, info.integration.DBName)
+		p.Problem, status = &prob, prob.Status
+	}
+	return h.render(c, status, views.UserDetailPageView(p))
+}

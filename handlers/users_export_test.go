@@ -1,0 +1,174 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/neonapi"
+)
+
+func TestUserDetail(t *testing.T) {
+	for _, provider := range providers {
+		t.Run(string(provider), func(t *testing.T) {
+			a := newUsersApp(t, usersAppConfig{})
+			a.enable(provider)
+			a.seedRows(provider, 20)
+			id := a.userIDOf(provider, 10)
+
+			list := a.htmxGet(a.browsePath(provider, url.Values{"q": {"user10@"}}), "users-browser")
+			href := list.byTestID("detail-link").AttrOr("href", "")
+			if href != "/projects/"+a.projectID+"/users/"+id+"/detail?provider="+string(provider) {
+				t.Fatalf("row links to %q", href)
+			}
+			r := a.get(href)
+			r.wantStatus(t, http.StatusOK)
+			if got := r.text("row-email"); got != "user10@example.com" {
+				t.Errorf("email = %q", got)
+			}
+			cols := map[string]string{}
+			r.byTestID("column").Each(func(_ int, s *goquery.Selection) {
+				cols[s.AttrOr("data-column", "")] = strings.TrimSpace(s.Find("td").Text())
+			})
+			var kinds []string
+			r.byTestID("timeline-event").Each(func(_ int, s *goquery.Selection) { kinds = append(kinds, s.AttrOr("data-kind", "")) })
+			if provider == neonapi.AuthProviderStack {
+				if cols["email"] != "user10@example.com" || cols["deleted_at"] == "NULL" || cols["updated_at"] != "NULL" {
+					t.Errorf("columns = %v", cols)
+				}
+				var raw map[string]any
+				if err := json.Unmarshal([]byte(r.text("raw-json")), &raw); err != nil || raw["primary_email"] != "user10@example.com" {
+					t.Errorf("raw_json = %v (%v)", raw, err)
+				}
+				if !strings.Contains(r.text("raw-json"), "\n  \"") {
+					t.Error("raw_json is not indented")
+				}
+				if strings.Join(kinds, ",") != "created,deleted" {
+					t.Errorf("timeline = %v", kinds)
+				}
+				if r.byTestID("delete-link").Length() != 0 {
+					t.Error("a deleted user offers delete")
+				}
+			} else {
+				if cols["email"] != "user10@example.com" || cols["role"] != "admin" || cols["emailVerified"] != "true" {
+					t.Errorf("columns = %v", cols)
+				}
+				if r.byTestID("raw-json").Length() != 0 {
+					t.Error("Better Auth has no raw_json")
+				}
+				if strings.Join(kinds, ",") != "created,updated" {
+					t.Errorf("timeline = %v", kinds)
+				}
+				if got := r.Doc.Find(`[data-testid="user-actions"] [data-testid="role-select"] option[selected]`).AttrOr("value", ""); got != "admin" {
+					t.Errorf("role form shows %q", got)
+				}
+				if r.byTestID("delete-link").AttrOr("href", "") != "/projects/"+a.projectID+"/users/"+id+"/delete?provider=better_auth" {
+					t.Errorf("delete link = %q", r.byTestID("delete-link").AttrOr("href", ""))
+				}
+			}
+
+			missing := a.get("/projects/" + a.projectID + "/users/nobody/detail?provider=" + string(provider))
+			missing.wantStatus(t, http.StatusNotFound)
+		})
+	}
+}
+
+// exportApp is a users app behind the real security stack with proxy
+// sign-in, writing its audit lines to audit.
+func exportApp(t *testing.T, audit *lockedBuffer) *testApp {
+	return newUsersApp(t, usersAppConfig{handler: func(h *Handler) {
+		cfg := secAuthConfig(t)
+		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix("127.0.0.1/32"))
+		sec, err := identity.NewSecurity(t.Context(), identity.SecurityOptions{Auth: cfg, ListenAddr: "127.0.0.1:0", AuditLog: audit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Security = sec
+	}})
+}
+
+func TestExportUsers(t *testing.T) {
+	audit := &lockedBuffer{}
+	a := exportApp(t, audit)
+	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}
+	a.Client.Transport = browser
+	a.enable(neonapi.AuthProviderBetterAuth)
+	a.seedRows(neonapi.AuthProviderBetterAuth, 120)
+
+	page := a.htmxGet(a.browsePath(neonapi.AuthProviderBetterAuth, url.Values{"role": {"admin"}}), "users-browser")
+	csvURL := page.byTestID("export-csv").AttrOr("href", "")
+	jsonlURL := page.byTestID("export-jsonl").AttrOr("href", "")
+	if !strings.Contains(csvURL, "role=admin") || !strings.Contains(jsonlURL, "format=jsonl") {
+		t.Fatalf("export links %q %q", csvURL, jsonlURL)
+	}
+
+	req := a.newRequest(http.MethodGet, csvURL, nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := a.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment; filename=") || resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("csv export: %d %v", resp.StatusCode, resp.Header)
+	}
+	records, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 25 || records[0][0] != "id" || records[0][1] != "email" || records[1][1] != "user120@example.com" {
+		t.Errorf("csv: %d records, first %v %v", len(records), records[0], records[1])
+	}
+
+	lines := strings.Split(strings.TrimSpace(a.get(jsonlURL).Body), "\n")
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || len(lines) != 24 || first["email"] != "user120@example.com" || first["role"] != "admin" {
+		t.Errorf("jsonl: %d lines, first %v (%v)", len(lines), first, err)
+	}
+
+	bad := a.get("/projects/" + a.projectID + "/users/export?provider=better_auth&format=xml")
+	bad.wantStatus(t, http.StatusBadRequest)
+	if !strings.Contains(bad.Body, "format must be csv or jsonl") {
+		t.Errorf("bad format says:\n%s", bad.Body)
+	}
+
+	browser.email = viewerEmail
+	denied := a.get(csvURL)
+	denied.wantStatus(t, http.StatusForbidden)
+	viewerPage := a.htmxGet(a.browsePath(neonapi.AuthProviderBetterAuth, nil), "users-browser")
+	if viewerPage.byTestID("export-csv").Length() != 0 {
+		t.Error("a viewer sees the export buttons")
+	}
+
+	var exports []map[string]any
+	for _, l := range audit.lines(t) {
+		if l["action"] == "user.export" {
+			exports = append(exports, l)
+		}
+	}
+	if len(exports) != 4 {
+		t.Fatalf("%d export audit lines, want 4 (csv, jsonl, bad format, denied):\n%s", len(exports), audit)
+	}
+	want := []map[string]any{
+		{"outcome": "ok", "rows": 24.0, "format": "csv", "filter": "provider=better_auth&role=admin", "actor": adminEmail},
+		{"outcome": "ok", "rows": 24.0, "format": "jsonl"},
+		{"outcome": "error", "status": 400.0},
+		{"outcome": "denied", "status": 403.0, "actor": viewerEmail},
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if exports[i][k] != v {
+				t.Errorf("line %d: %s = %v, want %v", i, k, exports[i][k], v)
+			}
+		}
+	}
+}
