@@ -292,6 +292,18 @@ func TestCountUsers(t *testing.T) {
 	if got := users.text("user-counts"); !strings.HasPrefix(got, "about ") || !strings.HasSuffix(got, "(estimate)") {
 		t.Errorf("header counts = %q", got)
 	}
+	// Nor does it wait for the newest rows: they load once the page is shown.
+	if users.Doc.Find(`[data-testid="latest-loading"]`).Length() != 1 || users.Doc.Find(`[data-testid="latest-users"] tbody tr`).Length() != 0 {
+		t.Errorf("users page of a large table read the latest rows inline:\n%s", users.Body)
+	}
+	if trig := users.Doc.Find(`[data-testid="latest-users"]`).AttrOr("hx-trigger", ""); !strings.HasPrefix(trig, "load") {
+		t.Errorf("deferred latest table triggers on %q, want load first", trig)
+	}
+	latest := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider=stack", "latest-users")
+	latest.wantStatus(t, http.StatusOK)
+	if n := latest.Doc.Find(`[data-testid="latest-users"] tbody tr`).Length(); n == 0 {
+		t.Errorf("the deferred latest table's own request has no rows:\n%s", latest.Body)
+	}
 }
 
 // TestLatestUsersAsBrowserPage checks the latest table at a browser page

@@ -149,7 +149,11 @@ func (h *Handler) readUsersPanels(ctx context.Context, p *views.UsersPage, info 
 		p.Header.Database, p.Header.Table = dir.Target(), table
 		p.Latest.Table, p.Lookup.Table = table, table
 		p.Header.Counts = countUsers(ctx, dir)
-		if err := readLatest(ctx, dir, &p.Latest); err != nil {
+		if p.Header.Counts.Estimated {
+			// Large enough to be estimated is large enough that the newest
+			// rows may cost a scan: the page goes out first, they follow.
+			p.Latest.Deferred = true
+		} else if err := readLatest(ctx, dir, &p.Latest); err != nil {
 			prob := h.dbProblem(err, dbName)
 			p.Latest.Problem = &prob
 		}
