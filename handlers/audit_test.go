@@ -46,7 +46,7 @@ func TestUsersPageMutationsAreAuditedOnce(t *testing.T) {
 	deleted := a.htmxPost(users+"/"+uid+"/delete", url.Values{"provider": {"stack"}, "confirm": {"yes"}})
 	deleted.wantStatus(t, http.StatusOK)
 
-	lines := audit.lines(t)
+	lines := audit.Lines(t)
 	posts := postsOf(browser.exchanges())
 	want := []struct {
 		action, outcome string

@@ -136,7 +136,7 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	a.postForm(project+"/integrations/stack/transfer", url.Values{"understand": {"yes"}}).wantStatus(t, http.StatusOK)
 	deleted := a.postForm(project+"/integrations/stack/delete", url.Values{"confirm_name": {"demo-app"}})
 
-	admin := audit.lines(t)
+	admin := audit.Lines(t)
 	wantActions := []string{"neon_auth.enable", "user.create", "user.delete", "neon_auth.sdk_keys", "neon_auth.transfer", "neon_auth.delete"}
 	if len(admin) != len(wantActions) {
 		t.Fatalf("%d audit lines for %d changes:\n%s", len(admin), len(wantActions), audit)
@@ -192,7 +192,7 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 			t.Errorf("route %s has no audit action name", m)
 		}
 	}
-	all := audit.lines(t)
+	all := audit.Lines(t)
 	if len(all) != len(admin)+len(mutating) {
 		t.Fatalf("%d audit lines after %d viewer attempts, want %d", len(all), len(mutating), len(admin)+len(mutating))
 	}

@@ -85,7 +85,7 @@ func TestSettingsSecretsAndAudit(t *testing.T) {
 	}
 	a.get("/projects/"+a.projectID).wantStatus(t, http.StatusOK)
 
-	lines, posts := audit.lines(t), postsOf(browser.exchanges())
+	lines, posts := audit.Lines(t), postsOf(browser.exchanges())
 	if len(lines) != len(steps) || len(posts) != len(steps) {
 		t.Fatalf("%d audit lines for %d posts, want %d:\n%s", len(lines), len(posts), len(steps), audit)
 	}

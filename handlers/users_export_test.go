@@ -150,7 +150,7 @@ func TestExportUsers(t *testing.T) {
 	}
 
 	var exports []map[string]any
-	for _, l := range audit.lines(t) {
+	for _, l := range audit.Lines(t) {
 		if l["action"] == "user.export" {
 			exports = append(exports, l)
 		}

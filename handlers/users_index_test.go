@@ -330,7 +330,7 @@ func TestIndexChangesAreAudited(t *testing.T) {
 	}
 	a.htmxPost("/projects/"+a.projectID+"/users/index/delete", url.Values{"provider": {"stack"}, "index": {"users_sync_created_at_id_idx"}}).wantStatus(t, http.StatusOK)
 
-	lines := audit.lines(t)
+	lines := audit.Lines(t)
 	want := []struct {
 		action string
 		status float64

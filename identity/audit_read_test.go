@@ -50,7 +50,7 @@ func TestAuditReadsWithAnAction(t *testing.T) {
 	if code := do("/projects/p2/export", viewerEmail); code != http.StatusForbidden {
 		t.Fatalf("viewer export: %d, want 403", code)
 	}
-	lines := audit.lines(t)
+	lines := audit.Lines(t)
 	if len(lines) != 2 {
 		t.Fatalf("%d audit lines, want 2:\n%s", len(lines), audit)
 	}

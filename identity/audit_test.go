@@ -33,7 +33,7 @@ func TestAuditWritesOneLinePerMutation(t *testing.T) {
 	r.AddCookie(cookie)
 	f.do(r)
 
-	lines := f.audit.lines(t)
+	lines := f.audit.Lines(t)
 	if len(lines) != 3 {
 		t.Fatalf("%d audit lines, want 3:\n%s", len(lines), f.audit)
 	}
@@ -80,7 +80,7 @@ func TestAuditRecordsNeonFailureBehindAnOKPage(t *testing.T) {
 	if w := f.post(adminEmail, "/projects/p1/users/import", url.Values{"email": {"a@b.test"}}); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
 	}
-	lines := f.audit.lines(t)
+	lines := f.audit.Lines(t)
 	if len(lines) != 1 {
 		t.Fatalf("%d audit lines, want 1", len(lines))
 	}
@@ -104,7 +104,7 @@ func TestAuditRecordsHandlerErrors(t *testing.T) {
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", w.Code)
 	}
-	lines := f.audit.lines(t)
+	lines := f.audit.Lines(t)
 	if len(lines) != 1 || lines[0]["outcome"] != "error" || lines[0]["status"] != 500.0 {
 		t.Errorf("audit lines %v, want one error line with status 500", lines)
 	}

@@ -251,7 +251,7 @@ func TestOIDCLoginFlow(t *testing.T) {
 	if !strings.Contains(r.body, "home jane.doe@example.com role=admin") {
 		t.Errorf("identity on the next request: %q", r.body)
 	}
-	login := h.f.audit.lines(t)
+	login := h.f.audit.Lines(t)
 	if len(login) != 1 || login[0]["action"] != "auth.login" || login[0]["actor"] != "jane.doe@example.com" || login[0]["outcome"] != "ok" {
 		t.Errorf("audit after sign-in: %v", login)
 	}
@@ -271,7 +271,7 @@ func TestOIDCLoginFlow(t *testing.T) {
 		t.Errorf("signed-out page: %s", r.body)
 	}
 	h.want(h.get("/"), http.StatusFound, "home after sign-out")
-	lines := h.f.audit.lines(t)
+	lines := h.f.audit.Lines(t)
 	if last := lines[len(lines)-1]; last["action"] != "auth.logout" || last["outcome"] != "ok" || last["actor"] != "jane.doe@example.com" {
 		t.Errorf("last audit line %v, want the sign-out", last)
 	}
