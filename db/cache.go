@@ -124,3 +124,11 @@ func (c *Cache) forget(prefix string) {
 		}
 	}
 }
+
+// ForgetCounts drops the browser's cached counts and signup series, after a
+// change to the table this dashboard made or saw land: the page that shows
+// the new row must not show a total from before it.
+func (b *UserBrowser) ForgetCounts() {
+	b.cache.forget(b.cacheKey + "|count|")
+	b.cache.forget(b.cacheKey + "|signups|")
+}

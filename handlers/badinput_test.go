@@ -82,7 +82,7 @@ func TestUsersDatabaseDownFragments(t *testing.T) {
 
 	page := a.get(a.usersPath(neonapi.AuthProviderStack))
 	page.wantStatus(t, http.StatusOK)
-	for _, path := range []string{users + "/latest?provider=stack", users + "/lookup?provider=stack&q=ada%40example.com"} {
+	for _, path := range []string{users + "/browse?provider=stack", users + "/lookup?provider=stack&q=ada%40example.com"} {
 		r := a.htmxGet(path, "")
 		r.wantStatus(t, http.StatusServiceUnavailable)
 		if got := r.text("api-error"); !strings.Contains(got, "Database unreachable") {

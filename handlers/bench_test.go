@@ -101,8 +101,8 @@ func BenchmarkUsersPage50(b *testing.B) {
 	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, newReq())
-	if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `data-testid="user-row"`) != 50 {
-		b.Fatalf("status %d, %d rows", rec.Code, strings.Count(rec.Body.String(), `data-testid="user-row"`))
+	if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `data-testid="browse-row"`) != 50 {
+		b.Fatalf("status %d, %d rows", rec.Code, strings.Count(rec.Body.String(), `data-testid="browse-row"`))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -54,6 +54,9 @@ type NeonAuth interface {
 	SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error
 	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
 	OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error)
+	UsersOnBranch(ctx context.Context, projectID, branchID string) (neonauth.BranchUsers, error)
+	UsersBranch(ctx context.Context, projectID, hint string) (string, error)
+	UsersChanged(ctx context.Context, r neonauth.Ref)
 }
 
 // Settings are the handler-level knobs taken from the configuration.

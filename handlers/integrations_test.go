@@ -300,7 +300,7 @@ func TestEnableBetterAuth(t *testing.T) {
 		t.Errorf("default branch auth state = %q, want enabled", got)
 	}
 	card := page.Doc.Find(`[data-testid="integration-card"][data-provider="better_auth"]`)
-	if href, _ := card.Find(`[data-testid="users-link"]`).Attr("href"); href != "/projects/"+a.projectID+"/users?provider=better_auth" {
+	if href, _ := card.Find(`[data-testid="users-link"]`).Attr("href"); href != "/projects/"+a.projectID+"/branches/"+a.project.BranchID+"/users" {
 		t.Errorf("users link = %q", href)
 	}
 	if card.Find(`[data-testid="transfer-link"]`).Length() != 0 {

@@ -10,21 +10,26 @@ import (
 )
 
 // TestUsersPageNeonCalls counts what the users page costs in Neon calls. A
-// cold page needs four facts from four endpoints (the project's name, the
-// integration's branch and database, the database's owner, a connection
-// URI). Once the connection string expires (it holds a password), the
-// database's place and owner are still known, so the page needs one call
-// beyond its own two, and a fragment one in all.
+// cold Stack Auth page needs four facts from four endpoints (the project's
+// name, the integration's branch and database, the database's owner, a
+// connection URI); a branch's Better Auth page reads the branch's Neon Auth
+// and the project's branches (for the branch's name and the switcher)
+// instead of the integrations list. Once the connection string expires (it
+// holds a password), the database's place and owner are still known, so
+// each opening of the users table costs one call: the page opens it twice
+// (header and first page), the table's refresh twice (rows and the
+// header's counts). In production every read goes through the read cache,
+// so a page seen again within its TTL costs none.
 func TestUsersPageNeonCalls(t *testing.T) {
 	tests := []struct {
 		name    string
 		connTTL time.Duration
 		// want is the number of calls for: a cold page, the same page again,
-		// then the latest users fragment.
-		want [3]int
+		// then the users table's refresh; per provider.
+		want map[neonauth.Provider][3]int
 	}{
-		{name: "connection cached", want: [3]int{4, 2, 0}},
-		{name: "connection expired each time", connTTL: time.Nanosecond, want: [3]int{4, 3, 1}},
+		{name: "connection cached", want: map[neonauth.Provider][3]int{neonauth.Stack: {4, 2, 0}, neonauth.BetterAuth: {5, 3, 0}}},
+		{name: "connection expired each time", connTTL: time.Nanosecond, want: map[neonauth.Provider][3]int{neonauth.Stack: {5, 4, 2}, neonauth.BetterAuth: {6, 5, 2}}},
 	}
 	for _, tt := range tests {
 		for _, provider := range providers {
@@ -39,20 +44,20 @@ func TestUsersPageNeonCalls(t *testing.T) {
 					func() *testResponse { return a.get(a.usersPath(provider)) },
 					func() *testResponse { return a.get(a.usersPath(provider)) },
 					func() *testResponse {
-						return a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
+						return a.htmxGet(a.usersSub(provider, "/browse", ""), "users-browser")
 					},
 				} {
 					r := step()
 					r.wantStatus(t, http.StatusOK)
-					if r.byTestID("user-row").Length() != 1 {
-						t.Fatalf("step %d shows %d rows, want 1", i, r.byTestID("user-row").Length())
+					if r.byTestID("browse-row").Length() != 1 {
+						t.Fatalf("step %d shows %d rows, want 1", i, r.byTestID("browse-row").Length())
 					}
 					calls := a.neonCounter.Take()
 					got[i] = len(calls)
 					t.Logf("step %d: %d Neon calls: %s", i, len(calls), strings.Join(calls, ", "))
 				}
-				if got != tt.want {
-					t.Errorf("Neon calls (cold page, page again, fragment) = %v, want %v", got, tt.want)
+				if want := tt.want[neonauth.Provider(provider)]; got != want {
+					t.Errorf("Neon calls (cold page, page again, refresh) = %v, want %v", got, want)
 				}
 			})
 		}

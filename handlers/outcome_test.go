@@ -56,14 +56,14 @@ func TestUnreadableAnswerToAUserChangeIsNoSuccess(t *testing.T) {
 				a := newUsersApp(t, usersAppConfig{})
 				a.enable(provider)
 				id := a.seedUser(provider, "kept@example.com", "")
-				users := "/projects/" + a.projectID + "/users"
+				at := a.usersAt(provider)
 
 				a.malformedOnce("/auth/users/")
-				r := a.post(users+"/"+id+"/delete", url.Values{"provider": {string(provider)}, "confirm": {"yes"}}, htmx)
+				r := a.post(at.User(id, "/delete"), url.Values{"provider": {string(provider)}, "confirm": {"yes"}}, htmx)
 				wantOutcomeUnknown(t, r, "watch=delete")
 
 				a.malformedOnce("/auth/user")
-				r = a.post(users, url.Values{"provider": {string(provider)}, "email": {"maybe@example.com"}}, htmx)
+				r = a.post(at.Path(""), url.Values{"provider": {string(provider)}, "email": {"maybe@example.com"}}, htmx)
 				wantOutcomeUnknown(t, r, "q=maybe%40example.com")
 				if v, _ := r.Doc.Find(`input[name="email"]`).Attr("value"); v != "maybe@example.com" {
 					t.Errorf("email not kept: %q", v)
@@ -88,7 +88,7 @@ func TestUnreadableAnswerToARoleChangeIsNoSuccess(t *testing.T) {
 	a.enable(neonapi.AuthProviderBetterAuth)
 	id := a.seedUser(neonapi.AuthProviderBetterAuth, "role@example.com", "")
 	a.malformedOnce("/role")
-	r := a.htmxPost("/projects/"+a.projectID+"/users/"+id+"/role", url.Values{"provider": {"better_auth"}, "role": {"admin"}})
+	r := a.htmxPost(a.usersAt(neonapi.AuthProviderBetterAuth).User(id, "/role"), url.Values{"provider": {"better_auth"}, "role": {"admin"}})
 	wantOutcomeUnknown(t, r, "watch=role")
 }
 

@@ -89,7 +89,7 @@ func TestProjectPageListsEveryBranch(t *testing.T) {
 		if !strings.HasPrefix(base, "http") || !strings.HasSuffix(jwks, "/.well-known/jwks.json") {
 			t.Errorf("legacy fails %t: dev base URL %q, JWKS URL %q", legacyFails, base, jwks)
 		}
-		want := "/projects/" + a.projectID + "/users?branch=" + branches["dev"].ID + "&provider=better_auth"
+		want := "/projects/" + a.projectID + "/branches/" + branches["dev"].ID + "/users"
 		if href, _ := dev.Find(`[data-testid="branch-users-link"]`).Attr("href"); href != want {
 			t.Errorf("legacy fails %t: dev users link = %q, want %q", legacyFails, href, want)
 		}

@@ -57,26 +57,15 @@ func (h *Handler) Routes() []Route {
 		{get, "/projects/:id/integrations/stack/keys", h.confirmSDKKeys, viewer, "", "confirm issuing new Stack Auth SDK keys (viewers get an explanation)", false},
 		{post, "/projects/:id/integrations/stack/keys", h.createSDKKeys, admin, "neon_auth.sdk_keys", "issue new SDK keys, shown once", false},
 		{post, "/projects/:id/integrations/:provider/delete", h.deleteIntegration, admin, "neon_auth.delete", "delete (stack) or disable (better_auth) Neon Auth", false},
+	}
+	// A project's users are its Stack Auth users; Better Auth's belong to a
+	// branch, and the project-level routes send them there.
+	routes = append(routes, h.projectUsersRoutes()...)
+	routes = append(routes, h.usersRoutes("/projects/:id/branches/:branch/users")...)
+	routes = append(routes, []Route{
 		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read live; 404 page when the branch has no branch-level Neon Auth", false},
 		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row); Neon failures answer their status with an \"unavailable\" badge carrying Neon's message and request id", false},
 		{get, "/projects/:id/auth/compare", h.compareBranches, viewer, "", "two branches' Neon Auth settings side by side (`?a=`, `?b=` branch ids; default branch vs the first other); secrets only as set/unset", false},
-		{get, "/projects/:id/users", h.usersPage, viewer, "", "users of an integration (`?provider=stack|better_auth`, `?q=` lookup)", false},
-		{post, "/projects/:id/users", h.createUser, admin, "user.create", "create a user; starts the live sync check", false},
-		{get, "/projects/:id/users/latest", h.latestUsers, viewer, "", "latest users table with the header's counts out of band (htmx refresh)", false},
-		{get, "/projects/:id/users/browse", h.browseUsers, viewer, "", "browse the users table (`?q=&status=&role=&size=50|100|200&at=YYYY-MM-DD`, paged by `?after=`/`?before=` cursors or `?last=1`); htmx gets the table, others the page", false},
-		{get, "/projects/:id/users/count", h.userCount, viewer, "", "how many users the browse filter matches: an estimate on large tables, `?exact=1` counts (htmx; others redirect to browse)", false},
-		{get, "/projects/:id/users/export", h.exportUsers, admin, "user.export", "download the users the browse filter matches (`?format=csv|jsonl`), streamed; audited with the row count", false},
-		{get, "/projects/:id/users/index", h.showIndexAdvisor, viewer, "", "whether an index serves the users browse order, and what creating one costs (htmx panel; the page otherwise); polls itself while a build runs", false},
-		{post, "/projects/:id/users/index", h.createUsersIndex, admin, "users.index.create", "start building the browse-order index (CREATE INDEX CONCURRENTLY) in the background", false},
-		{post, "/projects/:id/users/index/delete", h.dropUsersIndex, admin, "users.index.drop", "drop a browse-order index or one a failed build left INVALID (`index=`)", false},
-		{get, "/projects/:id/users/signups", h.showSignups, viewer, "", "signups and deletions per day or week as an SVG chart with its table (`?range=30d|90d|365d&bucket=day|week`; htmx panel, the page otherwise)", false},
-		{get, "/projects/:id/users/lookup", h.usersLookup, viewer, "", "the \"check sync\" box's answer (htmx; the page otherwise)", false},
-		{get, "/projects/:id/users/:uid", h.userSync, viewer, "", "a sync check as a full page (the no-JS \"check again\")", false},
-		{get, "/projects/:id/users/:uid/sync", h.userSync, viewer, "", "the polled sync check (`?since=`, `?watch=create|delete|role`, `&role=`); sends `HX-Trigger: users-changed` once synced", false},
-		{get, "/projects/:id/users/:uid/detail", h.userDetail, viewer, "", "every column of one user, its raw_json and sync timeline, with the actions that apply", false},
-		{get, "/projects/:id/users/:uid/delete", h.deleteUserForm, viewer, "", "confirm a user deletion", false},
-		{post, "/projects/:id/users/:uid/delete", h.deleteUser, admin, "user.delete", "delete the user; starts watching for the deletion", false},
-		{post, "/projects/:id/users/:uid/role", h.setUserRole, admin, "user.role", "set a Better Auth user's role; starts watching for it", false},
 		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings: sends to the first group", false},
 		{get, settings + "/domains", h.showSettings(neonauth.GroupDomains), viewer, "", "trusted domains and localhost (forms for admins, values for viewers); settings pages are for branch-level Neon Auth only", false},
 		{post, settings + "/domains", h.addTrustedDomain, admin, "auth.domains.add", "trust one more domain (an origin, checked before Neon is asked)", false},
@@ -107,8 +96,47 @@ func (h *Handler) Routes() []Route {
 		{get, identity.CallbackPath, sec.Callback, public, "", "the identity provider's redirect back", true},
 		{post, identity.LogoutPath, sec.Logout, identity.AnyRole, "auth.logout", "sign out (with the CSRF token)", true},
 		{get, identity.SignedOutPath, sec.SignedOut, public, "", "confirms the sign-out", true},
-	}
+	}...)
 	return routes
+}
+
+// projectUsersRoutes are the project-level users routes, each redirecting
+// Better Auth's users to their branch's route.
+func (h *Handler) projectUsersRoutes() []Route {
+	rs := h.usersRoutes("/projects/:id/users")
+	for i := range rs {
+		rs[i].Handler = h.projectUsers(rs[i].Handler)
+	}
+	return rs
+}
+
+// usersRoutes are the users routes under base: a project's Stack Auth users
+// (/projects/:id/users) or a branch's Better Auth users
+// (/projects/:id/branches/:branch/users).
+func (h *Handler) usersRoutes(users string) []Route {
+	const (
+		get, post = http.MethodGet, http.MethodPost
+		viewer    = identity.Viewer
+		admin     = identity.Admin
+	)
+	return []Route{
+		{get, users, h.usersPage, viewer, "", "the users of one integration: a project's Stack Auth users (`?provider=stack`) or a branch's Better Auth users (under `/branches/:branch`; a project-level link asking for `better_auth` redirects there, to `?branch=` or the branch that has it); `?q=` lookup", false},
+		{post, users, h.createUser, admin, "user.create", "create a user; starts the live sync check", false},
+		{get, users + "/browse", h.browseUsers, viewer, "", "browse the users table (`?q=&status=&role=&size=50|100|200&at=YYYY-MM-DD`, paged by `?after=`/`?before=` cursors or `?last=1`); htmx gets the table, others the page", false},
+		{get, users + "/count", h.userCount, viewer, "", "how many users the browse filter matches: an estimate on large tables, `?exact=1` counts (htmx; others redirect to browse)", false},
+		{get, users + "/export", h.exportUsers, admin, "user.export", "download the users the browse filter matches (`?format=csv|jsonl`), streamed; audited with the row count", false},
+		{get, users + "/index", h.showIndexAdvisor, viewer, "", "whether an index serves the users browse order, and what creating one costs (htmx panel; the page otherwise); polls itself while a build runs", false},
+		{post, users + "/index", h.createUsersIndex, admin, "users.index.create", "start building the browse-order index (CREATE INDEX CONCURRENTLY) in the background", false},
+		{post, users + "/index/delete", h.dropUsersIndex, admin, "users.index.drop", "drop a browse-order index or one a failed build left INVALID (`index=`)", false},
+		{get, users + "/signups", h.showSignups, viewer, "", "signups and deletions per day or week as an SVG chart with its table (`?range=30d|90d|365d&bucket=day|week`; htmx panel, the page otherwise)", false},
+		{get, users + "/lookup", h.usersLookup, viewer, "", "the \"check sync\" box's answer (htmx; the page otherwise)", false},
+		{get, users + "/:uid", h.userSync, viewer, "", "a sync check as a full page (the no-JS \"check again\")", false},
+		{get, users + "/:uid/sync", h.userSync, viewer, "", "the polled sync check (`?since=`, `?watch=create|delete|role`, `&role=`); sends `HX-Trigger: users-changed` once synced", false},
+		{get, users + "/:uid/detail", h.userDetail, viewer, "", "every column of one user, its raw_json and sync timeline, with the actions that apply", false},
+		{get, users + "/:uid/delete", h.deleteUserForm, viewer, "", "confirm a user deletion", false},
+		{post, users + "/:uid/delete", h.deleteUser, admin, "user.delete", "delete the user; starts watching for the deletion", false},
+		{post, users + "/:uid/role", h.setUserRole, admin, "user.role", "set a Better Auth user's role; starts watching for it", false},
+	}
 }
 
 // served is the part of the table this configuration serves: the sign-in

@@ -24,7 +24,7 @@ func newRoleApp(t *testing.T, id *Identity) *testApp {
 }
 
 func (a *testApp) rolePath(uid string) string {
-	return "/projects/" + a.projectID + "/users/" + uid + "/role?provider=better_auth"
+	return a.usersAt(neonapi.AuthProviderBetterAuth).User(uid, "/role")
 }
 
 // roleInDatabase reads the user's role column straight from the branch database.
@@ -51,7 +51,7 @@ func (a *testApp) roleInDatabase(uid string) string {
 
 // rowRole is the role the latest-users table shows for uid.
 func rowRole(r *testResponse, uid string) string {
-	return strings.TrimSpace(r.Doc.Find(`[data-testid="user-row"][data-user-id="` + uid + `"] [data-testid="user-role"]`).Text())
+	return strings.TrimSpace(r.Doc.Find(`[data-testid="browse-row"][data-user-id="` + uid + `"] [data-testid="user-role"]`).Text())
 }
 
 func TestSetUserRoleWithHTMX(t *testing.T) {
@@ -89,7 +89,7 @@ func TestSetUserRoleWithHTMX(t *testing.T) {
 	if got := a.roleInDatabase(uid); got != "admin" {
 		t.Errorf("database role = %q, want admin", got)
 	}
-	latest := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider=better_auth", "latest-users")
+	latest := a.htmxGet(a.usersSub(neonapi.AuthProviderBetterAuth, "/browse", ""), "users-browser")
 	latest.wantStatus(t, http.StatusOK)
 	if got := rowRole(latest, uid); got != "admin" {
 		t.Errorf("refreshed table role = %q, want admin", got)
@@ -157,7 +157,7 @@ func TestSetUserRoleValidation(t *testing.T) {
 			form := r.byTestID("role-form")
 			if !tt.htmx {
 				form = r.Doc.Find(`[data-testid="change-role"] [data-testid="role-form"]`)
-				if r.byTestID("latest-users").Length() != 1 {
+				if r.byTestID("users-browser").Length() != 1 {
 					t.Error("full page without the table")
 				}
 			}
@@ -234,7 +234,7 @@ func TestStackUsersHaveNoRoles(t *testing.T) {
 	uid := a.seedUser(neonapi.AuthProviderStack, "stack@example.com", "")
 	page := a.get(a.usersPath(neonapi.AuthProviderStack))
 	page.wantStatus(t, http.StatusOK)
-	if page.byTestID("user-row").Length() != 1 {
+	if page.byTestID("browse-row").Length() != 1 {
 		t.Fatalf("stack user not listed:\n%s", page.Body)
 	}
 	if page.byTestID("role-form").Length() != 0 || page.byTestID("user-role").Length() != 0 {

@@ -64,8 +64,8 @@ func browseRequest(q views.BrowseQuery) (db.PageRequest, error) {
 
 // browseValues is q as query parameters, leaving out empty ones and the
 // paging position, which each link sets itself.
-func browseValues(s usersScope, q views.BrowseQuery) url.Values {
-	v := url.Values{"provider": {string(s.provider)}}
+func browseValues(q views.BrowseQuery) url.Values {
+	v := url.Values{}
 	for k, val := range map[string]string{"q": q.Q, "status": q.Status, "role": q.Role, "size": q.Size} {
 		if val != "" {
 			v.Set(k, val)
@@ -76,12 +76,12 @@ func browseValues(s usersScope, q views.BrowseQuery) url.Values {
 
 // usersSubURL is a users route under s with v as its query.
 func usersSubURL(s usersScope, sub string, v url.Values) string {
-	return "/projects/" + url.PathEscape(s.projectID) + "/users/" + sub + "?" + v.Encode()
+	return s.at().URL("/"+sub, v)
 }
 
 // browseLink is the browse URL of q moved to one paging position.
 func browseLink(s usersScope, q views.BrowseQuery, key, value string) string {
-	v := browseValues(s, q)
+	v := browseValues(q)
 	if key != "" {
 		v.Set(key, value)
 	}
@@ -94,18 +94,19 @@ func (h *Handler) newBrowser(c echo.Context, s usersScope, q views.BrowseQuery) 
 	b := views.UsersBrowser{
 		ProjectID: s.projectID,
 		Provider:  s.provider,
+		BranchID:  s.branchID,
 		Query:     q,
-		Action:    "/projects/" + url.PathEscape(s.projectID) + "/users/browse",
+		Action:    s.at().Path("/browse"),
 		FirstURL:  browseLink(s, q, "", ""),
 		LastURL:   browseLink(s, q, "last", "1"),
-		CountURL:  usersSubURL(s, "count", browseValues(s, q)),
+		CountURL:  usersSubURL(s, "count", browseValues(q)),
 		CanWrite:  canWrite,
 		CSRFToken: CSRFToken(c),
 		Errors:    map[string]string{},
 	}
 	if canWrite {
 		for _, f := range []string{"csv", "jsonl"} {
-			v := browseValues(s, q)
+			v := browseValues(q)
 			v.Del("size")
 			v.Set("format", f)
 			b.Exports = append(b.Exports, views.ExportLink{Format: f, URL: usersSubURL(s, "export", v)})
@@ -132,7 +133,7 @@ func fieldError(b *views.UsersBrowser, err error) bool {
 // readBrowser opens r's users browser and runs read on it within the time a
 // panel may take.
 func (h *Handler) readBrowser(ctx context.Context, r neonauth.Ref, read func(context.Context, *db.UserBrowser) error) error {
-	ctx, cancel := context.WithTimeout(ctx, dbPanelTimeout)
+	ctx, cancel := dbContext(ctx, dbPanelTimeout)
 	defer cancel()
 	br, err := h.Auth.OpenBrowser(ctx, r)
 	if err != nil {
@@ -149,6 +150,9 @@ func (h *Handler) fillBrowser(ctx context.Context, s usersScope, b *views.UsersB
 	if err != nil {
 		fieldError(b, err)
 		return http.StatusBadRequest
+	}
+	if req.Filter.Search != "" || (withCount && exact) {
+		ctx = neonauth.WithSlowLane(ctx)
 	}
 	err = h.readBrowser(ctx, s.ref(), func(ctx context.Context, br *db.UserBrowser) error {
 		b.Table = br.Generation().Table()
@@ -195,7 +199,7 @@ func statusNames(gen db.Generation) []string {
 
 // browseRow is the view of one browsed user, linking to its detail page.
 func browseRow(s usersScope, u db.UserRow) views.BrowseRow {
-	return views.BrowseRow{UserRow: userRow(u.User), DetailURL: views.UserDetailURL(s.projectID, s.provider, u.ID)}
+	return views.BrowseRow{UserRow: userRow(u.User), DetailURL: views.UserDetailURL(s.at(), u.ID)}
 }
 
 // browseUsers serves GET /projects/:id/users/browse: one page of the users
@@ -209,19 +213,17 @@ func (h *Handler) browseUsers(c echo.Context) error {
 	b := h.newBrowser(c, s, readBrowseQuery(c))
 	status := h.fillBrowser(c.Request().Context(), s, &b, !isHTMX(c), c.QueryParam("exact") == "1")
 	if isHTMX(c) {
-		return h.render(c, status, views.UsersBrowserSection(b))
+		// The header's counts come along out of band, so a reload after a
+		// change moves the table and the totals at once.
+		counts := h.headerCounts(c.Request().Context(), s)
+		return h.render(c, status, views.UsersBrowserFragment(b, counts))
 	}
 	info, problem, err := h.loadIntegration(c.Request().Context(), &s)
 	if err != nil {
 		return err
 	}
 	p := views.UsersBrowsePage{
-		Chrome: h.chrome(c, "Browse users · "+info.projectName,
-			views.Crumb{Label: "Projects", Href: "/projects"},
-			views.Crumb{Label: info.projectName, Href: "/projects/" + s.projectID},
-			views.Crumb{Label: "Users", Href: views.UsersURL(s.projectID, s.provider)},
-			views.Crumb{Label: "Browse"},
-		),
+		Chrome:  h.chrome(c, "Browse users · "+info.projectName, append(usersCrumbs(s, info, true), views.Crumb{Label: "Browse"})...),
 		Header:  usersHeader(s, info),
 		Problem: problem,
 		Browser: b,
@@ -232,13 +234,37 @@ func (h *Handler) browseUsers(c echo.Context) error {
 	return h.render(c, status, views.UsersBrowsePageView(p))
 }
 
-// usersHeader is the users pages' header before the users table is read.
+// usersHeader is the users pages' header before the users table is read:
+// for a branch's users, the branch by name and a link to each other
+// branch's users.
 func usersHeader(s usersScope, info integrationInfo) views.UsersHeader {
-	return views.UsersHeader{
+	h := views.UsersHeader{
 		ProjectID:   s.projectID,
 		ProjectName: info.projectName,
 		Provider:    s.provider,
 		BranchID:    info.integration.BranchID,
 		DBName:      info.integration.DBName,
 	}
+	if s.branchID == "" {
+		return h
+	}
+	h.BranchID, h.BranchName = s.branchID, info.branch.Name
+	for _, b := range info.branches {
+		h.Branches = append(h.Branches, views.BranchLink{
+			ID: b.ID, Name: branchLabel(b), Default: b.Default, Current: b.ID == s.branchID,
+			URL: views.UsersURL(s.projectID, s.provider, b.ID),
+		})
+	}
+	return h
+}
+
+// headerCounts reads the users header's counts; unknown when the table
+// cannot be read, since the panel beside them says why.
+func (h *Handler) headerCounts(ctx context.Context, s usersScope) views.UserCounts {
+	var counts views.UserCounts
+	_ = h.readUsers(ctx, s.ref(), func(ctx context.Context, dir neonauth.UserDirectory) error {
+		counts = countUsers(ctx, dir)
+		return nil
+	})
+	return counts
 }

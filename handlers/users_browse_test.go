@@ -80,11 +80,7 @@ func (a *testApp) userIDOf(provider neonapi.AuthProvider, i int) string {
 }
 
 func (a *testApp) browsePath(provider neonapi.AuthProvider, v url.Values) string {
-	if v == nil {
-		v = url.Values{}
-	}
-	v.Set("provider", string(provider))
-	return "/projects/" + a.projectID + "/users/browse?" + v.Encode()
+	return a.usersAt(provider).URL("/browse", v)
 }
 
 // emails are the browse rows' emails in order.
@@ -293,31 +289,34 @@ func TestCountUsers(t *testing.T) {
 		t.Errorf("header counts = %q", got)
 	}
 	// Nor does it wait for the newest rows: they load once the page is shown.
-	if users.Doc.Find(`[data-testid="latest-loading"]`).Length() != 1 || users.Doc.Find(`[data-testid="latest-users"] tbody tr`).Length() != 0 {
-		t.Errorf("users page of a large table read the latest rows inline:\n%s", users.Body)
+	if users.byTestID("users-browser-loader").Length() != 1 || users.byTestID("browse-row").Length() != 0 {
+		t.Errorf("users page of a large table read the newest rows inline:\n%s", users.Body)
 	}
-	if trig := users.Doc.Find(`[data-testid="latest-users"]`).AttrOr("hx-trigger", ""); !strings.HasPrefix(trig, "load") {
-		t.Errorf("deferred latest table triggers on %q, want load first", trig)
+	if trig := users.byTestID("users-browser-loader").AttrOr("hx-trigger", ""); !strings.HasPrefix(trig, "load") {
+		t.Errorf("deferred users table triggers on %q, want load first", trig)
 	}
-	latest := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider=stack", "latest-users")
+	latest := a.htmxGet(a.usersSub(neonapi.AuthProviderStack, "/browse", ""), "users-browser")
 	latest.wantStatus(t, http.StatusOK)
-	if n := latest.Doc.Find(`[data-testid="latest-users"] tbody tr`).Length(); n == 0 {
-		t.Errorf("the deferred latest table's own request has no rows:\n%s", latest.Body)
+	if n := latest.byTestID("browse-row").Length(); n != 50 {
+		t.Errorf("the deferred users table's own request has %d rows, want 50", n)
 	}
 }
 
-// TestLatestUsersAsBrowserPage checks the latest table at a browser page
-// size (read as the browser's first page) lists the newest users in order.
-func TestLatestUsersAsBrowserPage(t *testing.T) {
+// TestUsersPageFirstPage checks the users page's one table is the
+// browser's first page: the newest users, in order, with the page itself.
+func TestUsersPageFirstPage(t *testing.T) {
 	for _, provider := range providers {
 		t.Run(string(provider), func(t *testing.T) {
-			a := newUsersApp(t, usersAppConfig{settings: func(s *Settings) { s.LatestUsers = 50 }})
+			a := newUsersApp(t, usersAppConfig{})
 			a.enable(provider)
 			a.seedRows(provider, 60)
-			r := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
+			r := a.get(a.usersPath(provider))
+			if n := r.Doc.Find("table").Length(); n != 1 {
+				t.Errorf("the users page has %d tables, want one", n)
+			}
 			r.wantStatus(t, http.StatusOK)
 			var got []string
-			r.byTestID("user-row").Each(func(_ int, s *goquery.Selection) {
+			r.byTestID("browse-row").Each(func(_ int, s *goquery.Selection) {
 				got = append(got, strings.TrimSpace(s.Find(".user-email").Text()))
 			})
 			if len(got) != 50 || got[0] != "user60@example.com" || got[49] != "user11@example.com" {

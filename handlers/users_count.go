@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -33,7 +34,7 @@ func (h *Handler) userCount(c echo.Context) error {
 	q := readBrowseQuery(c)
 	exact := c.QueryParam("exact") == "1"
 	if !isHTMX(c) {
-		v := browseValues(s, q)
+		v := browseValues(q)
 		if exact {
 			v.Set("exact", "1")
 		}
@@ -41,7 +42,7 @@ func (h *Handler) userCount(c echo.Context) error {
 	}
 	b := h.newBrowser(c, s, q)
 	var count *views.BrowseCount
-	err = h.readBrowser(c.Request().Context(), s.ref(), func(ctx context.Context, br *db.UserBrowser) error {
+	err = h.readBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), func(ctx context.Context, br *db.UserBrowser) error {
 		n, err := br.Count(ctx, browseFilter(q), exact)
 		if err != nil {
 			return err

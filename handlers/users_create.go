@@ -60,6 +60,7 @@ func (h *Handler) createUser(c echo.Context) error {
 	f := views.CreateUserForm{
 		ProjectID: s.projectID,
 		Provider:  s.provider,
+		BranchID:  s.branchID,
 		CSRFToken: CSRFToken(c),
 		CanWrite:  true,
 		Email:     c.FormValue("email"),
@@ -72,18 +73,19 @@ func (h *Handler) createUser(c echo.Context) error {
 	if err != nil {
 		p := h.panelProblem(err, "Could not create the user")
 		// Whether Neon created it shows in the table: look the email up.
-		p = withCheck(p, err, views.LookupURL(s.projectID, s.provider, f.Email), "Look "+f.Email+" up in the users table")
+		p = withCheck(p, err, views.LookupURL(s.at(), f.Email), "Look "+f.Email+" up in the users table")
 		f.Problem = &p
 		return h.renderCreateForm(c, s, f, p.Status)
 	}
 	since := time.Now()
+	h.Auth.UsersChanged(c.Request().Context(), s.ref())
 	if !isHTMX(c) {
 		h.addFlash(c, FlashSuccess, fmt.Sprintf("Created user %s (%s); watching for it in the database.", created.ID, f.Email))
-		check := views.SyncCheck{ProjectID: s.projectID, Provider: s.provider, UserID: created.ID, Watch: views.WatchCreate, Since: since.UnixMilli()}
+		check := views.SyncCheck{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, UserID: created.ID, Watch: views.WatchCreate, Since: since.UnixMilli()}
 		return c.Redirect(http.StatusSeeOther, views.SyncPageURL(check))
 	}
 	check := h.pendingCheck(s, created.ID, views.WatchCreate, since)
-	fresh := views.CreateUserForm{ProjectID: s.projectID, Provider: s.provider, CSRFToken: CSRFToken(c), CanWrite: true, Check: &check}
+	fresh := views.CreateUserForm{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, CSRFToken: CSRFToken(c), CanWrite: true, Check: &check}
 	return h.render(c, http.StatusCreated, views.CreateUserSection(fresh))
 }
 

@@ -26,7 +26,7 @@ func TestCreateUserThenSynced(t *testing.T) {
 			if got := page.text("user-total"); got != "0" {
 				t.Fatalf("total before the create = %q, want 0", got)
 			}
-			r := a.htmxPost("/projects/"+a.projectID+"/users", url.Values{
+			r := a.htmxPost(a.usersAt(provider).Path(""), url.Values{
 				"provider": {string(provider)}, "email": {"grace@example.com"}, "name": {"Grace Hopper"},
 			})
 			r.wantStatus(t, http.StatusCreated)
@@ -74,11 +74,11 @@ func TestCreateUserThenSynced(t *testing.T) {
 				t.Errorf("sync check observations = %v, want one positive duration", got)
 			}
 			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
-				t.Errorf("synced answer HX-Trigger = %q, want users-changed", got)
+				t.Errorf("synced answer HX-Trigger = %q, want users-changed %v", got, r.Header)
 			}
-			latest := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
+			latest := a.htmxGet(a.usersSub(provider, "/browse", ""), "users-browser")
 			latest.wantStatus(t, http.StatusOK)
-			if got := latest.text("user-row"); !strings.Contains(got, "grace@example.com") {
+			if got := latest.text("browse-row"); !strings.Contains(got, "grace@example.com") {
 				t.Errorf("latest users after the sync = %q, want the new user", got)
 			}
 			counts := latest.Doc.Find(`#user-counts[hx-swap-oob="true"]`)

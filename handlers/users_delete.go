@@ -49,6 +49,7 @@ func (h *Handler) deleteUser(c echo.Context) error {
 		f.Problem = &p
 		return h.renderActivity(c, s, views.UserActivity{Delete: &f}, p.Status)
 	}
+	h.Auth.UsersChanged(c.Request().Context(), s.ref())
 	check := h.pendingCheck(s, uid, views.WatchDelete, time.Now())
 	if !isHTMX(c) {
 		h.addFlash(c, FlashSuccess, fmt.Sprintf("Deleted user %s; watching the database for the deletion.", uid))
@@ -84,5 +85,5 @@ func deleteUserRequest(c echo.Context) (usersScope, views.DeleteUserForm, error)
 	if err != nil {
 		return s, views.DeleteUserForm{}, err
 	}
-	return s, views.DeleteUserForm{ProjectID: s.projectID, Provider: s.provider, UserID: uid, CSRFToken: CSRFToken(c)}, nil
+	return s, views.DeleteUserForm{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, UserID: uid, CSRFToken: CSRFToken(c)}, nil
 }

@@ -22,9 +22,9 @@ func TestDeleteUserWatchesTheDatabase(t *testing.T) {
 			a := newUsersApp(t, usersAppConfig{})
 			a.enable(tt.provider)
 			id := a.seedUser(tt.provider, "gone@example.com", "")
-			base := "/projects/" + a.projectID + "/users/" + id + "/delete"
+			base := a.usersAt(tt.provider).User(id, "/delete")
 
-			confirm := a.htmxGet(base+"?provider="+string(tt.provider), "user-activity")
+			confirm := a.htmxGet(a.usersAt(tt.provider).URL("/"+id+"/delete", nil), "user-activity")
 			confirm.wantStatus(t, http.StatusOK)
 			if !strings.Contains(confirm.text("delete-user"), "gone@example.com") {
 				t.Errorf("confirmation does not name the user:\n%s", confirm.Body)

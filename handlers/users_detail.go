@@ -25,12 +25,7 @@ func (h *Handler) userDetail(c echo.Context) error {
 	}
 	canWrite := IdentityFrom(c).CanWrite()
 	p := views.UserDetailPage{
-		Chrome: h.chrome(c, uid+" · "+info.projectName,
-			views.Crumb{Label: "Projects", Href: "/projects"},
-			views.Crumb{Label: info.projectName, Href: "/projects/" + s.projectID},
-			views.Crumb{Label: "Users", Href: views.UsersURL(s.projectID, s.provider)},
-			views.Crumb{Label: uid},
-		),
+		Chrome:    h.chrome(c, uid+" · "+info.projectName, append(usersCrumbs(s, info, true), views.Crumb{Label: uid})...),
 		Header:    usersHeader(s, info),
 		UserID:    uid,
 		CanWrite:  canWrite,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // exportContentTypes are the media types of the export formats.
@@ -50,8 +51,8 @@ func (h *Handler) exportUsers(c echo.Context) error {
 	q := readBrowseQuery(c)
 	format := db.ExportFormat(c.QueryParam("format"))
 	f := browseFilter(q)
-	identity.AddAuditAttrs(c, slog.String("filter", browseValues(s, q).Encode()), slog.String("format", string(format)))
-	ctx, cancel := context.WithTimeout(c.Request().Context(), dbPanelTimeout)
+	identity.AddAuditAttrs(c, slog.String("filter", browseValues(q).Encode()), slog.String("format", string(format)))
+	ctx, cancel := context.WithTimeout(neonauth.WithExportLane(c.Request().Context()), dbPanelTimeout)
 	br, err := h.Auth.OpenBrowser(ctx, s.ref())
 	cancel()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/views"
 )
 
 func TestUserDetail(t *testing.T) {
@@ -25,7 +26,7 @@ func TestUserDetail(t *testing.T) {
 
 			list := a.htmxGet(a.browsePath(provider, url.Values{"q": {"user10@"}}), "users-browser")
 			href := list.byTestID("detail-link").AttrOr("href", "")
-			if href != "/projects/"+a.projectID+"/users/"+id+"/detail?provider="+string(provider) {
+			if href != views.UserDetailURL(a.usersAt(provider), id) {
 				t.Fatalf("row links to %q", href)
 			}
 			r := a.get(href)
@@ -69,12 +70,12 @@ func TestUserDetail(t *testing.T) {
 				if got := r.Doc.Find(`[data-testid="user-actions"] [data-testid="role-select"] option[selected]`).AttrOr("value", ""); got != "admin" {
 					t.Errorf("role form shows %q", got)
 				}
-				if r.byTestID("delete-link").AttrOr("href", "") != "/projects/"+a.projectID+"/users/"+id+"/delete?provider=better_auth" {
+				if r.byTestID("delete-link").AttrOr("href", "") != views.DeleteUserURL(a.usersAt(provider), id) {
 					t.Errorf("delete link = %q", r.byTestID("delete-link").AttrOr("href", ""))
 				}
 			}
 
-			missing := a.get("/projects/" + a.projectID + "/users/nobody/detail?provider=" + string(provider))
+			missing := a.get(views.UserDetailURL(a.usersAt(provider), "nobody"))
 			missing.wantStatus(t, http.StatusNotFound)
 		})
 	}
@@ -135,7 +136,7 @@ func TestExportUsers(t *testing.T) {
 		t.Errorf("jsonl: %d lines, first %v (%v)", len(lines), first, err)
 	}
 
-	bad := a.get("/projects/" + a.projectID + "/users/export?provider=better_auth&format=xml")
+	bad := a.get(a.usersSub(neonapi.AuthProviderBetterAuth, "/export", "format=xml"))
 	bad.wantStatus(t, http.StatusBadRequest)
 	if !strings.Contains(bad.Body, "format must be csv or jsonl") {
 		t.Errorf("bad format says:\n%s", bad.Body)
@@ -159,7 +160,7 @@ func TestExportUsers(t *testing.T) {
 		t.Fatalf("%d export audit lines, want 4 (csv, jsonl, bad format, denied):\n%s", len(exports), audit)
 	}
 	want := []map[string]any{
-		{"outcome": "ok", "rows": 24.0, "format": "csv", "filter": "provider=better_auth&role=admin", "actor": adminEmail},
+		{"outcome": "ok", "rows": 24.0, "format": "csv", "filter": "role=admin", "actor": adminEmail, "branch": a.project.BranchID},
 		{"outcome": "ok", "rows": 24.0, "format": "jsonl"},
 		{"outcome": "error", "status": 400.0},
 		{"outcome": "denied", "status": 403.0, "actor": viewerEmail},

@@ -27,7 +27,7 @@ const dropTimeout = 30 * time.Second
 
 // withBrowser opens r's users table and runs read on it within timeout.
 func (h *Handler) withBrowser(ctx context.Context, r neonauth.Ref, timeout time.Duration, read func(context.Context, *db.UserBrowser) error) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := dbContext(ctx, timeout)
 	defer cancel()
 	b, err := h.Auth.OpenBrowser(ctx, r)
 	if err != nil {
@@ -42,7 +42,7 @@ func panelRef(c echo.Context) (views.UsersPanelRef, usersScope, error) {
 	if err != nil {
 		return views.UsersPanelRef{}, s, err
 	}
-	return views.UsersPanelRef{ProjectID: s.projectID, Provider: s.provider, CanWrite: IdentityFrom(c).CanWrite()}, s, nil
+	return views.UsersPanelRef{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, CanWrite: IdentityFrom(c).CanWrite()}, s, nil
 }
 
 // buildKey files an integration's background build.
@@ -63,7 +63,7 @@ func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersSco
 		p.LastFailure = buildFailure(failed)
 	}
 	var a db.IndexAdvice
-	err := h.withBrowser(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+	err := h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
 		var err error
 		a, err = b.AdviseIndex(ctx)
 		return err
@@ -154,7 +154,7 @@ func (h *Handler) renderIndexPanel(c echo.Context, status int, p views.IndexAdvi
 }
 
 func usersHref(r views.UsersPanelRef) string {
-	return "/projects/" + r.ProjectID + "/users?provider=" + string(r.Provider)
+	return views.UsersURL(r.ProjectID, r.Provider, r.BranchID)
 }
 
 // createUsersIndex starts building the browse-order index in the background

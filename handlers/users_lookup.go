@@ -64,7 +64,7 @@ func (h *Handler) usersLookup(c echo.Context) error {
 	if !isHTMX(c) {
 		return h.usersPage(c)
 	}
-	l := views.UserLookup{ProjectID: s.projectID, Provider: s.provider, Query: c.QueryParam("q")}
+	l := views.UserLookup{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, Query: c.QueryParam("q")}
 	if status := checkLookup(&l); status != 0 {
 		return h.render(c, status, views.UserLookupSection(l))
 	}

@@ -15,29 +15,34 @@ import (
 	"github.com/neonauth-admin/dashboard/views"
 )
 
-func (h *Handler) latestLimit() int {
-	if h.Settings.LatestUsers > 0 {
-		return h.Settings.LatestUsers
-	}
-	return neonauth.DefaultLatestUsers
-}
-
-// integrationInfo is what the users page learns from Neon about the project.
+// integrationInfo is what the users pages learn from Neon about the scope:
+// the project's name, the integration, and for a branch's users the branch
+// and the project's other branches.
 type integrationInfo struct {
 	projectName string
 	integration neonapi.Integration
+	branch      neonapi.Branch
+	branches    []neonapi.Branch
 }
 
 // ref names the integration with where it lives, so opening its users table
 // needs no second lookup.
 func (i integrationInfo) ref(s usersScope) neonauth.Ref {
-	return neonauth.Ref{ProjectID: s.projectID, Provider: s.provider, BranchID: i.integration.BranchID, DBName: i.integration.DBName}
+	r := s.ref()
+	if r.BranchID == "" {
+		r.BranchID = i.integration.BranchID
+	}
+	if r.BranchID == i.integration.BranchID {
+		r.DBName = i.integration.DBName
+	}
+	return r
 }
 
-// loadIntegration fetches the project and its integration for scope (choosing
-// the first integration when no provider was given). A *views.Problem result
-// means the integration cannot be shown; a plain error (project not found) goes
-// to the error page.
+// loadIntegration fetches the project and the integration s addresses: a
+// branch's Neon Auth (getNeonAuth) for a branch's users, else the project's
+// Stack Auth integration (choosing it when no provider was given). A
+// *views.Problem result means the integration cannot be shown; a plain error
+// (project or branch not found) goes to the error page.
 func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrationInfo, *views.Problem, error) {
 	var (
 		wg      sync.WaitGroup
@@ -45,10 +50,19 @@ func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrati
 		projErr error
 	)
 	wg.Go(func() { project, projErr = h.Neon.GetProject(ctx, s.projectID) })
-	ins, insErr := h.Neon.ListIntegrations(ctx, s.projectID)
+	var (
+		ins    []neonapi.Integration
+		bu     neonauth.BranchUsers
+		insErr error
+	)
+	if s.branchID != "" {
+		bu, insErr = h.Auth.UsersOnBranch(ctx, s.projectID, s.branchID)
+	} else {
+		ins, insErr = h.Neon.ListIntegrations(ctx, s.projectID)
+	}
 	wg.Wait()
 
-	info := integrationInfo{projectName: s.projectID}
+	info := integrationInfo{projectName: s.projectID, branch: bu.Branch, branches: bu.Branches}
 	if projErr != nil {
 		if errors.Is(projErr, neonapi.ErrNotFound) {
 			return info, nil, projErr
@@ -57,12 +71,18 @@ func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrati
 		return info, &p, nil
 	}
 	info.projectName = project.Name
+	if s.branchID != "" {
+		return h.branchIntegration(s, info, bu, insErr)
+	}
 	if insErr != nil {
 		p := h.panelProblem(insErr, "Could not list the Neon Auth integrations")
 		return info, &p, nil
 	}
 	for _, in := range ins {
 		p := neonauth.Provider(in.AuthProvider)
+		if p.BranchLevel() {
+			continue // a branch's users have the branch's own route
+		}
 		if s.provider == "" && p.Valid() {
 			s.provider = p
 		}
@@ -80,6 +100,34 @@ func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrati
 		p.Message = fmt.Sprintf("Project %s has no Neon Auth integration. Enable Neon Auth on the project page first.", s.projectID)
 	}
 	return info, &p, nil
+}
+
+// branchIntegration finishes loadIntegration for a branch's users.
+func (h *Handler) branchIntegration(s *usersScope, info integrationInfo, bu neonauth.BranchUsers, err error) (integrationInfo, *views.Problem, error) {
+	switch {
+	case errors.Is(err, neonapi.ErrNotFound):
+		return info, nil, errNoBranch
+	case err != nil:
+		p := h.panelProblem(err, "Could not read the branch's Neon Auth")
+		return info, &p, nil
+	case bu.Auth == nil:
+		return info, &views.Problem{
+			Title:   "No Neon Auth on this branch",
+			Message: fmt.Sprintf("Branch %s has no branch-level Neon Auth (Better Auth), so it has no users here. Enable it on the project page, or pick a branch that has it.", branchLabel(bu.Branch)),
+			Status:  http.StatusNotFound,
+		}, nil
+	}
+	info.integration = *bu.Auth
+	info.integration.BranchID = s.branchID
+	return info, nil, nil
+}
+
+// branchLabel names a branch for a sentence: its name, else its id.
+func branchLabel(b neonapi.Branch) string {
+	if b.Name != "" {
+		return b.Name
+	}
+	return b.ID
 }
 
 // userRow is the view of a db.User.
@@ -101,8 +149,9 @@ type usersPageData struct {
 	status int
 }
 
-// buildUsersPage loads the header, the latest users and the counts. Database
-// failures land in the panels; only an unknown project is an error.
+// buildUsersPage loads the header, the counts and, on a small table, the
+// first page of users. Database failures land in the panels; only an unknown
+// project or branch is an error.
 func (h *Handler) buildUsersPage(c echo.Context, s *usersScope, query string) (*usersPageData, error) {
 	info, problem, err := h.loadIntegration(c.Request().Context(), s)
 	if err != nil {
@@ -110,63 +159,80 @@ func (h *Handler) buildUsersPage(c echo.Context, s *usersScope, query string) (*
 	}
 	d := &usersPageData{status: http.StatusOK}
 	p := &d.page
-	p.Chrome = h.chrome(c, "Users · "+info.projectName,
-		views.Crumb{Label: "Projects", Href: "/projects"},
-		views.Crumb{Label: info.projectName, Href: "/projects/" + s.projectID},
-		views.Crumb{Label: "Users"},
-	)
-	p.Header = views.UsersHeader{
-		ProjectID:   s.projectID,
-		ProjectName: info.projectName,
-		Provider:    s.provider,
-		BranchID:    info.integration.BranchID,
-		DBName:      info.integration.DBName,
-	}
+	p.Chrome = h.chrome(c, "Users · "+info.projectName, usersCrumbs(*s, info, false)...)
+	p.Header = usersHeader(*s, info)
 	if problem != nil {
 		p.Problem = problem
 		d.status = cmpStatus(problem.Status, http.StatusBadGateway)
 		return d, nil
 	}
 	canWrite := IdentityFrom(c).CanWrite()
-	p.Create = views.CreateUserForm{ProjectID: s.projectID, Provider: s.provider, CSRFToken: CSRFToken(c), CanWrite: canWrite}
-	p.Lookup = views.UserLookup{ProjectID: s.projectID, Provider: s.provider, Query: query}
-	p.Latest = h.latestPanel(c, *s)
+	p.Create = views.CreateUserForm{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, CSRFToken: CSRFToken(c), CanWrite: canWrite}
+	p.Lookup = views.UserLookup{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, Query: query}
 	if query != "" && checkLookup(&p.Lookup) == http.StatusBadRequest {
 		// A query no email or id can be is refused; a blank one is not
 		// worth a failing status on the page it was typed into.
 		d.status = http.StatusBadRequest
 	}
-	h.readUsersPanels(c.Request().Context(), p, info, *s)
+	small, prob := h.readUsersPanels(c.Request().Context(), p, info, *s)
+	switch {
+	case prob != nil:
+		// The table's place says what is wrong with the database, and the
+		// rest of the page still works.
+		b := h.newBrowser(c, *s, views.BrowseQuery{})
+		b.Problem = prob
+		p.Browser = &b
+	case small:
+		// A small table's first page costs little: it comes with the page,
+		// which then works without JavaScript too. A large one's loads after.
+		b := h.newBrowser(c, *s, views.BrowseQuery{})
+		h.fillBrowser(c.Request().Context(), *s, &b, true, false)
+		p.Browser = &b
+	}
 	return d, nil
 }
 
+// usersCrumbs are the users pages' breadcrumbs; inside adds a link back to
+// the users page for the pages below it.
+func usersCrumbs(s usersScope, info integrationInfo, inside bool) []views.Crumb {
+	out := []views.Crumb{
+		{Label: "Projects", Href: "/projects"},
+		{Label: info.projectName, Href: "/projects/" + s.projectID},
+	}
+	label := "Users"
+	if s.branchID != "" {
+		label = "Users of " + branchLabel(info.branch)
+		if info.branch.ID == "" {
+			label = "Users of " + s.branchID
+		}
+	}
+	if inside {
+		return append(out, views.Crumb{Label: label, Href: s.at().URL("", nil)})
+	}
+	return append(out, views.Crumb{Label: label})
+}
+
 // readUsersPanels fills the panels that read the users table: the header's
-// database, table and counts, the latest users and the lookup's answer.
-func (h *Handler) readUsersPanels(ctx context.Context, p *views.UsersPage, info integrationInfo, s usersScope) {
+// database, table and counts and the lookup's answer. It reports whether the
+// table is small enough to be counted exactly, or what keeps it from being
+// read.
+func (h *Handler) readUsersPanels(ctx context.Context, p *views.UsersPage, info integrationInfo, s usersScope) (small bool, problem *views.Problem) {
 	dbName := info.integration.DBName
 	err := h.readUsers(ctx, info.ref(s), func(ctx context.Context, dir neonauth.UserDirectory) error {
 		table := dir.Generation().Table()
 		p.Header.Database, p.Header.Table = dir.Target(), table
-		p.Latest.Table, p.Lookup.Table = table, table
+		p.Lookup.Table = table
 		p.Header.Counts = countUsers(ctx, dir)
-		if p.Header.Counts.Estimated {
-			// Large enough to be estimated is large enough that the newest
-			// rows may cost a scan: the page goes out first, they follow.
-			p.Latest.Deferred = true
-		} else if err := readLatest(ctx, dir, &p.Latest); err != nil {
-			prob := h.dbProblem(err, dbName)
-			p.Latest.Problem = &prob
-		}
+		small = p.Header.Counts.Known && !p.Header.Counts.Estimated
 		if p.Lookup.Query != "" && p.Lookup.QueryError == "" {
 			h.lookupInto(ctx, dir, &p.Lookup, dbName)
 		}
 		return nil
 	})
 	if err == nil {
-		return
+		return small, nil
 	}
 	prob := h.dbProblem(err, dbName)
-	p.Latest.Problem = &prob
 	if p.Lookup.Query != "" && p.Lookup.QueryError == "" {
 		p.Lookup.Searched, p.Lookup.Problem = true, &prob
 	}
@@ -174,24 +240,7 @@ func (h *Handler) readUsersPanels(ctx context.Context, p *views.UsersPage, info 
 	if errors.As(err, &dbErr) {
 		p.Header.Database = dbErr.Target
 	}
-}
-
-// latestPanel is the pristine table of latest users for s.
-func (h *Handler) latestPanel(c echo.Context, s usersScope) views.LatestUsers {
-	return views.LatestUsers{ProjectID: s.projectID, Provider: s.provider, Limit: h.latestLimit(), CanWrite: IdentityFrom(c).CanWrite(), CSRFToken: CSRFToken(c)}
-}
-
-// readLatest fills l's rows from the table.
-func readLatest(ctx context.Context, dir neonauth.UserDirectory, l *views.LatestUsers) error {
-	users, err := dir.Latest(ctx, l.Limit)
-	if err != nil {
-		return err
-	}
-	l.Rows = make([]views.UserRow, len(users))
-	for i, u := range users {
-		l.Rows[i] = userRow(u)
-	}
-	return nil
+	return false, &prob
 }
 
 // totaler is a users table that can estimate its size instead of scanning
@@ -237,32 +286,4 @@ func (h *Handler) usersPage(c echo.Context) error {
 		return err
 	}
 	return h.render(c, d.status, views.UsersPageView(d.page))
-}
-
-// latestUsers serves GET /projects/:id/users/latest, the refreshable table,
-// with the header's counts swapped out of band. A users database that cannot
-// be read answers with its status (503 while it is down), so the failure is
-// not mistaken for an empty table.
-func (h *Handler) latestUsers(c echo.Context) error {
-	s, err := parseUsersScope(c, true)
-	if err != nil {
-		return err
-	}
-	if !isHTMX(c) {
-		return c.Redirect(http.StatusSeeOther, views.UsersURL(s.projectID, s.provider))
-	}
-	l := h.latestPanel(c, s)
-	l.Counts = &views.UserCounts{}
-	err = h.readUsers(c.Request().Context(), s.ref(), func(ctx context.Context, dir neonauth.UserDirectory) error {
-		l.Table = dir.Generation().Table()
-		*l.Counts = countUsers(ctx, dir)
-		return readLatest(ctx, dir, &l)
-	})
-	status := http.StatusOK
-	if err != nil {
-		prob := h.dbProblem(err, "")
-		l.Problem = &prob
-		status = prob.Status
-	}
-	return h.render(c, status, views.LatestUsersFragment(l))
 }

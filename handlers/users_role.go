@@ -63,6 +63,7 @@ func (h *Handler) setUserRole(c echo.Context) error {
 	f := views.RoleForm{
 		ProjectID: s.projectID,
 		Provider:  s.provider,
+		BranchID:  s.branchID,
 		UserID:    uid,
 		CSRFToken: CSRFToken(c),
 		Role:      shown(c.FormValue("role")),
@@ -84,6 +85,7 @@ func (h *Handler) setUserRole(c echo.Context) error {
 		f.Problem = &p
 		return h.renderRoleForm(c, s, f, p.Status)
 	}
+	h.Auth.UsersChanged(c.Request().Context(), s.ref())
 	check := h.pendingCheck(s, uid, views.WatchRole, time.Now())
 	check.Role = role
 	if !isHTMX(c) {

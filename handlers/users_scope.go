@@ -11,25 +11,37 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/views"
 )
 
 // dbPanelTimeout bounds the database work behind one page, so a database that
 // accepts connections but never answers cannot hold the page hostage.
 const dbPanelTimeout = 5 * time.Second
 
-// usersScope is the integration a users route addresses.
+// usersScope is the integration a users route addresses: a project's
+// Stack Auth integration (/projects/:id/users...), or the Better Auth of one
+// branch (/projects/:id/branches/:branch/users...), since every branch has
+// its own users.
 type usersScope struct {
 	projectID string
 	provider  neonauth.Provider
+	branchID  string
 }
 
 // ref names the scope's integration to the Neon Auth service.
 func (s usersScope) ref() neonauth.Ref {
-	return neonauth.Ref{ProjectID: s.projectID, Provider: s.provider}
+	return neonauth.Ref{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID}
 }
 
-// parseUsersScope reads :id and provider (query or form). An empty provider is
-// allowed only where the caller can pick one itself.
+// at is the scope as the views build its URLs.
+func (s usersScope) at() views.UsersAt {
+	return views.UsersAt{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID}
+}
+
+// parseUsersScope reads :id, :branch and provider (query or form). On a
+// branch's route the provider is the branch-level one, and a provider
+// naming another is refused. An empty provider is allowed only where the
+// caller can pick one itself.
 func parseUsersScope(c echo.Context, providerRequired bool) (usersScope, error) {
 	id, err := projectIDParam(c)
 	if err != nil {
@@ -37,6 +49,16 @@ func parseUsersScope(c echo.Context, providerRequired bool) (usersScope, error) 
 	}
 	v := c.FormValue("provider")
 	p, ok := neonauth.ParseProvider(v)
+	if c.Param("branch") != "" {
+		branchID, err := checkedBranchID(c.Param("branch"))
+		if err != nil {
+			return usersScope{}, err
+		}
+		if v != "" && !(ok && p.BranchLevel()) {
+			return usersScope{}, echo.NewHTTPError(http.StatusBadRequest, "A branch's users are branch-level Neon Auth users; provider must be better_auth or left out.")
+		}
+		return usersScope{projectID: id, provider: neonauth.BetterAuth, branchID: branchID}, nil
+	}
 	s := usersScope{projectID: id, provider: p}
 	if !ok && (v != "" || providerRequired) {
 		return s, echo.NewHTTPError(http.StatusBadRequest, "provider must be stack or better_auth.")

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -46,7 +47,7 @@ func (h *Handler) showSignups(c echo.Context) error {
 	now := time.Now().UTC()
 	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 	from := to.AddDate(0, 0, -days)
-	err = h.withBrowser(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+	err = h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
 		pts, err := b.Signups(ctx, from, to, db.Bucket(p.Bucket))
 		if err != nil {
 			return err

@@ -43,6 +43,7 @@ func (h *Handler) pendingCheck(s usersScope, uid string, watch views.SyncWatch, 
 	return views.SyncCheck{
 		ProjectID: s.projectID,
 		Provider:  s.provider,
+		BranchID:  s.branchID,
 		UserID:    uid,
 		Watch:     watch,
 		Since:     since.UnixMilli(),
@@ -159,10 +160,15 @@ func (h *Handler) userSync(c echo.Context) error {
 	}
 	check := h.syncCheck(c.Request().Context(), s, uid, watch, role, since)
 	h.observeSyncCheck(check)
+	landed := check.State == views.SyncSynced || check.State == views.SyncGone
+	if landed {
+		// Counts and charts cached before the change no longer hold.
+		h.Auth.UsersChanged(c.Request().Context(), s.ref())
+	}
 	if isHTMX(c) {
-		if check.State == views.SyncSynced || check.State == views.SyncGone {
-			// The table of latest users and the counts now differ from the
-			// database; the table reloads itself on this event.
+		if landed {
+			// The users table, its counts and the chart now differ from
+			// the database; each reloads itself on this one event.
 			c.Response().Header().Set("HX-Trigger", views.UsersChangedEvent)
 		}
 		return h.render(c, http.StatusOK, views.SyncPanel(check))

@@ -44,6 +44,9 @@ type oneUser struct {
 	user db.User
 }
 
+// UsersChanged has nothing cached to forget.
+func (o oneUser) UsersChanged(context.Context, neonauth.Ref) {}
+
 func (o oneUser) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirectory, error) {
 	return o, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/views"
 )
 
 // usersAppConfig adjusts newUsersApp.
@@ -66,6 +67,18 @@ func (s *switchableAuth) LegacyIntegrations(ctx context.Context, projectID strin
 
 func (s *switchableAuth) BranchStates(ctx context.Context, projectID string, branches []neonapi.Branch) []neonauth.BranchState {
 	return s.cur.Load().BranchStates(ctx, projectID, branches)
+}
+
+func (s *switchableAuth) UsersOnBranch(ctx context.Context, projectID, branchID string) (neonauth.BranchUsers, error) {
+	return s.cur.Load().UsersOnBranch(ctx, projectID, branchID)
+}
+
+func (s *switchableAuth) UsersBranch(ctx context.Context, projectID, hint string) (string, error) {
+	return s.cur.Load().UsersBranch(ctx, projectID, hint)
+}
+
+func (s *switchableAuth) UsersChanged(ctx context.Context, r neonauth.Ref) {
+	s.cur.Load().UsersChanged(ctx, r)
 }
 
 func (s *switchableAuth) DiscoverDefault(ctx context.Context, projectID string) neonauth.Discovery {
@@ -194,7 +207,23 @@ func (a *testApp) waitForSync() {
 }
 
 func (a *testApp) usersPath(provider neonapi.AuthProvider) string {
-	return "/projects/" + a.projectID + "/users?provider=" + string(provider)
+	return a.usersAt(provider).URL("", nil)
+}
+
+// usersAt addresses the seeded project's users for provider: Better Auth's
+// on the seeded branch, whose users they are.
+func (a *testApp) usersAt(provider neonapi.AuthProvider) views.UsersAt {
+	return views.UsersAt{ProjectID: a.projectID, Provider: neonauth.Provider(provider), BranchID: a.project.BranchID}
+}
+
+// usersSub is a users route below the page for provider, with query q
+// ("" for none).
+func (a *testApp) usersSub(provider neonapi.AuthProvider, sub, q string) string {
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return a.usersAt(provider).URL(sub, v)
 }
 
 // pollSync follows a sync panel the way htmx does (hx-get after the
@@ -250,11 +279,11 @@ func TestUsersPageShowsTheTable(t *testing.T) {
 			if got := r.text("user-total"); got != "2" {
 				t.Errorf("total = %q, want 2", got)
 			}
-			rows := r.byTestID("user-row")
+			rows := r.byTestID("browse-row")
 			if rows.Length() != 2 {
 				t.Fatalf("rows = %d, want 2", rows.Length())
 			}
-			if !strings.Contains(r.text("latest-users"), tableOf(provider)) {
+			if !strings.Contains(r.text("users-header"), tableOf(provider)) {
 				t.Errorf("table name %s not shown", tableOf(provider))
 			}
 			if r.Doc.Find(`form[data-testid="create-user-form"] input[name="_csrf"]`).Length() != 1 {
@@ -266,10 +295,10 @@ func TestUsersPageShowsTheTable(t *testing.T) {
 				}
 			}
 
-			refresh := a.htmxGet("/projects/"+a.projectID+"/users/latest?provider="+string(provider), "latest-users")
+			refresh := a.htmxGet(a.usersSub(provider, "/browse", ""), "users-browser")
 			refresh.wantStatus(t, http.StatusOK)
-			if refresh.byTestID("user-row").Length() != 2 || refresh.Doc.Find("html head title").Length() != 0 {
-				t.Errorf("refresh fragment: %d rows\n%s", refresh.byTestID("user-row").Length(), refresh.Body)
+			if refresh.byTestID("browse-row").Length() != 2 || refresh.Doc.Find("html head title").Length() != 0 {
+				t.Errorf("refresh fragment: %d rows\n%s", refresh.byTestID("browse-row").Length(), refresh.Body)
 			}
 		})
 	}
@@ -355,7 +384,7 @@ func TestUsersPageDatabaseProblems(t *testing.T) {
 			if r.Doc.Find(`form[data-testid="create-user-form"]`).Length() != 1 {
 				t.Error("create form missing")
 			}
-			box := r.Doc.Find(`[data-testid="latest-users"] [data-testid="api-error"]`)
+			box := r.Doc.Find(`[data-testid="users-browser"] [data-testid="api-error"]`)
 			if got := strings.TrimSpace(box.Find("strong").First().Text()); got != tt.wantTitle {
 				t.Errorf("title = %q, want %q", got, tt.wantTitle)
 			}

@@ -2,6 +2,7 @@ package neonauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -14,9 +15,11 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// Ref names one integration of a project. BranchID and DBName come from the
-// integration (listNeonAuthIntegrations) when the caller already read it;
-// empty means "look them up, or reuse the last lookup".
+// Ref names one integration of a project. For a branch-level provider
+// BranchID says whose users these are: every branch has its own. For a
+// project-level one, BranchID and DBName come from the integration
+// (listNeonAuthIntegrations) when the caller already read it. An empty DBName
+// (and, project-level, BranchID) means "look it up, or reuse the last lookup".
 type Ref struct {
 	ProjectID string
 	Provider  Provider
@@ -53,6 +56,7 @@ const defaultOwnerRole = "neondb_owner"
 // integration's database.
 type Locator interface {
 	ListIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
+	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
 	ListDatabases(ctx context.Context, projectID, branchID string) ([]neonapi.Database, error)
 	GetConnectionURI(ctx context.Context, projectID string, opts neonapi.ConnectionURIOptions) (string, error)
 }
@@ -97,9 +101,17 @@ func NewUserDatabases(neon Locator, pools *db.Pools, cfg UserDBConfig) *UserData
 	return &UserDatabases{neon: neon, pools: pools, cfg: cfg, now: time.Now, cache: map[string]*resolvedDB{}, places: map[string]place{}}
 }
 
-// cacheKey is what the caches file an integration's database under: one
-// project and provider, wherever its branch and database are.
-func cacheKey(r Ref) string { return r.ProjectID + "\x00" + string(r.Provider) }
+// cacheKey is what the caches file an integration's database under: a
+// project-level integration by project and provider, wherever its branch and
+// database are; a branch-level one by its branch too, since every branch has
+// its own users.
+func cacheKey(r Ref) string {
+	k := r.ProjectID + "\x00" + string(r.Provider)
+	if r.Provider.BranchLevel() {
+		k += "\x00" + r.BranchID
+	}
+	return k
+}
 
 // resolveTimeout bounds the Neon calls behind one resolution, which runs
 // detached from the request so concurrent callers sharing it are not cut off
@@ -185,7 +197,7 @@ func (u *UserDatabases) lookup(key string, t Ref) *resolvedDB {
 		delete(u.cache, key)
 		return nil
 	}
-	if t.BranchID != "" && (r.branchID != t.BranchID || r.dbName != t.DBName) && r.source == SourceNeon {
+	if t.BranchID != "" && (r.branchID != t.BranchID || t.DBName != "" && r.dbName != t.DBName) && r.source == SourceNeon {
 		// The integration moved (disabled and enabled elsewhere): resolve again.
 		delete(u.cache, key)
 		return nil
@@ -278,8 +290,8 @@ func (u *UserDatabases) remember(key string, p place) {
 // expired costs one call to Neon, not three.
 func (u *UserDatabases) locate(ctx context.Context, key string, t Ref, r *resolvedDB) error {
 	known, ok := u.knownPlace(key)
-	if r.branchID == "" {
-		if ok {
+	if r.branchID == "" || r.dbName == "" {
+		if ok && (r.branchID == "" || r.branchID == known.branchID) {
 			r.branchID, r.dbName = known.branchID, known.dbName
 		} else if err := u.findIntegration(ctx, t, r); err != nil {
 			return err
@@ -311,8 +323,24 @@ func (u *UserDatabases) locate(ctx context.Context, key string, t Ref, r *resolv
 	return nil
 }
 
-// findIntegration reads the project's integrations for t's branch and database.
+// findIntegration reads where t's integration keeps its users: for a
+// branch-level provider on a named branch, that branch's getNeonAuth; else
+// the project's integrations list.
 func (u *UserDatabases) findIntegration(ctx context.Context, t Ref, r *resolvedDB) error {
+	if t.Provider.BranchLevel() && t.BranchID != "" {
+		in, err := u.neon.GetBranchAuth(ctx, t.ProjectID, t.BranchID)
+		if errors.Is(err, neonapi.ErrNotFound) {
+			return fmt.Errorf("project %s branch %s: %w", t.ProjectID, t.BranchID, ErrNoIntegration)
+		}
+		if err != nil {
+			return fmt.Errorf("read Neon Auth of branch %s: %w", t.BranchID, err)
+		}
+		if Provider(in.AuthProvider) != t.Provider {
+			return fmt.Errorf("project %s branch %s: %w", t.ProjectID, t.BranchID, ErrNoIntegration)
+		}
+		r.branchID, r.dbName = t.BranchID, in.DBName
+		return nil
+	}
 	ins, err := u.neon.ListIntegrations(ctx, t.ProjectID)
 	if err != nil {
 		return fmt.Errorf("find the %s integration: %w", t.Provider, err)
@@ -349,3 +377,18 @@ func (u *UserDatabases) forget(r Ref) {
 	delete(u.cache, key)
 	delete(u.places, key)
 }
+
+// WithSlowLane marks ctx as slow work on a users database: a text search, an
+// exact count or sampled estimate, the signups chart, index advice. Open and
+// OpenBrowser then connect through the slow lane, whose few connections and
+// statement timeout keep such work from holding up page loads. Mark the
+// context passed to Open or OpenBrowser: the returned directory or browser
+// keeps its lane.
+func WithSlowLane(ctx context.Context) context.Context { return db.WithLane(ctx, db.LaneSlow) }
+
+// WithExportLane marks ctx as an export, which streams for as long as the
+// download runs and so has connections of its own and no statement timeout.
+func WithExportLane(ctx context.Context) context.Context { return db.WithLane(ctx, db.LaneExport) }
+
+// OnSlowLane reports whether ctx was marked by WithSlowLane.
+func OnSlowLane(ctx context.Context) bool { return db.LaneFrom(ctx) == db.LaneSlow }

@@ -41,6 +41,22 @@ func (l *recordingLocator) ListIntegrations(ctx context.Context, projectID strin
 	return l.ins, l.err
 }
 
+// GetBranchAuth answers with the integration on branchID, as getNeonAuth does.
+func (l *recordingLocator) GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls++
+	if l.err != nil {
+		return nil, l.err
+	}
+	for _, in := range l.ins {
+		if in.BranchID == branchID {
+			return &in, nil
+		}
+	}
+	return nil, &neonapi.APIError{StatusCode: 404, Message: "not enabled"}
+}
+
 func (l *recordingLocator) ListDatabases(ctx context.Context, projectID, branchID string) ([]neonapi.Database, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

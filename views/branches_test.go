@@ -73,7 +73,7 @@ func TestBranchTableView(t *testing.T) {
 		t.Errorf("dev JWKS URL = %q", got)
 	}
 	link := dev.Find(`[data-testid="branch-users-link"]`)
-	if href, _ := link.Attr("href"); href != "/projects/p-1/users?branch=br-dev&provider=better_auth" {
+	if href, _ := link.Attr("href"); href != "/projects/p-1/branches/br-dev/users" {
 		t.Errorf("dev users link = %q", href)
 	}
 	if label, _ := link.Attr("aria-label"); !strings.Contains(label, "Users") || !strings.Contains(label, "dev") {
@@ -125,10 +125,10 @@ func TestBranchTableViewProblem(t *testing.T) {
 }
 
 func TestBranchUsersURL(t *testing.T) {
-	if got := BranchUsersURL("p-1", neonauth.Stack, "br-main"); got != UsersURL("p-1", neonauth.Stack) {
+	if got := BranchUsersURL("p-1", neonauth.Stack, "br-main"); got != UsersURL("p-1", neonauth.Stack, "") {
 		t.Errorf("Stack Auth users URL = %q, want the project's", got)
 	}
-	if got := BranchUsersURL("p 1", neonauth.BetterAuth, "br-x"); got != "/projects/p%201/users?branch=br-x&provider=better_auth" {
+	if got := BranchUsersURL("p 1", neonauth.BetterAuth, "br-x"); got != "/projects/p%201/branches/br-x/users" {
 		t.Errorf("Better Auth users URL = %q", got)
 	}
 }

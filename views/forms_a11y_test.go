@@ -134,7 +134,7 @@ func TestResultPanelsTakeFocusAndAreNamed(t *testing.T) {
 
 func TestUserFormsAreLabelled(t *testing.T) {
 	check := SyncCheck{ProjectID: "p-1", Provider: "better_auth", UserID: "u-1", State: SyncPending}
-	rows := []UserRow{{ID: "u-1", Email: "ada@example.com", Role: "user"}, {ID: "u-2", Email: "bob@example.com", Role: "admin"}}
+	rows := []BrowseRow{{UserRow: UserRow{ID: "u-1", Email: "ada@example.com", Role: "user"}}, {UserRow: UserRow{ID: "u-2", Email: "bob@example.com", Role: "admin"}}}
 	page := UsersPage{
 		Chrome: Chrome{CanWrite: true},
 		Header: UsersHeader{ProjectID: "p-1", ProjectName: "Shop", Provider: "better_auth"},
@@ -143,7 +143,7 @@ func TestUserFormsAreLabelled(t *testing.T) {
 		// A refused role change without JavaScript: the form in the slot
 		// carries the error, the table's copy of that user's form does not.
 		Activity: &UserActivity{Role: &RoleForm{ProjectID: "p-1", Provider: "better_auth", UserID: "u-2", Email: "bob@example.com", Role: "Boss", RoleError: "Use lower case."}},
-		Latest:   LatestUsers{ProjectID: "p-1", Provider: "better_auth", Rows: rows, CanWrite: true},
+		Browser:  &UsersBrowser{ProjectID: "p-1", Provider: "better_auth", BranchID: "br-1", Rows: rows, CanWrite: true, Errors: map[string]string{}},
 	}
 	doc, _ := renderDoc(t, UsersPageView(page))
 	checkFieldsNamed(t, doc)

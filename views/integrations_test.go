@@ -79,7 +79,7 @@ func TestIntegrationCards(t *testing.T) {
 		status   string
 	}{
 		{"/projects/p-1/users?provider=stack", true, ""},
-		{"/projects/p-1/users?provider=better_auth", false, ""},
+		{"/projects/p-1/branches/br-2/users", false, ""},
 		{"/projects/p-1/users?provider=stack", false, "transfer finished"},
 	}
 	for i, w := range wants {

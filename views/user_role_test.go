@@ -63,8 +63,8 @@ func TestRoleSyncCheck(t *testing.T) {
 	}
 }
 
-func TestLatestUsersRoleColumn(t *testing.T) {
-	rows := []UserRow{{ID: "u-1", Email: "ada@example.com", Role: "admin", CreatedAt: time.Unix(0, 0)}}
+func TestUsersTableRoleColumn(t *testing.T) {
+	rows := []BrowseRow{{UserRow: UserRow{ID: "u-1", Email: "ada@example.com", Role: "admin", CreatedAt: time.Unix(0, 0)}}}
 	tests := []struct {
 		provider        neonauth.Provider
 		canWrite        bool
@@ -75,7 +75,7 @@ func TestLatestUsersRoleColumn(t *testing.T) {
 		{"stack", true, 0, 0},
 	}
 	for _, tt := range tests {
-		doc, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p", Provider: tt.provider, Table: "t", Limit: 5, Rows: rows, CanWrite: tt.canWrite}))
+		doc, _ := renderDoc(t, UsersBrowserSection(UsersBrowser{ProjectID: "p", Provider: tt.provider, BranchID: "br-1", Table: "t", Rows: rows, CanWrite: tt.canWrite}))
 		if n := doc.Find(`[data-testid="user-role"]`).Length(); n != tt.wantRole {
 			t.Errorf("%s canWrite=%v: %d role cells, want %d", tt.provider, tt.canWrite, n, tt.wantRole)
 		}

@@ -83,9 +83,9 @@ func UserDetailPageView(p UserDetailPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(BrowseURL(p.Header.ProjectID, p.Header.Provider))).ResolveURL(ctx)
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(BrowseURL(p.Header.at()))).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/users_detail.templ`, Line: 42, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/users_detail.templ`, Line: 42, Col: 54}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -160,7 +160,7 @@ func userDetailView(p UserDetailPage, u UserDetail) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Header.Provider.HasRoles() {
-				templ_7745c5c3_Err = RoleFormView(RoleForm{ProjectID: p.Header.ProjectID, Provider: p.Header.Provider, UserID: u.ID, Email: u.Email, CSRFToken: p.CSRFToken, Current: u.Role, Role: u.Role}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = RoleFormView(RoleForm{ProjectID: p.Header.ProjectID, Provider: p.Header.Provider, BranchID: p.Header.BranchID, UserID: u.ID, Email: u.Email, CSRFToken: p.CSRFToken, Current: u.Role, Role: u.Role}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -171,9 +171,9 @@ func userDetailView(p UserDetailPage, u UserDetail) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
-				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(DeleteUserURL(p.Header.ProjectID, p.Header.Provider, u.ID))).ResolveURL(ctx)
+				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(DeleteUserURL(p.Header.at(), u.ID))).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/users_detail.templ`, Line: 62, Col: 91}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/users_detail.templ`, Line: 62, Col: 67}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 				if templ_7745c5c3_Err != nil {

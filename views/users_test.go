@@ -208,14 +208,16 @@ func TestCreateUserSection(t *testing.T) {
 	})
 }
 
-func TestLatestUsersSection(t *testing.T) {
+func TestUsersBrowserRowsAndActions(t *testing.T) {
 	deleted := usersCreatedAt.Add(time.Minute)
-	rows := []UserRow{
-		{ID: "u-2", Email: "bob@example.com", CreatedAt: usersCreatedAt, DeletedAt: &deleted},
-		{ID: "u-1", Email: "ada@example.com", Name: "Ada", CreatedAt: usersCreatedAt},
+	rows := []BrowseRow{
+		{UserRow: UserRow{ID: "u-2", Email: "bob@example.com", CreatedAt: usersCreatedAt, DeletedAt: &deleted}},
+		{UserRow: UserRow{ID: "u-1", Email: "ada@example.com", Name: "Ada", CreatedAt: usersCreatedAt}},
 	}
-	doc, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync", Rows: rows, CanWrite: true}))
-	trs := doc.Find(`[data-testid="user-row"]`)
+	b := UsersBrowser{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync", Rows: rows, CanWrite: true,
+		FirstURL: "/projects/p-1/users/browse?provider=stack", Count: &BrowseCount{Known: true, Exact: true, N: 2}}
+	doc, _ := renderDoc(t, UsersBrowserSection(b))
+	trs := doc.Find(`[data-testid="browse-row"]`)
 	if trs.Length() != 2 {
 		t.Fatalf("rows = %d, want 2", trs.Length())
 	}
@@ -233,16 +235,10 @@ func TestLatestUsersSection(t *testing.T) {
 	if href != "/projects/p-1/users/u-1/delete?provider=stack" {
 		t.Errorf("delete href = %q", href)
 	}
-	if hx, _ := doc.Find(`[data-testid="refresh-latest"]`).Attr("hx-get"); hx != "/projects/p-1/users/latest?provider=stack" {
-		t.Errorf("refresh hx-get = %q", hx)
-	}
-	if got := usersText(second.Find("td").First().Find("code.id")); got != "u-1" {
-		t.Errorf("id under the email = %q, want u-1", got)
-	}
 	// The table reloads itself when a sync check concludes.
-	section := doc.Find(`section#latest-users`)
+	section := doc.Find(`section#users-browser`)
 	for attr, want := range map[string]string{
-		"hx-get":     "/projects/p-1/users/latest?provider=stack",
+		"hx-get":     "/projects/p-1/users/browse?provider=stack",
 		"hx-trigger": "users-changed from:body",
 		"hx-swap":    "outerHTML",
 	} {
@@ -254,29 +250,75 @@ func TestLatestUsersSection(t *testing.T) {
 		t.Error("the section alone carries an out-of-band swap")
 	}
 
-	// A refresh also brings the header's counts, out of band.
-	frag, _ := renderDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Rows: rows,
-		Counts: &UserCounts{Known: true, Total: 3, Deleted: 1}}))
+	// A branch's users: every link stays on the branch's route.
+	b.Provider, b.BranchID = "better_auth", "br-preview"
+	branch, _ := renderDoc(t, UsersBrowserSection(b))
+	href, _ = branch.Find(`[data-testid="delete-link"]`).Last().Attr("href")
+	if href != "/projects/p-1/branches/br-preview/users/u-1/delete" {
+		t.Errorf("branch delete href = %q", href)
+	}
+	if got := branch.Find(`form[data-testid="role-form"]`).Last().AttrOr("action", ""); got != "/projects/p-1/branches/br-preview/users/u-1/role" {
+		t.Errorf("branch role form action = %q", got)
+	}
+	if branch.Find(`form[data-testid="browse-form"] input[name="provider"]`).Length() != 0 {
+		t.Error("a branch's filter form sends a provider its path already names")
+	}
+
+	// A reload also brings the header's counts, out of band.
+	frag, _ := renderDoc(t, UsersBrowserFragment(b, UserCounts{Known: true, Total: 3, Deleted: 1}))
 	counts := frag.Find(`#user-counts[hx-swap-oob="true"]`)
 	if got := usersText(counts); counts.Length() != 1 || got != "3 total, 1 deleted" {
 		t.Errorf("out-of-band counts = %d elements, %q; want one saying 3 total, 1 deleted", counts.Length(), got)
 	}
-	if frag.Find(`[data-testid="user-row"]`).Length() != 2 {
+	if frag.Find(`[data-testid="browse-row"]`).Length() != 2 {
 		t.Error("the fragment lost the table")
 	}
-	unknown, _ := renderDoc(t, LatestUsersFragment(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"},
-		Counts: &UserCounts{}}))
+	unknown, _ := renderDoc(t, UsersBrowserFragment(UsersBrowser{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}}, UserCounts{}))
 	if got := usersText(unknown.Find(`#user-counts[hx-swap-oob="true"]`)); got != "unknown" {
 		t.Errorf("out-of-band counts without a database = %q, want unknown", got)
 	}
-
-	empty, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Table: "neon_auth.users_sync"}))
-	if got := usersText(empty.Find(`[data-testid="latest-empty"]`)); got != "No users in neon_auth.users_sync yet." {
-		t.Errorf("empty text = %q", got)
-	}
-	broken, _ := renderDoc(t, LatestUsersSection(LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}}))
-	if broken.Find(`[data-testid="api-error"]`).Length() != 1 || broken.Find("table").Length() != 0 {
+	if unknown.Find(`[data-testid="api-error"]`).Length() != 1 || unknown.Find("table").Length() != 0 {
 		t.Error("problem not shown in place of the table")
+	}
+}
+
+func TestUsersAtURLs(t *testing.T) {
+	stack := UsersAt{ProjectID: "p-1", Provider: "stack"}
+	branch := UsersAt{ProjectID: "p-1", Provider: "better_auth", BranchID: "br-2"}
+	for _, tt := range []struct{ got, want string }{
+		{UsersURL("p-1", "stack", ""), "/projects/p-1/users?provider=stack"},
+		{UsersURL("p-1", "stack", "br-1"), "/projects/p-1/users?provider=stack"},
+		{UsersURL("p-1", "better_auth", "br-2"), "/projects/p-1/branches/br-2/users"},
+		{BrowseURL(branch), "/projects/p-1/branches/br-2/users/browse"},
+		{UserDetailURL(stack, "a/b"), "/projects/p-1/users/a%2Fb/detail?provider=stack"},
+		{UserDetailURL(branch, "u-1"), "/projects/p-1/branches/br-2/users/u-1/detail"},
+		{LookupURL(branch, "ada@example.com"), "/projects/p-1/branches/br-2/users?q=ada%40example.com"},
+		{RoleURL(branch, "u-1"), "/projects/p-1/branches/br-2/users/u-1/role"},
+		{SyncPollURL(SyncCheck{ProjectID: "p-1", Provider: "better_auth", BranchID: "br-2", UserID: "u-1", Since: 5}), "/projects/p-1/branches/br-2/users/u-1/sync?since=5"},
+		{IndexURL(UsersPanelRef{ProjectID: "p-1", Provider: "better_auth", BranchID: "br-2"}), "/projects/p-1/branches/br-2/users/index"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestUsersHeaderBranchSwitch(t *testing.T) {
+	h := UsersHeader{ProjectID: "p-1", ProjectName: "Launchpad", Provider: "better_auth", BranchID: "br-2", BranchName: "preview",
+		Branches: []BranchLink{
+			{ID: "br-1", Name: "main", Default: true, URL: "/projects/p-1/branches/br-1/users"},
+			{ID: "br-2", Name: "preview", Current: true, URL: "/projects/p-1/branches/br-2/users"},
+		}}
+	doc, _ := renderDoc(t, UsersHeaderView(h))
+	if got := usersText(doc.Find(`[data-testid="users-branch-name"]`)); got != "preview" {
+		t.Errorf("branch name = %q", got)
+	}
+	links := doc.Find(`[data-testid="branch-switch-link"]`)
+	if links.Length() != 1 || links.AttrOr("href", "") != "/projects/p-1/branches/br-1/users" {
+		t.Errorf("switch links = %d, first href %q", links.Length(), links.AttrOr("href", ""))
+	}
+	if got := doc.Find(`[data-testid="branch-switch-current"]`).AttrOr("aria-current", ""); got != "page" {
+		t.Errorf("current branch aria-current = %q", got)
 	}
 }
 
@@ -342,7 +384,6 @@ func TestUsersPageView(t *testing.T) {
 			Counts: UserCounts{Known: true, Total: 7, Deleted: 2}},
 		Create: CreateUserForm{ProjectID: "p-1", Provider: "stack", CanWrite: true},
 		Lookup: UserLookup{ProjectID: "p-1", Provider: "stack"},
-		Latest: LatestUsers{ProjectID: "p-1", Provider: "stack", Problem: &Problem{Title: "Database unreachable"}},
 	}
 	doc, _ := renderDoc(t, UsersPageView(p))
 	for sel, want := range map[string]string{
