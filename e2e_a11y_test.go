@@ -58,7 +58,7 @@ var a11yPages = []a11yPage{
 	{name: "project page with readiness badges", path: "/projects/{auth}", ready: "readiness-badge", settled: "readiness-slot"},
 	{name: "transfer confirmation", path: "/projects/{project}/integrations/stack/transfer", ready: "transfer-confirm"},
 	{name: "SDK keys confirmation", path: "/projects/{project}/integrations/stack/keys", ready: "sdk-keys-confirm"},
-	{name: "users page", path: "/projects/{project}/users?provider=stack", ready: "latest-users"},
+	{name: "users page", path: "/projects/{project}/users?provider=stack", ready: "browse-table"},
 	{name: "user lookup, found", path: "/projects/{project}/users?provider=stack&q=grace%40example.com", ready: "lookup-result"},
 	{name: "user lookup, not found", path: "/projects/{project}/users?provider=stack&q=nobody%40example.com", ready: "lookup-missing"},
 	{name: "user sync page", path: "/projects/{project}/users/{user}?provider=stack", ready: "sync-panel"},
@@ -184,7 +184,7 @@ func TestE2EAccessibility(t *testing.T) {
 		chromedp.Click(id("create-user-form")+` button[type="submit"]`),
 		browsertest.WaitFocus(id("created-user")),
 		browsertest.WaitAttr(id("sync-panel"), "data-state", "synced"),
-		browsertest.WaitText(id("latest-users")+` [data-testid="user-row"]`, email),
+		browsertest.WaitText(id("users-browser")+` [data-testid="browse-row"]`, email),
 	)
 	b.CheckAccessibility("Better Auth users with roles")
 

@@ -169,6 +169,7 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 	// The secret is in this response only: keep it out of every cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	result := keysResult(projectID, provider, keys)
+	result.BranchID = in.Branch
 	// Read the auth state again so the new card shows; the cache dropped it.
 	h.reloadAuth(ctx, projectID, d)
 	h.logger().Info("neon auth enabled", "project", projectID, "provider", provider, "branch", in.Branch)

@@ -51,6 +51,9 @@ func (h *Handler) userDetail(c echo.Context) error {
 		}
 		return nil
 	})
+	if err == nil {
+		p.Header.Counts = h.headerCounts(c.Request().Context(), s)
+	}
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		status = http.StatusNotFound

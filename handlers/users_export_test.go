@@ -75,6 +75,10 @@ func TestUserDetail(t *testing.T) {
 				}
 			}
 
+			// The header counts the table, never "unknown" once it was read.
+			if got := r.text("user-total"); got != "20" {
+				t.Errorf("detail page's total = %q, want 20", got)
+			}
 			missing := a.get(views.UserDetailURL(a.usersAt(provider), "nobody"))
 			missing.wantStatus(t, http.StatusNotFound)
 		})
