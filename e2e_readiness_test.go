@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/neonauth-admin/dashboard/internal/browsertest"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
-	"github.com/neonauth-admin/dashboard/internal/secret"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -242,32 +240,8 @@ func startReadinessSandbox(t *testing.T, dbURL string) *readinessSandbox {
 	t.Helper()
 	ctx := t.Context()
 	s := &readinessSandbox{logs: &syncBuffer{}}
-	logger := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := startDemo(ctx, Config{DatabaseURL: secret.Value(dbURL), SyncDelay: 200 * time.Millisecond}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("close the sandbox: %v", err)
-		}
-	})
-	s.demo = d
-	if s.client, err = neonapi.New(d.APIKey, neonapi.WithBaseURL(d.APIURL)); err != nil {
-		t.Fatal(err)
-	}
-	page, err := s.client.ListProjects(ctx, neonapi.ListProjectsOptions{Search: demoProjectBranchAuth})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range page.Projects {
-		if p.Name == demoProjectBranchAuth {
-			s.projectID = p.ID
-		}
-	}
-	if s.projectID == "" {
-		t.Fatalf("no project %q in the demo", demoProjectBranchAuth)
-	}
+	s.demo, s.client = startDemoAPI(t, dbURL, s.logs)
+	s.projectID = demoProjectID(t, s.client, demoProjectBranchAuth)
 	s.branchName = "release-" + randomSuffix()
 	br, err := s.client.CreateBranch(ctx, s.projectID, neonapi.CreateBranchRequest{Name: s.branchName})
 	if err != nil {
