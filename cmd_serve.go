@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 		apiKey, apiURL = demo.APIKey, demo.APIURL
 	}
-	h, closeHandler, err := newHandler(ctx, cfg, apiKey, apiURL, logger, stdout, stderr)
+	h, closeHandler, err := newHandler(ctx, cfg, limits.UsersDB, apiKey, apiURL, logger, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -82,10 +82,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return serveUntil(ctx, srv, ln, cancelRequests, limits.ShutdownGrace, logger)
 }
 
-// newHandler builds the dashboard on a Neon client for apiKey at apiURL. The
+// newHandler builds the dashboard on a Neon client for apiKey at apiURL,
+// reaching users databases through pools bounded by lanes. The
 // returned func closes what it opened: index builds, database pools and the
 // audit log.
-func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
+func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
 	metrics := metrics.New(cfg.Auth.MetricsToken)
 	client, err := neonapi.New(apiKey,
 		neonapi.WithBaseURL(apiURL),
@@ -101,7 +102,7 @@ func newHandler(ctx context.Context, cfg Config, apiKey, apiURL string, logger *
 		api = neonapi.NewCache(client, cfg.CacheTTL)
 	}
 
-	pools := db.NewPools(db.PoolOptions{})
+	pools := db.NewPools(lanes)
 	if err := metrics.RegisterPools(pools.Stats); err != nil {
 		pools.Close()
 		return nil, nil, fmt.Errorf("metrics: %w", err)

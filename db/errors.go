@@ -51,6 +51,9 @@ func wrapErr(op, target string, err error) error {
 		}
 		return fmt.Errorf("db: %s on %s: %w: %w", op, target, ErrUnreachable, cause)
 	}
+	if werr, ok := classifyErr(op, target, err); ok {
+		return werr
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {

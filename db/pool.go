@@ -20,9 +20,10 @@ import (
 // PoolOptions bounds the pools Pools creates. Zero fields take the defaults
 // noted on each.
 type PoolOptions struct {
-	// MaxConns caps each pool (default 4): the dashboard runs a handful of
-	// read queries at a time and must not exhaust a small Neon compute.
-	MaxConns int32
+	// Fast, Slow and Export bound each lane's pool (see DefaultLaneLimits):
+	// the dashboard runs a handful of read queries at a time and must not
+	// exhaust a small Neon compute.
+	Fast, Slow, Export LaneLimits
 	// MaxConnIdleTime closes a connection idle this long (default 1 minute), so
 	// an idle dashboard does not keep a Neon compute from suspending.
 	MaxConnIdleTime time.Duration
@@ -38,9 +39,9 @@ type PoolOptions struct {
 }
 
 func (o PoolOptions) withDefaults() PoolOptions {
-	if o.MaxConns <= 0 {
-		o.MaxConns = 4
-	}
+	o.Fast = o.Fast.withDefaults(LaneFast)
+	o.Slow = o.Slow.withDefaults(LaneSlow)
+	o.Export = o.Export.withDefaults(LaneExport)
 	if o.MaxConnIdleTime <= 0 {
 		o.MaxConnIdleTime = time.Minute
 	}
@@ -56,12 +57,24 @@ func (o PoolOptions) withDefaults() PoolOptions {
 	return o
 }
 
+// lane returns the limits of lane.
+func (o PoolOptions) lane(lane Lane) LaneLimits {
+	switch lane {
+	case LaneSlow:
+		return o.Slow
+	case LaneExport:
+		return o.Export
+	}
+	return o.Fast
+}
+
 // applicationName labels the dashboard's sessions in pg_stat_activity.
 const applicationName = "neonauth-dashboard"
 
-// Pools hands out one bounded pgxpool.Pool per connection string and closes
-// pools nobody has used for PoolOptions.PoolIdleTimeout. Callers should call Get
-// for each unit of work rather than keep a pool for longer than that timeout.
+// Pools hands out one bounded pgxpool.Pool per connection string and lane,
+// and closes pools nobody has used for PoolOptions.PoolIdleTimeout. Callers
+// should call Get for each unit of work rather than keep a pool for longer
+// than that timeout.
 type Pools struct {
 	opts PoolOptions
 	now  func() time.Time // the janitor's clock; tests fix it to sweep without sleeping
@@ -75,14 +88,21 @@ type Pools struct {
 }
 
 // poolKey identifies a connection string by its hash, so that printing Pools
-// with %+v cannot reveal the passwords the strings carry.
-type poolKey [sha256.Size]byte
+// with %+v cannot reveal the passwords the strings carry, and the lane.
+type poolKey struct {
+	conn [sha256.Size]byte
+	lane Lane
+}
 
-func keyOf(connString string) poolKey { return sha256.Sum256([]byte(connString)) }
+func keyOf(connString string, lane Lane) poolKey {
+	return poolKey{conn: sha256.Sum256([]byte(connString)), lane: lane}
+}
 
 type poolEntry struct {
 	pool     *pgxpool.Pool
 	target   string
+	lane     Lane
+	tracer   *laneTracer
 	lastUsed atomic.Int64 // unix nanoseconds of the last Get or connection acquire
 }
 
@@ -105,16 +125,19 @@ func newPoolsWithClock(opts PoolOptions, now func() time.Time) *Pools {
 	return p
 }
 
-// Get returns the pool for connString, creating it on first use. Creating a
-// pool does not connect: connection failures surface from the first query,
-// which Detect and UserDirectory report as ErrUnreachable.
+// Get returns the pool for connString in the lane ctx is marked with
+// (WithLane; LaneFast unmarked), creating it on first use. Creating a pool
+// does not connect: connection failures surface from the first query, which
+// Detect and UserDirectory report as ErrUnreachable. A query that finds the
+// lane's connections all in use for the lane's AcquireWait fails with ErrBusy.
 func (p *Pools) Get(ctx context.Context, connString string) (*pgxpool.Pool, error) {
+	lane := LaneFrom(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, fmt.Errorf("db: open %s: %w", Describe(connString), ErrClosed)
 	}
-	key := keyOf(connString)
+	key := keyOf(connString, lane)
 	if e, ok := p.pools[key]; ok {
 		e.touch(p.now())
 		return e.pool, nil
@@ -124,8 +147,9 @@ func (p *Pools) Get(ctx context.Context, connString string) (*pgxpool.Pool, erro
 		// pgx's parse error may quote the connection string: never wrap it.
 		return nil, fmt.Errorf("db: open %s: %w", Describe(connString), ErrBadConnString)
 	}
-	e := &poolEntry{target: describeConfig(&cfg.ConnConfig.Config)}
-	cfg.MaxConns = p.opts.MaxConns
+	limits := p.opts.lane(lane)
+	e := &poolEntry{target: describeConfig(&cfg.ConnConfig.Config), lane: lane, tracer: &laneTracer{lane: lane, wait: limits.AcquireWait}}
+	cfg.MaxConns = limits.MaxConns
 	cfg.MinConns, cfg.MinIdleConns = 0, 0
 	cfg.MaxConnIdleTime = p.opts.MaxConnIdleTime
 	if cfg.ConnConfig.ConnectTimeout == 0 {
@@ -134,6 +158,12 @@ func (p *Pools) Get(ctx context.Context, connString string) (*pgxpool.Pool, erro
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName
 	}
+	if limits.StatementTimeout > 0 {
+		// A session default, sent with the startup message: no round trip
+		// per query, and it holds for every statement the lane runs.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(limits.StatementTimeout.Milliseconds(), 10)
+	}
+	cfg.ConnConfig.Tracer = e.tracer
 	// PrepareConn runs synchronously on every acquire, which makes it the
 	// cheapest place to notice that a pool is still in use.
 	cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) {
@@ -204,40 +234,53 @@ func (p *Pools) sweep(now time.Time) int {
 	return len(idle)
 }
 
-// PoolStat is a snapshot of the pools to one target, for metrics.
+// PoolStat is a snapshot of the pools to one target in one lane, for metrics.
 type PoolStat struct {
 	// Target is host:port/database, never credentials.
-	Target   string
+	Target string
+	// Lane is the lane's name: fast, slow or export.
+	Lane     string
 	Acquired int32
 	Idle     int32
 	Total    int32
 	Max      int32
+	// Waiting counts the queries asking for a connection right now; more
+	// than a few for long means the lane is too small for its load.
+	Waiting int32
 }
 
-// Stats returns one entry per target, ordered by target. Pools that reach the
-// same database with different roles are summed, so the target can label a
-// metric without two series colliding.
+// Stats returns one entry per target and lane, ordered by target then lane.
+// Pools that reach the same database with different roles are summed, so
+// the target and lane can label a metric without two series colliding.
 func (p *Pools) Stats() []PoolStat {
+	type group struct {
+		target string
+		lane   Lane
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	byTarget := make(map[string]*PoolStat, len(p.pools))
+	byGroup := make(map[group]*PoolStat, len(p.pools))
 	for _, e := range p.pools {
 		st := e.pool.Stat()
-		s, ok := byTarget[e.target]
+		g := group{e.target, e.lane}
+		s, ok := byGroup[g]
 		if !ok {
-			s = &PoolStat{Target: e.target}
-			byTarget[e.target] = s
+			s = &PoolStat{Target: e.target, Lane: e.lane.String()}
+			byGroup[g] = s
 		}
 		s.Acquired += st.AcquiredConns()
 		s.Idle += st.IdleConns()
 		s.Total += st.TotalConns()
 		s.Max += st.MaxConns()
+		s.Waiting += e.tracer.waiting.Load()
 	}
-	out := make([]PoolStat, 0, len(byTarget))
-	for _, s := range byTarget {
+	out := make([]PoolStat, 0, len(byGroup))
+	for _, s := range byGroup {
 		out = append(out, *s)
 	}
-	slices.SortFunc(out, func(a, b PoolStat) int { return cmp.Compare(a.Target, b.Target) })
+	slices.SortFunc(out, func(a, b PoolStat) int {
+		return cmp.Or(cmp.Compare(a.Target, b.Target), cmp.Compare(a.Lane, b.Lane))
+	})
 	return out
 }
 

@@ -74,10 +74,20 @@ func TestPoolsGetReusesPoolPerConnString(t *testing.T) {
 	if again, _ := pools.Get(ctx, connString); again != got[0] {
 		t.Error("Get after another string returned a new pool")
 	}
+	slow, err := pools.Get(WithLane(ctx, LaneSlow), connString)
+	if err != nil {
+		t.Fatalf("Get slow: %v", err)
+	}
+	if slow == got[0] {
+		t.Error("the slow lane shares the fast lane's pool")
+	}
+	if again, _ := pools.Get(WithLane(ctx, LaneSlow), connString); again != slow {
+		t.Error("a second Get on the slow lane returned a new pool")
+	}
 }
 
 func TestPoolsGetAppliesBounds(t *testing.T) {
-	pools := NewPools(PoolOptions{MaxConns: 2, MaxConnIdleTime: 30 * time.Second, ConnectTimeout: 3 * time.Second})
+	pools := NewPools(PoolOptions{Fast: LaneLimits{MaxConns: 2}, MaxConnIdleTime: 30 * time.Second, ConnectTimeout: 3 * time.Second})
 	t.Cleanup(pools.Close)
 	pool, err := pools.Get(context.Background(), "postgres://u:pw@127.0.0.1:1/app?sslmode=disable")
 	if err != nil {
@@ -90,6 +100,23 @@ func TestPoolsGetAppliesBounds(t *testing.T) {
 	}
 	if got := cfg.ConnConfig.RuntimeParams["application_name"]; got != applicationName {
 		t.Errorf("application_name = %q, want %q", got, applicationName)
+	}
+	if got, ok := cfg.ConnConfig.RuntimeParams["statement_timeout"]; ok {
+		t.Errorf("fast lane statement_timeout = %q, want none", got)
+	}
+	for _, tc := range []struct {
+		lane    Lane
+		max     int32
+		timeout string
+	}{{LaneSlow, 2, "15000"}, {LaneExport, 1, ""}} {
+		pool, err := pools.Get(WithLane(context.Background(), tc.lane), "postgres://u:pw@127.0.0.1:1/app?sslmode=disable")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := pool.Config()
+		if got := cfg.ConnConfig.RuntimeParams["statement_timeout"]; cfg.MaxConns != tc.max || got != tc.timeout {
+			t.Errorf("%s lane: MaxConns=%d statement_timeout=%q, want %d, %q", tc.lane, cfg.MaxConns, got, tc.max, tc.timeout)
+		}
 	}
 
 	// A connect_timeout in the string is the operator's choice and wins.
@@ -241,15 +268,29 @@ func TestPoolsStats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	held, err := pools.pools[keyOf(connString)].pool.Acquire(ctx)
+	held, err := pools.pools[keyOf(connString, LaneFast)].pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Release()
 
 	got := pools.Stats()
-	want := []PoolStat{{Target: Describe(connString), Acquired: 1, Idle: 1, Total: 2, Max: 8}}
+	want := []PoolStat{{Target: Describe(connString), Lane: "fast", Acquired: 1, Idle: 1, Total: 2, Max: 8}}
 	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+
+	// Each lane is a series of its own.
+	slow, err := pools.Get(WithLane(ctx, LaneSlow), connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := slow.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got = pools.Stats()
+	want = append(want, PoolStat{Target: Describe(connString), Lane: "slow", Idle: 1, Total: 1, Max: 2})
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
 	if strings.Contains(got[0].Target, "postgres@") {

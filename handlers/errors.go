@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -103,6 +104,8 @@ func problemFor(err error) (p views.Problem, expected bool) {
 			Message: "The dashboard is holding back to stay under Neon's rate limit. Try again in a few seconds.",
 			Status:  http.StatusTooManyRequests,
 		}, true
+	case errors.Is(err, db.ErrQueryTimeout):
+		return queryTimeoutProblem(), true
 	case errors.Is(err, context.DeadlineExceeded):
 		return views.Problem{
 			Title:   "That took too long",

@@ -90,6 +90,9 @@ func (h *Handler) exportRefusal(err error) error {
 	if errors.As(err, &in) {
 		return echo.NewHTTPError(http.StatusBadRequest, in.Field+" "+in.Reason+".")
 	}
+	if _, _, ok := overloadProblem(err); ok {
+		return err // the error handler adds its Retry-After
+	}
 	prob := h.dbProblem(err, "")
 	return echo.NewHTTPError(prob.Status, prob.Title+": "+prob.Message)
 }

@@ -127,8 +127,8 @@ func (m *Metrics) RegisterPools(stats func() []db.PoolStat) error {
 	return m.registry.Register(poolCollector{
 		stats: stats,
 		desc: prometheus.NewDesc(metricsNamespace+"_db_pool_connections",
-			"Connections of the pools to users' databases, by target (host:port/database) and state (acquired, idle, total, max).",
-			[]string{"target", "state"}, nil),
+			"Connections of the pools to users' databases, by target (host:port/database), lane (fast, slow, export) and state (acquired, idle, total, max, and waiting: queries asking for one).",
+			[]string{"target", "lane", "state"}, nil),
 	})
 }
 
@@ -148,8 +148,8 @@ func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, v := range []struct {
 			state string
 			n     int32
-		}{{"acquired", s.Acquired}, {"idle", s.Idle}, {"total", s.Total}, {"max", s.Max}} {
-			ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, float64(v.n), s.Target, v.state)
+		}{{"acquired", s.Acquired}, {"idle", s.Idle}, {"total", s.Total}, {"max", s.Max}, {"waiting", s.Waiting}} {
+			ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, float64(v.n), s.Target, s.Lane, v.state)
 		}
 	}
 }

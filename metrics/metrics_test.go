@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/neonauth-admin/dashboard/db"
 )
 
 // newServer is m's middleware in front of a project page that answers 401
@@ -89,5 +91,28 @@ func TestMetricsAccessAndLabels(t *testing.T) {
 	}
 	if w := get(te, "/metrics", untrustedPeer, "Authorization", "Bearer scrape-token"); w.Code != http.StatusOK {
 		t.Errorf("metrics with the token: %d, want 200", w.Code)
+	}
+}
+
+func TestPoolMetricsByLane(t *testing.T) {
+	m := New("")
+	err := m.RegisterPools(func() []db.PoolStat {
+		return []db.PoolStat{
+			{Target: "h:5432/app", Lane: "fast", Acquired: 1, Idle: 3, Total: 4, Max: 4},
+			{Target: "h:5432/app", Lane: "slow", Acquired: 2, Total: 2, Max: 2, Waiting: 3},
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := get(newServer(m), "/metrics", localPeer).Body.String()
+	for _, want := range []string{
+		`neonauth_dashboard_db_pool_connections{lane="fast",state="acquired",target="h:5432/app"} 1`,
+		`neonauth_dashboard_db_pool_connections{lane="slow",state="acquired",target="h:5432/app"} 2`,
+		`neonauth_dashboard_db_pool_connections{lane="slow",state="waiting",target="h:5432/app"} 3`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
