@@ -152,7 +152,6 @@ func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, a
 		Settings: handlers.Settings{
 			Demo:            cfg.Demo,
 			SyncTimeout:     cfg.SyncTimeout,
-			LatestUsers:     cfg.LatestUsers,
 			IndexAdviceRows: int64(cfg.IndexAdviceRows),
 		},
 	}, closeAll, nil

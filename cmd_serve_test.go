@@ -18,7 +18,7 @@ import (
 // per-request lines.
 func TestDemoStartupOutput(t *testing.T) {
 	dbURL := pgtest.Require(t)
-	for _, k := range []string{"AUTH_MODE", "SESSION_KEYS", "NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "AUDIT_LOG", "CACHE_TTL", "SYNC_TIMEOUT", "LATEST_USERS", "USERS_INDEX_ROWS", "COOKIE_SECURE"} {
+	for _, k := range []string{"AUTH_MODE", "SESSION_KEYS", "NEON_API_KEY", "DATABASE_URL", "LISTEN_ADDR", "AUDIT_LOG", "CACHE_TTL", "SYNC_TIMEOUT", "USERS_INDEX_ROWS", "COOKIE_SECURE"} {
 		t.Setenv(k, "")
 	}
 	// The banner's last line says how to stop.

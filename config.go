@@ -55,7 +55,6 @@ const projectDBPrefix = "DATABASE_URL_"
 //	COOKIE_SECURE     --cookie-secure send cookies over HTTPS only (set it behind a TLS proxy)
 //	SYNC_TIMEOUT      --sync-timeout  how long the live sync check waits (default 20s)
 //	CACHE_TTL         --cache-ttl     how long Neon reads are reused (default 15s; 0 turns caching off)
-//	LATEST_USERS                      rows on the users page (default 50)
 //	USERS_INDEX_ROWS                  users table size from which the browse index is advised (default 100000)
 //	                  --demo          run against an in-process Neon API sandbox with a seeded demo project
 //	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
@@ -76,7 +75,6 @@ type Config struct {
 	CookieSecure bool
 	SyncTimeout  time.Duration
 	CacheTTL     time.Duration
-	LatestUsers  int
 	// IndexAdviceRows is USERS_INDEX_ROWS.
 	IndexAdviceRows int
 	Demo            bool
@@ -122,7 +120,6 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	}
 	cfg.NeonAPIKey = secret.Value(strings.TrimSpace(getenv("NEON_API_KEY")))
 	cfg.DatabaseURL = secret.Value(cmp.Or(dbURL, getenv("DATABASE_URL")))
-	cfg.LatestUsers = env.intInRange("LATEST_USERS", neonauth.DefaultLatestUsers, 1, 1000)
 	cfg.IndexAdviceRows = env.intInRange("USERS_INDEX_ROWS", handlers.DefaultIndexAdviceRows, 1, 1<<31-1)
 	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
 

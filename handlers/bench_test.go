@@ -91,7 +91,7 @@ func BenchmarkUsersPage50(b *testing.B) {
 		},
 		Auth:     &staticUsers{users: users},
 		Logger:   slog.New(slog.DiscardHandler),
-		Settings: Settings{LatestUsers: 50, SyncTimeout: 30 * time.Second},
+		Settings: Settings{SyncTimeout: 30 * time.Second},
 	}
 	e := h.Echo()
 	newReq := func() *http.Request {
@@ -177,7 +177,7 @@ func newSyncBench(b *testing.B, delay time.Duration) *syncBench {
 		Neon:     client,
 		Auth:     neonauth.New(client, pools, neonauth.UserDBConfig{}),
 		Logger:   slog.New(slog.DiscardHandler),
-		Settings: Settings{SyncTimeout: 30 * time.Second, LatestUsers: 50},
+		Settings: Settings{SyncTimeout: 30 * time.Second},
 	}
 	srv := httptest.NewServer(h.Echo())
 	b.Cleanup(srv.Close)

@@ -66,9 +66,6 @@ type Settings struct {
 	// SyncTimeout is how long the live sync check polls before giving up
 	// (neonauth.DefaultSyncTimeout when zero).
 	SyncTimeout time.Duration
-	// LatestUsers is how many rows the users page lists (neonauth.DefaultLatestUsers
-	// when zero).
-	LatestUsers int
 	// IndexAdviceRows is the row estimate from which the index advisor
 	// offers a browse-order index (DefaultIndexAdviceRows when zero).
 	IndexAdviceRows int64

@@ -120,7 +120,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		AuthSettings: neonauth.NewSettingsService(api),
 		Sessions:     store,
 		Logger:       slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Settings:     Settings{SyncTimeout: 5 * time.Second, LatestUsers: 20},
+		Settings:     Settings{SyncTimeout: 5 * time.Second},
 	}
 	if o.handler != nil {
 		o.handler(h)

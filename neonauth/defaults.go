@@ -8,6 +8,7 @@ const (
 	// DefaultSyncTimeout is how long the live sync check waits for a user
 	// created or changed through Neon to show in the users table.
 	DefaultSyncTimeout = 20 * time.Second
-	// DefaultLatestUsers is how many rows the users page lists.
+	// DefaultLatestUsers is how many rows the users page's table shows
+	// first: the browser's default page size.
 	DefaultLatestUsers = 50
 )
