@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -249,7 +251,18 @@ func usersHeader(s usersScope, info integrationInfo) views.UsersHeader {
 		return h
 	}
 	h.BranchID, h.BranchName = s.branchID, info.branch.Name
-	for _, b := range info.branches {
+	// The default branch first, then the others in Neon's order.
+	branches := slices.Clone(info.branches)
+	slices.SortStableFunc(branches, func(a, b neonapi.Branch) int {
+		switch {
+		case a.Default == b.Default:
+			return 0
+		case a.Default:
+			return -1
+		}
+		return 1
+	})
+	for _, b := range branches {
 		h.Branches = append(h.Branches, views.BranchLink{
 			ID: b.ID, Name: branchLabel(b), Default: b.Default, Current: b.ID == s.branchID,
 			URL: views.UsersURL(s.projectID, s.provider, b.ID),
