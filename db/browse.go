@@ -129,7 +129,9 @@ type PageRequest struct {
 	Filter Filter
 }
 
-// Page is one page of users, newest first.
+// Page is one page of users, newest first. Only a page at an end of the
+// list is short: the last one when reached going forward, the first one
+// when reached going backward, so that either walk shows each row once.
 type Page struct {
 	Users []UserRow
 	Size  int
@@ -171,7 +173,10 @@ func (b *UserBrowser) Browse(ctx context.Context, req PageRequest) (Page, error)
 		return Page{}, inputErr("cursor", "only one of after, before, at and last may be given")
 	}
 	r := pager{b: b, f: f, n: size}
-	if f.ID == "" { // an id lookup goes through the primary key in any form
+	// An id or email lookup matches a row or a few, which the primary key
+	// or the email index finds; the one-statement form leaves the planner
+	// that choice, where the segmented form would walk the browse order.
+	if f.ID == "" && f.Email == "" {
 		if r.indexed, err = b.useOrderIndex(ctx); err != nil {
 			return Page{}, err
 		}
@@ -269,8 +274,9 @@ func (r pager) forward(ctx context.Context, from bound) (Page, error) {
 
 // backward reads the page that ends just before before (the last page when
 // nil) and returns it newest first. When fewer than a page of rows precede
-// before, the first page is returned instead, so a page is never short
-// except at the end of the list.
+// before, the page holds just those rows: it is the first page, short, so
+// that walking back from the last page shows every row exactly once. When
+// none do (a cursor at the newest row), the first page is returned.
 func (r pager) backward(ctx context.Context, before *position) (Page, error) {
 	var rows []UserRow
 	var err error
@@ -293,7 +299,7 @@ func (r pager) backward(ctx context.Context, before *position) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	if len(rows) < r.n && before != nil {
+	if len(rows) == 0 && before != nil {
 		return r.forward(ctx, bound{})
 	}
 	hasPrev := len(rows) > r.n
@@ -361,7 +367,13 @@ func (b *UserBrowser) queryRows(ctx context.Context, sql string, args []any) ([]
 // scanRow scans the columns of tableSpec.rowCols, then into extra any
 // columns the statement adds after them.
 func (b *UserBrowser) scanRow(row pgx.CollectableRow, extra ...any) (UserRow, error) {
-	u := UserRow{User: User{Generation: b.gen}}
+	return scanUserRow(b.gen, row, extra...)
+}
+
+// scanUserRow scans the columns of gen's tableSpec.rowCols, then into extra
+// any columns the statement adds after them.
+func scanUserRow(gen Generation, row pgx.CollectableRow, extra ...any) (UserRow, error) {
+	u := UserRow{User: User{Generation: gen}}
 	var created *time.Time
 	var lastActive *string
 	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &created, &u.UpdatedAt, &u.DeletedAt,

@@ -57,7 +57,9 @@ type Filter struct {
 	// ID is an exact user id, looked up through the primary key and never
 	// combined with a scan.
 	ID string
-	// Email is an exact email address, compared ignoring case.
+	// Email is an exact email address: compared ignoring case on
+	// users_sync; on Better Auth, which stores emails lower-cased, matched
+	// as typed or lower-cased, through its unique email index.
 	Email string
 	// Status is one of Statuses(generation), or StatusAny.
 	Status Status
@@ -117,14 +119,15 @@ func (f Filter) key() string {
 func (f Filter) empty() bool { return f == Filter{} }
 
 // unpredictable reports whether the planner cannot estimate how many rows
-// f selects: it has no statistics for substring, email, role and
-// json-derived predicates and guesses that 0.5% of rows match. Walking the
+// f selects: it has no statistics for substring, role and json-derived
+// predicates and guesses that 0.5% of rows match. (Browse reads an email
+// filter through the email index, never the browse order.) Walking the
 // browse-order index with such a filter is fast when many rows match and
 // reads the whole table through the index (seconds on a million rows) when
 // almost none do, so the browser walks only a bounded window of the index
 // before switching to a scan (see pager.readWindowed).
 func (f Filter) unpredictable(g Generation) bool {
-	if f.Search != "" || f.Email != "" || f.Role != "" {
+	if f.Search != "" || f.Role != "" {
 		return true
 	}
 	return g == GenerationStack && (f.Status == StatusVerified || f.Status == StatusUnverified)

@@ -55,7 +55,12 @@ func TestBrowseFilters(t *testing.T) {
 				{"inside a 10 KB name", Filter{Search: "needle"}, keys("long"), ""},
 				{"trimmed", Filter{Search: "  score \t"}, keys("nounder", "under"), ""},
 				{"no match", Filter{Search: "zzz"}, nil, ""},
-				{"exact email ignores case", Filter{Email: "mixed@example.com"}, keys("upper"), ""},
+				{"exact email ignores case", Filter{Email: "mixed@example.com"}, keys("upper"), GenerationStack},
+				// Better Auth stores emails lower-cased and looks them up through
+				// its unique index, as typed or lower-cased.
+				{"exact email as stored", Filter{Email: "MiXeD@Example.COM"}, keys("upper"), ""},
+				{"exact email lower-cased", Filter{Email: "A_B@EXAMPLE.COM"}, keys("under"), ""},
+				{"exact email stored mixed-case", Filter{Email: "mixed@example.com"}, nil, GenerationBetterAuth},
 				{"exact email is not a substring", Filter{Email: "ixed@example.com"}, nil, ""},
 				{"exact id", Filter{ID: f.id("five")}, keys("five"), ""},
 				{"id and search", Filter{ID: f.id("five"), Search: "500"}, keys("five"), ""},

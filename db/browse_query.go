@@ -10,6 +10,7 @@ import (
 // to build its statements.
 type tableSpec struct {
 	table   string // qualified table name
+	relname string // the table's name in neon_auth, as the catalog spells it
 	created string // signup time column, quoted as needed
 	// createdAttr is the created column's name as the catalog spells it.
 	createdAttr string
@@ -21,57 +22,94 @@ type tableSpec struct {
 	nullable bool   // whether created can be NULL
 	// index is the name of the index the advisor offers on (created, id).
 	index string
-	// joinBack makes a page select only the order keys first and fetch the
-	// remaining columns for the page's rows afterwards: users_sync rows carry
-	// raw_json, and copying it into the sort for every row of a scan would
-	// cost more than the scan.
-	joinBack bool
+	// emailMatch is the predicate matching an email address, %[1]s being
+	// the address: the form that emailKey's index serves. users_sync emails
+	// keep the case Stack Auth was given, so they are compared lower-cased.
+	// Better Auth lower-cases every email it stores and keeps a unique index
+	// on the column, so the address is looked up as typed and lower-cased
+	// through that index; a row someone stored in mixed case by hand is
+	// found only when typed as stored. Matching lower(email) there would
+	// scan the table instead.
+	emailMatch string
+	// emailKey is the first key of an index serving emailMatch, as
+	// pg_get_indexdef prints it.
+	emailKey string
+	// emailIndex is the name of the email index the advisor offers, or ""
+	// when the table always has one (Better Auth's unique constraint).
+	emailIndex string
+	// emailPrefer orders the rows matching the email $1, of the table
+	// aliased u, best first.
+	emailPrefer string
 	// rowCols selects a UserRow from the table aliased u.
 	rowCols string
-	// exportCols selects the exported columns from the table aliased u.
-	exportCols string
+	// exportCols are the exported columns, of the table aliased u.
+	exportCols []exportCol
 	status     map[Status]string
+	// statsColumn names, for the statuses that test one plain column, that
+	// column: ANALYZE keeps statistics on it that the planner estimates
+	// the status from. The other statuses test expressions it has none for.
+	statsColumn map[Status]string
 }
 
 var specs = map[Generation]*tableSpec{
 	GenerationStack: {
 		table:       "neon_auth.users_sync",
+		relname:     "users_sync",
 		created:     "created_at",
 		createdAttr: "created_at",
 		idWidth:     37,
 		idType:      "text",
 		nullable:    true,
 		index:       "users_sync_created_at_id_idx",
-		joinBack:    true,
+		emailMatch:  "lower(email) = lower(%[1]s)",
+		emailKey:    "lower(email)",
+		emailIndex:  "users_sync_lower_email_idx",
+		// users_sync has no unique email: a user deleted and signed up
+		// again has two rows. The live one wins, then the newest.
+		emailPrefer: "u.deleted_at IS NULL DESC, u.created_at DESC NULLS LAST, u.id",
 		rowCols: `u.id, coalesce(u.email, ''), coalesce(u.name, ''), u.created_at, u.updated_at, u.deleted_at,
        coalesce(u.raw_json -> 'primary_email_verified' = 'true'::jsonb, false), ''::text, false,
        u.raw_json ->> 'last_active_at_millis', coalesce(u.raw_json ->> 'profile_image_url', '')`,
-		exportCols: `u.id, u.email, u.name, u.created_at, u.updated_at, u.deleted_at,
-       coalesce(u.raw_json -> 'primary_email_verified' = 'true'::jsonb, false) AS email_verified`,
+		exportCols: []exportCol{
+			{"id", "u.id", exportText}, {"email", "u.email", exportText}, {"name", "u.name", exportText},
+			{"created_at", "u.created_at", exportTime}, {"updated_at", "u.updated_at", exportTime},
+			{"deleted_at", "u.deleted_at", exportTime},
+			{"email_verified", "coalesce(u.raw_json -> 'primary_email_verified' = 'true'::jsonb, false)", exportBool},
+		},
 		status: map[Status]string{
 			StatusActive:     "deleted_at IS NULL",
 			StatusDeleted:    "deleted_at IS NOT NULL",
 			StatusVerified:   "raw_json -> 'primary_email_verified' = 'true'::jsonb",
 			StatusUnverified: "NOT coalesce(raw_json -> 'primary_email_verified' = 'true'::jsonb, false)",
 		},
+		statsColumn: map[Status]string{StatusActive: "deleted_at", StatusDeleted: "deleted_at"},
 	},
 	GenerationBetterAuth: {
 		table:       `neon_auth."user"`,
+		relname:     "user",
 		created:     `"createdAt"`,
 		createdAttr: "createdAt",
 		idWidth:     16,
 		idType:      "uuid",
 		index:       "user_created_at_id_idx",
+		emailMatch:  "email = ANY(ARRAY[%[1]s, lower(%[1]s)])",
+		emailKey:    "email",
+		emailPrefer: `u.email = $1::text DESC, u."createdAt" DESC, u.id`,
 		rowCols: `u.id::text, u.email, u.name, u."createdAt", u."updatedAt", NULL::timestamptz,
        u."emailVerified", coalesce(u.role, ''), coalesce(u.banned, false),
        NULL::text, coalesce(u.image, '')`,
-		exportCols: `u.id, u.email, u.name, u."createdAt" AS created_at, u."updatedAt" AS updated_at,
-       u."emailVerified" AS email_verified, u.role, coalesce(u.banned, false) AS banned`,
+		exportCols: []exportCol{
+			{"id", "u.id", exportText}, {"email", "u.email", exportText}, {"name", "u.name", exportText},
+			{"created_at", `u."createdAt"`, exportTime}, {"updated_at", `u."updatedAt"`, exportTime},
+			{"email_verified", `u."emailVerified"`, exportBool}, {"role", "u.role", exportText},
+			{"banned", "u.banned", exportBool},
+		},
 		status: map[Status]string{
 			StatusVerified:   `"emailVerified"`,
 			StatusUnverified: `NOT "emailVerified"`,
 			StatusBanned:     "banned IS TRUE",
 		},
+		statsColumn: map[Status]string{StatusVerified: "emailVerified", StatusUnverified: "emailVerified", StatusBanned: "banned"},
 	},
 }
 
@@ -111,7 +149,7 @@ func (s *tableSpec) filterWhere(a *sqlArgs, f Filter) []string {
 		w = append(w, "id = "+a.text(f.ID, s.idType))
 	}
 	if f.Email != "" {
-		w = append(w, "lower(email) = lower("+a.text(f.Email, "text")+")")
+		w = append(w, fmt.Sprintf(s.emailMatch, a.text(f.Email, "text")))
 	}
 	if f.Search != "" {
 		p := a.text(likeContains(f.Search), "text")
@@ -208,17 +246,38 @@ func (s *tableSpec) orderBy(alias string, seg segment, newest bool) string {
 
 // pageSQL returns the statement reading up to limit rows of f from b on.
 func (s *tableSpec) pageSQL(a *sqlArgs, f Filter, seg segment, newest bool, b bound, limit int) string {
-	cond := whereSQL(append(s.filterWhere(a, f), s.keysetWhere(a, seg, newest, b)...))
-	if s.joinBack {
-		return fmt.Sprintf(`SELECT %s
-  FROM (SELECT id, %s FROM %s%s
-         ORDER BY %s LIMIT %d) k
-  JOIN %s u ON u.id = k.id
- ORDER BY %s`, s.rowCols, s.created, s.table, cond, s.orderBy("", seg, newest), limit, s.table, s.orderBy("k.", seg, newest))
+	from, filter := s.filtered(a, f)
+	return s.joinBack(fmt.Sprintf("SELECT id, %s FROM %s%s\n ORDER BY %s LIMIT %d", s.created, from,
+		whereSQL(append(filter, s.keysetWhere(a, seg, newest, b)...)), s.orderBy("", seg, newest), limit), seg, newest)
+}
+
+// filtered returns what a page reads rows of f from, and f's predicates
+// on it. An email is matched in a subquery of its own, which OFFSET 0 keeps
+// the planner from merging into the page's statement: the email index alone
+// then finds the few rows it matches. Merged, the planner, which has no
+// statistics on lower(email) until the table is analyzed again and guesses
+// that 0.5% of rows match, may AND those with a range of the browse-order
+// index.
+func (s *tableSpec) filtered(a *sqlArgs, f Filter) (string, []string) {
+	if f.Email == "" {
+		return s.table, s.filterWhere(a, f)
 	}
+	from := fmt.Sprintf("(SELECT * FROM %s WHERE %s OFFSET 0) e", s.table, fmt.Sprintf(s.emailMatch, a.text(f.Email, "text")))
+	f.Email = ""
+	return from, s.filterWhere(a, f)
+}
+
+// joinBack returns the statement selecting the UserRow columns of the rows
+// keys selects (their id and created), in the order of a segment read. A
+// page selects the order keys first and the other columns of its own rows
+// afterwards, by primary key: a scan feeding a top-N sort computes the
+// selected expressions for every row it reads, and users_sync's raw_json
+// lookups, or even Better Auth's id::text, cost more than the scan.
+func (s *tableSpec) joinBack(keys string, seg segment, newest bool) string {
 	return fmt.Sprintf(`SELECT %s
-  FROM %s u%s
- ORDER BY %s LIMIT %d`, s.rowCols, s.table, cond, s.orderBy("u.", seg, newest), limit)
+  FROM (%s) k
+  JOIN %s u ON u.id = k.id
+ ORDER BY %s`, s.rowCols, keys, s.table, s.orderBy("k.", seg, newest))
 }
 
 // windowSQL returns the statement reading up to limit rows of f among the
@@ -228,17 +287,8 @@ func (s *tableSpec) pageSQL(a *sqlArgs, f Filter, seg segment, newest bool, b bo
 func (s *tableSpec) windowSQL(a *sqlArgs, f Filter, newest bool, b bound, window, limit int) string {
 	inner := fmt.Sprintf("SELECT * FROM %s%s ORDER BY %s LIMIT %d", s.table,
 		whereSQL(s.keysetWhere(a, segDated, newest, b)), s.orderBy("", segDated, newest), window)
-	cond := whereSQL(s.filterWhere(a, f))
-	if s.joinBack {
-		return fmt.Sprintf(`SELECT %s
-  FROM (SELECT id, %s FROM (%s) w%s
-         ORDER BY %s LIMIT %d) k
-  JOIN %s u ON u.id = k.id
- ORDER BY %s`, s.rowCols, s.created, inner, cond, s.orderBy("", segDated, newest), limit, s.table, s.orderBy("k.", segDated, newest))
-	}
-	return fmt.Sprintf(`SELECT %s
-  FROM (%s) u%s
- ORDER BY %s LIMIT %d`, s.rowCols, inner, cond, s.orderBy("u.", segDated, newest), limit)
+	return s.joinBack(fmt.Sprintf("SELECT id, %s FROM (%s) w%s\n ORDER BY %s LIMIT %d", s.created, inner,
+		whereSQL(s.filterWhere(a, f)), s.orderBy("", segDated, newest), limit), segDated, newest)
 }
 
 // windowEndSQL returns the statement finding the last row of the window

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// TestBrowseWalksEveryUserOnceInOrder walks tables whose sizes (213 and 160
+// rows) are not multiples of the page sizes, so that the walk forward ends
+// on a short page and the walk backward on a short first page.
 func TestBrowseWalksEveryUserOnceInOrder(t *testing.T) {
 	for _, gen := range generations {
 		t.Run(string(gen), func(t *testing.T) {
@@ -68,21 +71,38 @@ func TestBrowsePagesAreStableWhileUsersArrive(t *testing.T) {
 	}
 }
 
-func TestBrowseBeforeNearTheStartShowsTheFirstPage(t *testing.T) {
+func TestBrowseBeforeNearTheStartShowsTheRowsBefore(t *testing.T) {
 	for _, gen := range generations {
 		t.Run(string(gen), func(t *testing.T) {
 			f := newFixture(t, gen)
 			seedMany(t, f, 90, 0)
 			want := referenceIDs(t, f, "")
+			ctx := context.Background()
 			for _, form := range queryForms {
 				b := f.browser(t, form)
-				// A cursor 10 rows in: only 10 rows precede it, fewer than a page.
-				p, err := b.Browse(context.Background(), PageRequest{Before: b.Cursor(mustRow(t, b, want[10]))})
+				// A cursor 10 rows in: only 10 rows precede it, fewer than a
+				// page, and the page holds just those.
+				p, err := b.Browse(ctx, PageRequest{Before: b.Cursor(mustRow(t, b, want[10]))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := rowIDs(p.Users); !slices.Equal(got, want[:10]) || p.Prev != "" || p.Next == "" {
+					t.Errorf("%s: got %v (Prev %q, Next %q), want the 10 rows before", form.name, got, p.Prev, p.Next)
+				}
+				next, err := b.Browse(ctx, PageRequest{After: p.Next})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := rowIDs(next.Users); !slices.Equal(got, want[10:60]) {
+					t.Errorf("%s: the page after the short first page = %v, want %v", form.name, got, want[10:60])
+				}
+				// Nothing precedes the newest row: the first page.
+				p, err = b.Browse(ctx, PageRequest{Before: b.Cursor(mustRow(t, b, want[0]))})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if got := rowIDs(p.Users); !slices.Equal(got, want[:50]) || p.Prev != "" || p.Next == "" {
-					t.Errorf("%s: got %v (Prev %q, Next %q), want the first page", form.name, got, p.Prev, p.Next)
+					t.Errorf("%s: before the newest row: got %v (Prev %q, Next %q), want the first page", form.name, got, p.Prev, p.Next)
 				}
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -125,10 +126,15 @@ func (c *Cache) forget(prefix string) {
 	}
 }
 
-// ForgetCounts drops the browser's cached counts and signup series, after a
-// change to the table this dashboard made or saw land: the page that shows
-// the new row must not show a total from before it.
-func (b *UserBrowser) ForgetCounts() {
-	b.cache.forget(b.cacheKey + "|count|")
-	b.cache.forget(b.cacheKey + "|signups|")
+// ForgetTable drops every answer kept about the users table behind
+// connString (counts, signup series, index advice) after a change to it that
+// this dashboard made or saw land: the page that shows the new row must not
+// show a total from before it. It does not connect to the database.
+func (c *Cache) ForgetTable(connString string) {
+	cfg, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return
+	}
+	// The prefix of UserBrowser.cacheKey, whatever the generation.
+	c.forget(cfg.User + "@" + describeConfig(cfg) + "|")
 }

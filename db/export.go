@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -19,11 +20,46 @@ const (
 	ExportJSONLines ExportFormat = "jsonl"
 )
 
+// exportCol is one exported column: its name in the header or JSON key,
+// and its value.
+type exportCol struct {
+	name, expr string
+	kind       exportKind
+}
+
+// exportKind says how a column's values are written, so that both formats
+// write each value the same way whatever the server's settings.
+type exportKind int
+
+const (
+	exportText exportKind = iota
+	// exportBool is written true or false: a JSON boolean in JSON lines,
+	// and the same words in CSV, where COPY would write t and f.
+	exportBool
+	// exportTime is written in RFC 3339 in UTC with microseconds
+	// (2026-01-02T03:04:05.123456Z), which DateStyle and TimeZone do not
+	// change; an infinite time is written infinity or -infinity.
+	exportTime
+)
+
+// sql returns the select-list entry writing c in format.
+func (c exportCol) sql(format ExportFormat) string {
+	expr := c.expr
+	switch {
+	case c.kind == exportTime:
+		expr = fmt.Sprintf(`coalesce(to_char(%[1]s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), %[1]s::text)`, expr)
+	case c.kind == exportBool && format == ExportCSV:
+		expr = "(" + expr + ")::text"
+	}
+	return expr + " AS " + c.name
+}
+
 // ExportQuery returns the SELECT an export of f runs, with f's values
 // inlined as quoted literals: COPY takes no bind parameters. Rows come in
 // browse order. Its columns are id, email, name, created_at, updated_at,
 // then deleted_at and email_verified for users_sync, or email_verified, role
-// and banned for better_auth.
+// and banned for better_auth. A NULL column is written as NULL (an empty
+// CSV field, JSON null); times and booleans as exportTime and exportBool say.
 func (b *UserBrowser) ExportQuery(f Filter, format ExportFormat) (string, error) {
 	if err := b.check("export users"); err != nil {
 		return "", err
@@ -32,19 +68,23 @@ func (b *UserBrowser) ExportQuery(f Filter, format ExportFormat) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if format != ExportCSV && format != ExportJSONLines {
+		return "", inputErr("format", "must be csv or jsonl")
+	}
+	cols := make([]string, len(b.spec.exportCols))
+	for i, c := range b.spec.exportCols {
+		cols[i] = c.sql(format)
+	}
 	a := sqlArgs{literal: true}
 	q := fmt.Sprintf("SELECT %s FROM %s u%s ORDER BY %s",
-		b.spec.exportCols, b.spec.table, b.whereClause(&a, f), b.spec.orderBy("u.", segAll, true))
+		strings.Join(cols, ", "), b.spec.table, b.whereClause(&a, f), b.spec.orderBy("u.", segAll, true))
 	if a.err != nil {
 		return "", a.err
 	}
-	switch format {
-	case ExportCSV:
-		return q, nil
-	case ExportJSONLines:
+	if format == ExportJSONLines {
 		return "SELECT row_to_json(x)::text FROM (" + q + ") x", nil
 	}
-	return "", inputErr("format", "must be csv or jsonl")
+	return q, nil
 }
 
 // ExportOptions returns the COPY options of format. JSON lines are written
@@ -61,7 +101,6 @@ func ExportOptions(format ExportFormat) string {
 // Export writes the users f selects to w in format and returns how many
 // rows it wrote. Postgres streams the rows with COPY ... TO STDOUT and
 // they pass straight to w, so memory use does not grow with the table.
-// Times are written in UTC in ISO format whatever the server's settings.
 func (b *UserBrowser) Export(ctx context.Context, w io.Writer, f Filter, format ExportFormat) (int64, error) {
 	const op = "export users"
 	q, err := b.ExportQuery(f, format)
@@ -75,9 +114,6 @@ func (b *UserBrowser) Export(ctx context.Context, w io.Writer, f Filter, format 
 	// A read-only transaction has nothing to undo: Rollback after Commit is
 	// a no-op, and on an earlier error the COPY's own error is the one to report.
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'", pgx.QueryExecModeSimpleProtocol); err != nil {
-		return 0, wrapErr(op, b.target, err)
-	}
 	tag, err := tx.Conn().PgConn().CopyTo(ctx, w, "COPY ("+q+") TO STDOUT WITH ("+ExportOptions(format)+")")
 	if err != nil {
 		return 0, wrapErr(op, b.target, err)

@@ -54,8 +54,8 @@ func TestExportCSV(t *testing.T) {
 					t.Errorf("id %s: name %q, want %q", r[0], r[2], want)
 				}
 			}
-			if last := records[len(records)-1]; last[3] != "2026-03-01 12:00:00+00" {
-				t.Errorf("oldest created_at = %q, want ISO in UTC", last[3])
+			if last := records[len(records)-1]; last[3] != "2026-03-01T12:00:00.000000Z" {
+				t.Errorf("oldest created_at = %q, want RFC 3339 in UTC", last[3])
 			}
 		})
 	}
@@ -127,6 +127,65 @@ func TestExportFilterMatchesBrowse(t *testing.T) {
 				want := walkForward(t, b, PageRequest{Filter: filter})
 				if !slices.Equal(got, want) || len(want) == 0 {
 					t.Errorf("filter %+v: export %v, browse %v", filter, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestExportValueFormats checks how each kind of value is written, on a
+// database whose settings would change what COPY writes by default.
+func TestExportValueFormats(t *testing.T) {
+	for _, gen := range generations {
+		t.Run(string(gen), func(t *testing.T) {
+			f := newFixture(t, gen)
+			var dbName string
+			if err := f.conn.QueryRow(context.Background(), "SELECT current_database()").Scan(&dbName); err != nil {
+				t.Fatal(err)
+			}
+			f.exec(t, "ALTER DATABASE "+dbName+" SET TimeZone = 'America/New_York'")
+			f.exec(t, "ALTER DATABASE "+dbName+" SET DateStyle = 'SQL, DMY'")
+			f.insert(t, seedUser{key: "alice", email: "a@example.com", name: "A", created: t0.Add(123 * time.Millisecond), verified: true, role: "admin", deleted: true})
+			f.insert(t, seedUser{key: "bob", email: "b@example.com", name: "", created: t0})
+			b := f.browser(t, nil)
+			var want struct{ csv, json []string }
+			switch gen {
+			case GenerationStack:
+				f.exec(t, `UPDATE neon_auth.users_sync SET raw_json = raw_json - 'display_name' WHERE id = 'user_bob'`)
+				want.csv = []string{
+					"id,email,name,created_at,updated_at,deleted_at,email_verified",
+					"user_alice,a@example.com,A,2026-03-01T12:00:00.123000Z,2026-03-01T12:01:00.123000Z,2026-03-01T12:01:00.123000Z,true",
+					"user_bob,b@example.com,,2026-03-01T12:00:00.000000Z,,,false",
+				}
+				want.json = []string{
+					`{"id":"user_alice","email":"a@example.com","name":"A","created_at":"2026-03-01T12:00:00.123000Z","updated_at":"2026-03-01T12:01:00.123000Z","deleted_at":"2026-03-01T12:01:00.123000Z","email_verified":true}`,
+					`{"id":"user_bob","email":"b@example.com","name":null,"created_at":"2026-03-01T12:00:00.000000Z","updated_at":null,"deleted_at":null,"email_verified":false}`,
+				}
+			case GenerationBetterAuth:
+				f.exec(t, `UPDATE neon_auth."user" SET banned = true, "createdAt" = "createdAt" + interval '456 microseconds' WHERE id = $1`, f.id("alice"))
+				f.exec(t, `INSERT INTO neon_auth."user" (id, name, email, "emailVerified", "createdAt", "updatedAt", banned)
+VALUES ($1, 'C', 'c@example.com', false, $2, $2, false)`, f.id("carol"), t0.Add(-time.Hour))
+				a, bob, c := f.id("alice"), f.id("bob"), f.id("carol")
+				want.csv = []string{
+					"id,email,name,created_at,updated_at,email_verified,role,banned",
+					a + ",a@example.com,A,2026-03-01T12:00:00.123456Z,2026-03-01T12:00:00.123000Z,true,admin,true",
+					bob + `,b@example.com,"",2026-03-01T12:00:00.000000Z,2026-03-01T12:00:00.000000Z,false,,`,
+					c + ",c@example.com,C,2026-03-01T11:00:00.000000Z,2026-03-01T11:00:00.000000Z,false,,false",
+				}
+				want.json = []string{
+					`{"id":"` + a + `","email":"a@example.com","name":"A","created_at":"2026-03-01T12:00:00.123456Z","updated_at":"2026-03-01T12:00:00.123000Z","email_verified":true,"role":"admin","banned":true}`,
+					`{"id":"` + bob + `","email":"b@example.com","name":"","created_at":"2026-03-01T12:00:00.000000Z","updated_at":"2026-03-01T12:00:00.000000Z","email_verified":false,"role":null,"banned":null}`,
+					`{"id":"` + c + `","email":"c@example.com","name":"C","created_at":"2026-03-01T11:00:00.000000Z","updated_at":"2026-03-01T11:00:00.000000Z","email_verified":false,"role":null,"banned":false}`,
+				}
+			}
+			for format, lines := range map[ExportFormat][]string{ExportCSV: want.csv, ExportJSONLines: want.json} {
+				var buf bytes.Buffer
+				if _, err := b.Export(context.Background(), &buf, Filter{}, format); err != nil {
+					t.Fatal(err)
+				}
+				got := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+				if !slices.Equal(got, lines) {
+					t.Errorf("%s:\n%s\nwant\n%s", format, strings.Join(got, "\n"), strings.Join(lines, "\n"))
 				}
 			}
 		})

@@ -61,60 +61,81 @@ func (b *UserBrowser) IndexProgress(ctx context.Context) (*IndexProgress, error)
 	return &p, nil
 }
 
-// CreateIndex builds the offered index (IndexAdvice.CreateSQL) with CREATE
-// INDEX CONCURRENTLY, which lets sign-ups and the sync keep writing. It
-// returns when the build ends, which takes seconds to minutes on a large
-// table: run it with a context that outlives the HTTP request, and poll
-// IndexProgress meanwhile. Cancelling ctx aborts the build and leaves an
-// INVALID index, which AdviseIndex then lists for DropIndex. Calls made
-// while one is running in this process wait for it and share its result.
+// CreateIndex builds the offered browse-order index: CreateOfferedIndex
+// for IndexForBrowse.
 func (b *UserBrowser) CreateIndex(ctx context.Context) error {
+	return b.CreateOfferedIndex(ctx, IndexForBrowse)
+}
+
+// CreateOfferedIndex builds the index offered for purpose (its
+// IndexOffer.CreateSQL) with CREATE INDEX CONCURRENTLY, which lets sign-ups
+// and the sync keep writing. It returns when the build ends, which takes
+// seconds to minutes on a large table: run it with a context that outlives
+// the HTTP request, and poll IndexProgress meanwhile. Cancelling ctx aborts
+// the build and leaves an INVALID index, which AdviseIndex then lists for
+// DropIndex. Calls made while one is running in this process wait for it
+// and share its result. A purpose the advisor offers no index for on this
+// table gives an *InputError.
+func (b *UserBrowser) CreateOfferedIndex(ctx context.Context, purpose IndexPurpose) error {
 	const op = "create index"
 	if err := b.check(op); err != nil {
 		return err
 	}
-	_, err, _ := b.cache.group.Do(b.cacheKey+"|create-index", func() (any, error) {
-		return nil, b.createIndex(ctx)
+	_, err, _ := b.cache.group.Do(b.cacheKey+"|create-index|"+string(purpose), func() (any, error) {
+		return nil, b.createIndex(ctx, purpose)
 	})
 	return err
 }
 
-func (b *UserBrowser) createIndex(ctx context.Context) error {
+func (b *UserBrowser) createIndex(ctx context.Context, purpose IndexPurpose) error {
 	const op = "create index"
 	a, err := b.AdviseIndex(ctx)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case a.Present():
+	}
+	o, ok := a.Offer(purpose)
+	switch {
+	case !ok:
+		return inputErr("index", "is not offered for %s", b.spec.table)
+	case o.Present():
 		return nil
 	case a.Building != nil:
 		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrIndexBuilding)
-	case slices.Contains(a.Invalid, a.Name):
-		return fmt.Errorf("db: %s on %s: %s: %w; drop it first", op, b.target, a.Name, ErrIndexInvalid)
-	case a.NameTaken:
-		return fmt.Errorf("db: %s on %s: an index named %s exists but does not serve the browse order", op, b.target, a.Name)
+	case slices.Contains(a.Invalid, o.Name):
+		return fmt.Errorf("db: %s on %s: %s: %w; drop it first", op, b.target, o.Name, ErrIndexInvalid)
+	case o.NameTaken:
+		return fmt.Errorf("db: %s on %s: an index named %s exists but does not serve %s", op, b.target, o.Name, purpose.reads())
 	case !a.CanCreate:
 		return fmt.Errorf("db: %s on %s: role %s does not own %s (owner %s): %w", op, b.target, a.Role, a.Table, a.Owner, ErrPermission)
 	}
 	// Simple protocol: a utility statement has nothing to prepare, and
 	// CONCURRENTLY refuses to run inside a transaction block.
-	_, err = b.pool.Exec(ctx, a.CreateSQL, pgx.QueryExecModeSimpleProtocol)
+	_, err = b.pool.Exec(ctx, o.CreateSQL, pgx.QueryExecModeSimpleProtocol)
 	b.cache.forget(b.indexCacheKey())
 	if err != nil {
 		return wrapErr(op, b.target, err)
 	}
-	if ok, err := b.orderIndexed(ctx); err != nil {
-		return err
-	} else if !ok {
-		return fmt.Errorf("db: %s on %s: %s was built but does not serve the browse order", op, b.target, a.Name)
+	use, err := b.indexUse(ctx)
+	if err != nil {
+		return wrapErr(op, b.target, err)
+	}
+	if !use.serves(purpose) {
+		return fmt.Errorf("db: %s on %s: %s was built but does not serve %s", op, b.target, o.Name, purpose.reads())
 	}
 	return nil
 }
 
+// offered reports whether x serves the purpose of an index the advisor
+// offers on the table.
+func (b *UserBrowser) offered(x indexRow) bool {
+	return slices.ContainsFunc(b.spec.offers(), func(o offerSpec) bool { return o.serves(x) })
+}
+
 // DropIndex drops an index of the user table with DROP INDEX CONCURRENTLY:
-// the offered one, one that serves the browse order, or one a failed build
-// left INVALID. Other indexes (the primary key, Neon's own) are refused with
-// an *InputError, so a form value cannot drop them.
+// an offered one, one that serves the purpose of an offered one (the browse
+// order, users_sync's email lookups), or one a failed build left INVALID.
+// Other indexes (the primary key, Better Auth's unique email, Neon's own)
+// are refused with an *InputError, so a form value cannot drop them.
 func (b *UserBrowser) DropIndex(ctx context.Context, name string) error {
 	const op = "drop index"
 	if err := b.check(op); err != nil {
@@ -128,8 +149,8 @@ func (b *UserBrowser) DropIndex(ctx context.Context, name string) error {
 	switch {
 	case i < 0:
 		return inputErr("index", "is not an index of %s", b.spec.table)
-	case list[i].constraint || (list[i].valid && !list[i].serves):
-		return inputErr("index", "is not a browse-order index or a failed build; the dashboard does not drop it")
+	case list[i].constraint || (list[i].valid && !b.offered(list[i])):
+		return inputErr("index", "is not one the dashboard offers or a failed build; the dashboard does not drop it")
 	case list[i].building:
 		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrIndexBuilding)
 	}

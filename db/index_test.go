@@ -370,3 +370,130 @@ func TestEstimateIndexBytesMatchesABuild(t *testing.T) {
 		})
 	}
 }
+
+func TestEmailIndexOffer(t *testing.T) {
+	f := newFixture(t, GenerationStack)
+	seedMany(t, f, 20000, 0)
+	f.exec(t, "ANALYZE neon_auth.users_sync")
+	b := f.browser(t, nil)
+	ctx := context.Background()
+	a, err := b.AdviseIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ok := a.Offer(IndexForEmail)
+	if !ok || len(a.Offers) != 2 || a.Offers[0].Name != a.Name || a.Offers[0].CreateSQL != a.CreateSQL ||
+		o.Name != "users_sync_lower_email_idx" || o.Present() || o.NameTaken ||
+		o.CreateSQL != `CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_sync_lower_email_idx" ON neon_auth.users_sync (lower(email))` {
+		t.Fatalf("advice = %+v", a)
+	}
+	if w := a.Wanted(20000); len(w) != 2 || w[1].Purpose != IndexForEmail {
+		t.Errorf("Wanted(20000) = %+v, want both offers", w)
+	}
+	if w := a.Wanted(20001); len(w) != 0 {
+		t.Errorf("Wanted on a table below the threshold = %+v", w)
+	}
+	b.largeTable = 1000
+	if c, err := b.Count(ctx, Filter{Email: "p7@example.com"}, false); err != nil || c.Exact {
+		t.Errorf("count by email without an index = %+v, %v; want no exact count on a large table", c, err)
+	}
+
+	if err := b.CreateOfferedIndex(ctx, IndexForEmail); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = b.AdviseIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	o, _ = a.Offer(IndexForEmail)
+	if o.Serving != o.Name || o.ServingBytes <= 0 || a.Present() {
+		t.Fatalf("advice after creating the email index = %+v", a)
+	}
+	if c, err := b.Count(ctx, Filter{Email: "P7@example.com"}, false); err != nil || !c.Exact || c.N != 1 {
+		t.Errorf("count by email through the index = %+v, %v; want exactly 1", c, err)
+	}
+	if w := a.Wanted(0); len(w) != 1 || w[0].Purpose != IndexForBrowse {
+		t.Errorf("Wanted after = %+v, want the browse-order offer alone", w)
+	}
+	if r := float64(o.ServingBytes) / float64(a.Offers[1].EstimatedBytes); r < 0.85 || r > 1.15 {
+		t.Errorf("email index built %d bytes, estimated %d; basis: %s", o.ServingBytes, a.Offers[1].EstimatedBytes, a.Offers[1].EstimateBasis)
+	}
+	if err := b.CreateOfferedIndex(ctx, IndexForEmail); err != nil {
+		t.Fatalf("second CreateOfferedIndex: %v", err)
+	}
+	if err := b.DropIndex(ctx, o.Name); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = b.AdviseIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ = a.Offer(IndexForEmail); o.Present() {
+		t.Fatalf("advice after dropping the email index = %+v", o)
+	}
+	if use, err := b.indexUse(ctx); err != nil || use.email {
+		t.Errorf("indexUse after the drop = %+v, %v", use, err)
+	}
+}
+
+func TestEmailIndexRecognition(t *testing.T) {
+	f := newFixture(t, GenerationStack)
+	seedMany(t, f, 10, 0)
+	ctx := context.Background()
+	for _, c := range []struct {
+		ddl    string
+		serves bool
+	}{
+		{"CREATE INDEX mine ON neon_auth.users_sync (lower(email))", true},
+		{"CREATE UNIQUE INDEX mine ON neon_auth.users_sync (lower(email), id)", true},
+		{"CREATE INDEX mine ON neon_auth.users_sync (email)", false},
+		{"CREATE INDEX mine ON neon_auth.users_sync (upper(email))", false},
+		{"CREATE INDEX mine ON neon_auth.users_sync (lower(email)) WHERE deleted_at IS NULL", false},
+		{"CREATE INDEX mine ON neon_auth.users_sync (lower(email) text_pattern_ops)", false},
+		{`CREATE INDEX mine ON neon_auth.users_sync (lower(email) COLLATE "C")`, false},
+		{"CREATE INDEX mine ON neon_auth.users_sync USING hash (lower(email))", false},
+	} {
+		f.exec(t, c.ddl)
+		b := f.browser(t, nil)
+		a, err := b.AdviseIndex(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := a.Offer(IndexForEmail)
+		if o.Present() != c.serves || (c.serves && o.Serving != "mine") {
+			t.Errorf("%s: Serving = %q, want serves=%v", c.ddl, o.Serving, c.serves)
+		}
+		if err := b.DropIndex(ctx, "mine"); (err == nil) != c.serves {
+			t.Errorf("%s: DropIndex = %v", c.ddl, err)
+		}
+		f.exec(t, "DROP INDEX IF EXISTS neon_auth.mine")
+	}
+	f.exec(t, "CREATE INDEX users_sync_lower_email_idx ON neon_auth.users_sync (email)")
+	b := f.browser(t, nil)
+	a, err := b.AdviseIndex(ctx)
+	if o, _ := a.Offer(IndexForEmail); err != nil || !o.NameTaken || o.Present() || a.NameTaken {
+		t.Fatalf("advice = %+v, %v", a, err)
+	}
+	if err := b.CreateOfferedIndex(ctx, IndexForEmail); err == nil {
+		t.Fatal("CreateOfferedIndex succeeded although IF NOT EXISTS would skip it")
+	}
+}
+
+func TestBetterAuthEmailNeedsNoOffer(t *testing.T) {
+	f := newFixture(t, GenerationBetterAuth)
+	seedMany(t, f, 10, 0)
+	b := f.browser(t, nil)
+	ctx := context.Background()
+	a, err := b.AdviseIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Offer(IndexForEmail); ok || len(a.Offers) != 1 {
+		t.Errorf("offers = %+v, want the browse-order one alone", a.Offers)
+	}
+	wantInputError(t, b.CreateOfferedIndex(ctx, IndexForEmail), "index")
+	if use, err := b.indexUse(ctx); err != nil || !use.email {
+		t.Errorf("indexUse = %+v, %v; want the unique email index to serve lookups", use, err)
+	}
+	if c, err := b.Count(ctx, Filter{Email: "P7@example.com"}, false); err != nil || !c.Exact || c.N != 1 {
+		t.Errorf("count by email = %+v, %v; want exactly 1", c, err)
+	}
+}

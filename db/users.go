@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,41 +36,38 @@ type User struct {
 // Deleted reports whether Neon soft-deleted the user.
 func (u User) Deleted() bool { return u.DeletedAt != nil }
 
-// Both generations select the same nine columns, in this order, so one scan
-// function serves them. users_sync is read as Neon's guide does
-// (SELECT id, email, name, created_at FROM neon_auth.users_sync) plus the columns
-// the dashboard shows; its generated name and email may be NULL.
-const (
-	stackColumns = `SELECT id, coalesce(email, ''), coalesce(name, ''), created_at, updated_at, deleted_at,
-       coalesce(raw_json -> 'primary_email_verified' = 'true'::jsonb, false), ''::text, false
-  FROM neon_auth.users_sync`
-	betterAuthColumns = `SELECT id::text, email, name, "createdAt", "updatedAt", NULL::timestamptz,
-       "emailVerified", coalesce(role, ''), coalesce(banned, false)
-  FROM neon_auth."user"`
-)
-
+// userQueries are the statements of a UserDirectory. Each reads the
+// columns of tableSpec.rowCols, so one scan serves them and the browser.
 type userQueries struct {
-	latest, find, get, count string
+	latest, get, findEmail, count string
+}
+
+// directoryQueries builds the directory's statements for s's table.
+func directoryQueries(s *tableSpec, count string) userQueries {
+	return userQueries{
+		// The keys first, then the columns of the rows kept, as the
+		// browser does: the scan feeding the sort then computes no column
+		// expressions.
+		latest: fmt.Sprintf(`SELECT %[1]s
+  FROM (SELECT id, %[2]s FROM %[3]s ORDER BY %[2]s DESC NULLS LAST, id LIMIT $1) k
+  JOIN %[3]s u ON u.id = k.id
+ ORDER BY k.%[2]s DESC NULLS LAST, k.id`, s.rowCols, s.created, s.table),
+		get: fmt.Sprintf("SELECT %s FROM %s u WHERE u.id = $1", s.rowCols, s.table),
+		// OFFSET 0 keeps the email match a subquery planned on its own, for
+		// all its rows: the planner cannot then answer the ORDER BY ...
+		// LIMIT 1 by walking a browse-order index on the signup time and
+		// testing each row's email, which it would pick whenever it guesses
+		// many rows match.
+		findEmail: fmt.Sprintf(`SELECT %s
+  FROM (SELECT * FROM %s WHERE %s OFFSET 0) u
+ ORDER BY %s LIMIT 1`, s.rowCols, s.table, fmt.Sprintf(s.emailMatch, "$1::text"), s.emailPrefer),
+		count: count,
+	}
 }
 
 var queries = map[Generation]userQueries{
-	GenerationStack: {
-		latest: stackColumns + ` ORDER BY created_at DESC NULLS LAST, id LIMIT $1`,
-		// users_sync has no unique email: a user deleted and signed up again has
-		// two rows. Prefer an id match, then the live row, then the newest.
-		find: stackColumns + ` WHERE id = $1 OR lower(email) = lower($1)
- ORDER BY (id = $1) DESC, (deleted_at IS NULL) DESC, created_at DESC NULLS LAST, id LIMIT 1`,
-		get:   stackColumns + ` WHERE id = $1`,
-		count: `SELECT count(*), count(deleted_at) FROM neon_auth.users_sync`,
-	},
-	GenerationBetterAuth: {
-		latest: betterAuthColumns + ` ORDER BY "createdAt" DESC, id LIMIT $1`,
-		// $1 is NULL when the input is not a uuid, which leaves the email match.
-		find: betterAuthColumns + ` WHERE id = $1 OR lower(email) = lower($2)
- ORDER BY (id = $1) IS TRUE DESC, "createdAt" DESC, id LIMIT 1`,
-		get:   betterAuthColumns + ` WHERE id = $1`,
-		count: `SELECT count(*), 0::bigint FROM neon_auth."user"`,
-	},
+	GenerationStack:      directoryQueries(specs[GenerationStack], `SELECT count(*), count(deleted_at) FROM neon_auth.users_sync`),
+	GenerationBetterAuth: directoryQueries(specs[GenerationBetterAuth], `SELECT count(*), 0::bigint FROM neon_auth."user"`),
 }
 
 // UserDirectory reads the users of one database, in one generation's table.
@@ -141,23 +139,47 @@ func (d *UserDirectory) Latest(ctx context.Context, limit int) ([]User, error) {
 	return users, nil
 }
 
-// Find returns the user whose id is exactly idOrEmail or whose email matches it
-// ignoring case. An id match wins over an email match; among users_sync rows
-// sharing an email, the live one wins over deleted ones. No match gives ErrNotFound.
+// Find returns the user whose id is exactly idOrEmail or whose email matches
+// it. An id match wins over an email match; among users_sync rows sharing an
+// email, the live one wins over deleted ones, then the newest. users_sync
+// emails match ignoring case; Better Auth ones as typed or lower-cased (see
+// tableSpec.emailMatch). No match gives ErrNotFound.
+//
+// The id and the email are looked up by separate statements, each of which
+// one index answers: the primary key, then the email index (Better Auth's
+// unique one; for users_sync the one the advisor offers). A single
+// statement matching either would have to scan the table.
 func (d *UserDirectory) Find(ctx context.Context, idOrEmail string) (User, error) {
 	const op = "find user"
 	if err := d.checkSchema(op); err != nil {
 		return User{}, err
 	}
 	key := strings.TrimSpace(idOrEmail)
-	if key == "" {
+	if id, ok := d.idArg(key); ok {
+		u, err := d.one(ctx, op, d.q.get, id)
+		if !errors.Is(err, ErrNotFound) {
+			return u, err
+		}
+	}
+	// Every email address holds an @; anything else cannot match one.
+	if !strings.Contains(key, "@") {
 		return User{}, fmt.Errorf("db: %s on %s: %w", op, d.target, ErrNotFound)
 	}
-	args := []any{key}
-	if d.gen == GenerationBetterAuth {
-		args = []any{asUUID(key), key}
+	return d.one(ctx, op, d.q.findEmail, key)
+}
+
+// idArg returns s as the bind value of an id, or false when no row can have
+// it as its id: Better Auth ids are uuids, and a failed cast on the server
+// would be an error rather than no match.
+func (d *UserDirectory) idArg(s string) (any, bool) {
+	if s == "" {
+		return nil, false
 	}
-	return d.one(ctx, op, d.q.find, args...)
+	if d.gen == GenerationBetterAuth {
+		u := asUUID(s)
+		return u, u.Valid
+	}
+	return s, true
 }
 
 // Get returns the user with exactly this id, or ErrNotFound. It is cheap enough
@@ -167,15 +189,9 @@ func (d *UserDirectory) Get(ctx context.Context, id string) (User, error) {
 	if err := d.checkSchema(op); err != nil {
 		return User{}, err
 	}
-	var arg any = id
-	if d.gen == GenerationBetterAuth {
-		u := asUUID(id)
-		if !u.Valid {
-			// Better Auth ids are uuids: anything else cannot exist, and must not
-			// reach the server as a failed cast.
-			return User{}, fmt.Errorf("db: %s on %s: %w", op, d.target, ErrNotFound)
-		}
-		arg = u
+	arg, ok := d.idArg(id)
+	if !ok {
+		return User{}, fmt.Errorf("db: %s on %s: %w", op, d.target, ErrNotFound)
 	}
 	return d.one(ctx, op, d.q.get, arg)
 }
@@ -207,14 +223,8 @@ func (d *UserDirectory) one(ctx context.Context, op, sql string, args ...any) (U
 }
 
 func (d *UserDirectory) scanUser(row pgx.CollectableRow) (User, error) {
-	u := User{Generation: d.gen}
-	var created *time.Time
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &created, &u.UpdatedAt, &u.DeletedAt,
-		&u.EmailVerified, &u.Role, &u.Banned)
-	if created != nil {
-		u.CreatedAt = *created
-	}
-	return u, err
+	u, err := scanUserRow(d.gen, row)
+	return u.User, err
 }
 
 // asUUID parses s as a uuid, or returns an invalid (SQL NULL) one.

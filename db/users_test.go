@@ -130,14 +130,19 @@ func TestFind(t *testing.T) {
 			f := newFixture(t, gen)
 			seedPeople(t, f)
 			d := f.directory(t)
+			// Better Auth stores emails lower-cased: alice's mixed-case email
+			// is found as stored, a lower-cased one however typed.
+			mixedCase := map[Generation]string{GenerationStack: f.id("alice")}[gen]
 			tests := []struct {
 				query  string
 				wantID string // "" means ErrNotFound
 			}{
 				{query: f.id("bob"), wantID: f.id("bob")},
 				{query: "bob@example.com", wantID: f.id("bob")},
-				{query: "alice@example.com", wantID: f.id("alice")},
-				{query: "ALICE@EXAMPLE.COM", wantID: f.id("alice")},
+				{query: "BOB@Example.com", wantID: f.id("bob")},
+				{query: "Alice@Example.com", wantID: f.id("alice")},
+				{query: "alice@example.com", wantID: mixedCase},
+				{query: "ALICE@EXAMPLE.COM", wantID: mixedCase},
 				{query: "  erin@example.com\n", wantID: f.id("erin")},
 				{query: f.id("carol"), wantID: f.id("carol")},
 				{query: "nobody@example.com"},
@@ -177,6 +182,17 @@ func TestFindStackPrefersLiveRow(t *testing.T) {
 	got, err = d.Find(context.Background(), "user_frank_old")
 	if err != nil || got.ID != "user_frank_old" || !got.Deleted() {
 		t.Errorf("Find(user_frank_old) = %+v, %v; want the deleted row by id", got, err)
+	}
+	// An id match wins over an email match, even a newer live one.
+	f.insert(t, seedUser{key: "gina@example.com", email: "gina.old@example.com", created: t0})
+	f.insert(t, seedUser{key: "gina", email: "user_gina@example.com", created: t0.Add(time.Hour)})
+	got, err = d.Find(context.Background(), "USER_gina@example.com")
+	if err != nil || got.ID != "user_gina" {
+		t.Errorf("Find(USER_gina@example.com) = %+v, %v; want the email match user_gina (ids match exactly)", got, err)
+	}
+	got, err = d.Find(context.Background(), "user_gina@example.com")
+	if err != nil || got.ID != "user_gina@example.com" {
+		t.Errorf("Find(user_gina@example.com) = %+v, %v; want the id match", got, err)
 	}
 }
 
