@@ -58,6 +58,10 @@ type switchableAuth struct {
 }
 
 func (s *switchableAuth) configure(cfg neonauth.UserDBConfig) {
+	if cfg.Results == nil {
+		// One results cache for the process, as the dashboard runs.
+		cfg.Results = db.NewCache(0)
+	}
 	s.cur.Store(neonauth.New(s.neon, s.pools, cfg))
 }
 

@@ -369,6 +369,17 @@ func (u *UserDatabases) owner(ctx context.Context, projectID, branchID, dbName s
 	return defaultOwnerRole, nil
 }
 
+// forgetAnswers drops the answers the shared results cache keeps about r's
+// users table, if r was resolved recently.
+func (u *UserDatabases) forgetAnswers(r Ref) {
+	if u.cfg.Results == nil {
+		return // each browser had a private cache, already gone
+	}
+	if res := u.lookup(cacheKey(r), r); res != nil {
+		u.cfg.Results.ForgetTable(res.connString)
+	}
+}
+
 // forget drops what is cached about r's integration, after it was removed.
 func (u *UserDatabases) forget(r Ref) {
 	key := cacheKey(r)

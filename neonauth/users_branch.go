@@ -89,11 +89,8 @@ func (s *Service) UsersBranch(ctx context.Context, projectID, hint string) (stri
 }
 
 // UsersChanged forgets the counts and charts cached for r's users table,
-// after a change to it: the next page shows figures that include it.
-func (s *Service) UsersChanged(ctx context.Context, r Ref) {
-	b, err := s.users.OpenBrowser(ctx, r)
-	if err != nil {
-		return // nothing was cached for a table that cannot be opened
-	}
-	b.ForgetCounts()
+// after a change to it: the next page shows figures that include it. It
+// neither calls Neon nor connects: a table never resolved has nothing cached.
+func (s *Service) UsersChanged(_ context.Context, r Ref) {
+	s.users.forgetAnswers(r)
 }
