@@ -64,9 +64,9 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.usersRoutes("/projects/:id/branches/:branch/users")...)
 	routes = append(routes, []Route{
 		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read live; 404 page when the branch has no branch-level Neon Auth", false},
-		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row); Neon failures answer their status with an \"unavailable\" badge carrying Neon's message and request id", false},
+		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row), from the read cache (`CACHE_TTL`), which the checklist refreshes; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id", false},
 		{get, "/projects/:id/auth/compare", h.compareBranches, viewer, "", "two branches' Neon Auth settings side by side (`?a=`, `?b=` branch ids; default branch vs the first other); secrets only as set/unset", false},
-		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings: sends to the first group", false},
+		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings, read live (each group's page and form): sends to the first group", false},
 		{get, settings + "/domains", h.showSettings(neonauth.GroupDomains), viewer, "", "trusted domains and localhost (forms for admins, values for viewers); settings pages are for branch-level Neon Auth only", false},
 		{post, settings + "/domains", h.addTrustedDomain, admin, "auth.domains.add", "trust one more domain (an origin, checked before Neon is asked)", false},
 		{post, settings + "/domains/remove", h.removeTrustedDomain, admin, "auth.domains.remove", "stop trusting a domain", false},
@@ -126,8 +126,8 @@ func (h *Handler) usersRoutes(users string) []Route {
 		{get, users + "/count", h.userCount, viewer, "", "how many users the browse filter matches: an estimate on large tables, `?exact=1` counts (htmx; others redirect to browse)", false},
 		{get, users + "/export", h.exportUsers, admin, "user.export", "download the users the browse filter matches (`?format=csv|jsonl`), streamed; audited with the row count", false},
 		{get, users + "/index", h.showIndexAdvisor, viewer, "", "whether an index serves the users browse order, and what creating one costs (htmx panel; the page otherwise); polls itself while a build runs", false},
-		{post, users + "/index", h.createUsersIndex, admin, "users.index.create", "start building the browse-order index (CREATE INDEX CONCURRENTLY) in the background", false},
-		{post, users + "/index/delete", h.dropUsersIndex, admin, "users.index.drop", "drop a browse-order index or one a failed build left INVALID (`index=`)", false},
+		{post, users + "/index", h.createUsersIndex, admin, "users.index.create", "start building an offered index (CREATE INDEX CONCURRENTLY) in the background: the browse-order one, or with `purpose=email` the email-lookup one (users_sync)", false},
+		{post, users + "/index/delete", h.dropUsersIndex, admin, "users.index.drop", "drop a browse-order or email-lookup index, or one a failed build left INVALID (`index=`)", false},
 		{get, users + "/signups", h.showSignups, viewer, "", "signups and deletions per day or week as an SVG chart with its table (`?range=30d|90d|365d&bucket=day|week`; htmx panel, the page otherwise)", false},
 		{get, users + "/lookup", h.usersLookup, viewer, "", "the \"check sync\" box's answer (htmx; the page otherwise)", false},
 		{get, users + "/:uid", h.userSync, viewer, "", "a sync check as a full page (the no-JS \"check again\")", false},

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,14 +13,26 @@ import (
 	"github.com/neonauth-admin/dashboard/views"
 )
 
+// withParam is u with one more query parameter; u has a query or none.
+func withParam(u, key, value string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
+}
+
 // countView is the view of a count under a filter; a failed count shows as
 // unknown, since the table beside it already says what is wrong.
 func countView(countURL string, n db.UserCount, err error) *views.BrowseCount {
-	c := &views.BrowseCount{ExactURL: countURL + "&exact=1"}
+	c := &views.BrowseCount{ExactURL: withParam(countURL, "exact", "1")}
 	if err != nil {
+		c.Unreadable = true
 		return c
 	}
-	c.Known, c.N, c.Exact, c.AsOf = true, n.N, n.Exact, n.AsOf
+	// A count no estimate can bound within 2x is unknown: the panel then
+	// offers the exact count rather than a figure that may mislead.
+	c.Known, c.N, c.Exact, c.AsOf = !n.Unknown, n.N, n.Exact, n.AsOf
 	return c
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ func (h *Handler) withBrowser(ctx context.Context, r neonauth.Ref, timeout time.
 	if err != nil {
 		return err
 	}
-	return read(ctx, b)
+	return neonauth.BrowserError(b, read(ctx, b))
 }
 
 // panelRef reads the scope of a users panel route.
@@ -80,6 +81,13 @@ func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersSco
 	p.Serving, p.ServingSize = a.Serving, views.HumanBytes(a.ServingBytes)
 	for _, name := range a.Invalid {
 		p.Invalid = append(p.Invalid, views.IndexDrop{Name: name, SQL: a.DropSQL(name)})
+	}
+	if o, ok := a.Offer(db.IndexForEmail); ok && (o.Present() || a.Rows >= p.Threshold) {
+		p.Lookup = &views.IndexLookupOffer{
+			Name: o.Name, CreateSQL: o.CreateSQL, EstimateBasis: o.EstimateBasis,
+			EstimatedSize: views.HumanBytes(o.EstimatedBytes),
+			Serving:       o.Serving, ServingSize: views.HumanBytes(o.ServingBytes), NameTaken: o.NameTaken,
+		}
 	}
 	switch {
 	case a.Building != nil:
@@ -157,8 +165,9 @@ func usersHref(r views.UsersPanelRef) string {
 	return views.UsersURL(r.ProjectID, r.Provider, r.BranchID)
 }
 
-// createUsersIndex starts building the browse-order index in the background
-// and answers with the panel showing the build.
+// createUsersIndex starts building an offered index in the background (the
+// browse-order one, or with purpose=email the email-lookup one) and answers
+// with the panel showing the build.
 func (h *Handler) createUsersIndex(c echo.Context) error {
 	ref, s, err := panelRef(c)
 	if err != nil {
@@ -180,9 +189,14 @@ func (h *Handler) createUsersIndex(c echo.Context) error {
 		p.LastFailure = fmt.Sprintf("role %s does not own %s (owner %s).", a.Role, a.Table, a.Owner)
 		return h.renderIndexPanel(c, http.StatusForbidden, p)
 	}
-	if !a.Present() {
+	purpose := db.IndexPurpose(cmp.Or(c.FormValue("purpose"), string(db.IndexForBrowse)))
+	offer, offered := a.Offer(purpose)
+	if !offered {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "This users table is offered no such index.")
+	}
+	if !offer.Present() {
 		h.IndexBuilds.Start(buildKey(s), func(ctx context.Context) error {
-			err := b.CreateIndex(ctx)
+			err := b.CreateOfferedIndex(ctx, purpose)
 			if err != nil {
 				h.logger().Warn("index build failed", "project", s.projectID, "provider", string(s.provider), "err", err)
 			}

@@ -345,3 +345,36 @@ func TestIndexChangesAreAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexAdvisorEmailLookupIndex: a large users_sync table is offered the
+// email-lookup index beside the browse-order one; an admin creates it from
+// the panel, which then says email lookups are served, and can remove it.
+func TestIndexAdvisorEmailLookupIndex(t *testing.T) {
+	d := newUsersDB(t)
+	d.seed(t, 40)
+	a := newIndexApp(t, d.connString, 10)
+
+	r := a.indexPanel()
+	if r.byTestID("index-lookup").Length() != 1 || !strings.Contains(r.text("index-lookup-sql"), "(lower(email))") {
+		t.Fatalf("no email index offered:\n%s", r.Body)
+	}
+	created := a.htmxPost("/projects/"+a.projectID+"/users/index", url.Values{"provider": {"stack"}, "purpose": {"email"}})
+	created.wantStatus(t, http.StatusAccepted)
+	r = a.pollIndex(created, "the email index served", func(r *testResponse) bool {
+		return panelState(r) != views.IndexStateBuilding && strings.Contains(r.text("index-lookup-summary"), "served by index")
+	})
+	if got := r.text("index-lookup-summary"); !strings.Contains(got, "users_sync_lower_email_idx") {
+		t.Errorf("lookup summary = %q", got)
+	}
+	// The browse-order offer is untouched by it.
+	if panelState(r) != views.IndexStateAdvise {
+		t.Errorf("browse-order state after the email index = %q, want advise", panelState(r))
+	}
+	dropped := a.htmxPost("/projects/"+a.projectID+"/users/index/delete", url.Values{"provider": {"stack"}, "index": {"users_sync_lower_email_idx"}})
+	dropped.wantStatus(t, http.StatusOK)
+	if got := dropped.text("index-lookup-summary"); !strings.Contains(got, "scans every row") {
+		t.Errorf("after the drop the lookup summary = %q", got)
+	}
+	bad := a.htmxPost("/projects/"+a.projectID+"/users/index", url.Values{"provider": {"stack"}, "purpose": {"nope"}})
+	bad.wantStatus(t, http.StatusUnprocessableEntity)
+}

@@ -258,7 +258,7 @@ func countUsers(ctx context.Context, dir neonauth.UserDirectory) views.UserCount
 		if err != nil {
 			return views.UserCounts{}
 		}
-		return views.UserCounts{Known: true, Total: int(n.Total), Deleted: int(n.Deleted), Estimated: n.Estimated}
+		return views.UserCounts{Known: true, Total: int(n.Total), Deleted: int(n.Deleted), Estimated: n.Estimated, DeletedUnknown: n.DeletedUnknown}
 	}
 	total, deleted, err := dir.Count(ctx)
 	if err != nil {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -241,5 +243,27 @@ func TestBranchUsersRefusals(t *testing.T) {
 				t.Errorf("%s does not say %q:\n%.600s", tt.path, tt.says, r.Body)
 			}
 		})
+	}
+}
+
+// TestCountViewLinks: the "count exactly" link of a branch's unfiltered
+// count, whose URL has no query of its own, is a working URL; an unknown
+// estimate offers it, a failed count says so.
+func TestCountViewLinks(t *testing.T) {
+	for countURL, want := range map[string]string{
+		"/projects/p-1/branches/br-1/users/count":        "/projects/p-1/branches/br-1/users/count?exact=1",
+		"/projects/p-1/users/count?provider=stack&q=ada": "/projects/p-1/users/count?provider=stack&q=ada&exact=1",
+	} {
+		if got := countView(countURL, db.UserCount{N: 5}, nil).ExactURL; got != want {
+			t.Errorf("exact URL of %s = %q, want %q", countURL, got, want)
+		}
+	}
+	unknown := countView("/c", db.UserCount{Unknown: true}, nil)
+	if unknown.Known || unknown.Unreadable {
+		t.Errorf("an estimate that could not be trusted = %+v, want unknown and readable", unknown)
+	}
+	failed := countView("/c", db.UserCount{}, errors.New("down"))
+	if failed.Known || !failed.Unreadable {
+		t.Errorf("a failed count = %+v, want unreadable", failed)
 	}
 }

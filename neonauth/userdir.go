@@ -36,7 +36,8 @@ type UserDBError struct {
 	Target string
 	// DBName is the integration's database.
 	DBName string
-	// Source is SourceNeon, SourceDefault or SourceProject.
+	// Source is SourceNeon, SourceDefault or SourceProject; empty when
+	// not known.
 	Source string
 	Err    error
 }
@@ -62,11 +63,33 @@ type userDirectory struct {
 func (d *userDirectory) Source() string { return d.source }
 
 // check passes err on, forgetting the table layout when the table is gone.
+// A failure to use the table (not a user that is not there) comes as a
+// *UserDBError naming the database and how it was reached, as a failure to
+// open it does: it may go away between the two.
 func (d *userDirectory) check(err error) error {
 	if errors.Is(err, db.ErrSchemaMissing) {
 		d.forget()
 	}
-	return err
+	return located(err, d.Target(), d.source)
+}
+
+// BrowserError is err, met using b, as a *UserDBError naming b's database,
+// as a UserDirectory's errors are, so that a page can say which database
+// failed; a user that is not there, a refused input and nil pass unchanged.
+// How the database was reached is not known here.
+func BrowserError(b *db.UserBrowser, err error) error {
+	return located(err, b.Target(), "")
+}
+
+// located wraps a failure to use the users table at target in a
+// *UserDBError, unless it is one already or no failure of the table.
+func located(err error, target, source string) error {
+	var dbErr *UserDBError
+	var input *db.InputError
+	if err == nil || errors.Is(err, db.ErrNotFound) || errors.As(err, &input) || errors.As(err, &dbErr) {
+		return err
+	}
+	return &UserDBError{Target: target, Source: source, Err: err}
 }
 
 // Latest implements UserDirectory.
@@ -113,6 +136,10 @@ type UserTotals struct {
 	// Estimated is true when the figures come from the planner's
 	// statistics, which large tables are never scanned to replace.
 	Estimated bool
+	// DeletedUnknown is set when no estimate of the deleted users could be
+	// trusted (rare deletions on a large table): Deleted is then 0 and not
+	// to be shown.
+	DeletedUnknown bool
 }
 
 // Totals counts the table exactly while it is small, and estimates it once
@@ -134,7 +161,7 @@ func (d *userDirectory) Totals(ctx context.Context) (UserTotals, error) {
 		if err != nil {
 			return UserTotals{}, d.check(err)
 		}
-		t.Deleted = del.N
+		t.Deleted, t.DeletedUnknown = del.N, del.Unknown
 	}
 	return t, nil
 }

@@ -281,7 +281,7 @@ func readinessBody(r neonauth.Readiness) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</strong>, read from Neon; changes made here show at once, changes made elsewhere within the read cache's lifetime.</p></hgroup><p class=\"readiness-summary\" data-testid=\"readiness-summary\" data-status=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</strong>, read from Neon just now: changes made anywhere show when you reload. The badges on the project page may lag by the read cache's lifetime.</p></hgroup><p class=\"readiness-summary\" data-testid=\"readiness-summary\" data-status=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
