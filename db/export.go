@@ -14,7 +14,11 @@ type ExportFormat string
 
 const (
 	// ExportCSV writes RFC 4180 CSV with a header row; NULL is an empty
-	// unquoted field, the empty string a quoted one ("").
+	// unquoted field, the empty string a quoted one (""). A text value a
+	// spreadsheet would take for a formula (one starting with =, +, -, @, a
+	// tab or a carriage return) is written with a leading ', as OWASP's CSV
+	// injection advice says, so opening the file runs nothing; the value is
+	// otherwise unchanged.
 	ExportCSV ExportFormat = "csv"
 	// ExportJSONLines writes one JSON object per line.
 	ExportJSONLines ExportFormat = "jsonl"
@@ -50,6 +54,10 @@ func (c exportCol) sql(format ExportFormat) string {
 		expr = fmt.Sprintf(`coalesce(to_char(%[1]s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), %[1]s::text)`, expr)
 	case c.kind == exportBool && format == ExportCSV:
 		expr = "(" + expr + ")::text"
+	case c.kind == exportText && format == ExportCSV:
+		// End users choose their own names and emails; admins open the file
+		// in a spreadsheet. JSON lines are data for programs and stay exact.
+		expr = fmt.Sprintf(`CASE WHEN (%[1]s)::text ~ '^[=+@\t\r-]' THEN '''' || (%[1]s)::text ELSE (%[1]s)::text END`, expr)
 	}
 	return expr + " AS " + c.name
 }
@@ -114,12 +122,37 @@ func (b *UserBrowser) Export(ctx context.Context, w io.Writer, f Filter, format 
 	// A read-only transaction has nothing to undo: Rollback after Commit is
 	// a no-op, and on an earlier error the COPY's own error is the one to report.
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	tag, err := tx.Conn().PgConn().CopyTo(ctx, w, "COPY ("+q+") TO STDOUT WITH ("+ExportOptions(format)+")")
+	// Postgres sends each row of a COPY TO as one message, which CopyTo
+	// writes with one call: counting the calls counts the rows sent, which
+	// is what an export cut short must report.
+	cw := &rowCounter{w: w}
+	if format == ExportCSV {
+		cw.header = 1
+	}
+	tag, err := tx.Conn().PgConn().CopyTo(ctx, cw, "COPY ("+q+") TO STDOUT WITH ("+ExportOptions(format)+")")
 	if err != nil {
-		return 0, wrapErr(op, b.target, err)
+		return cw.rows(), wrapErr(op, b.target, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, wrapErr(op, b.target, err)
+		return tag.RowsAffected(), wrapErr(op, b.target, err)
 	}
 	return tag.RowsAffected(), nil
 }
+
+// rowCounter counts the rows COPY wrote through it.
+type rowCounter struct {
+	w      io.Writer
+	writes int64
+	// header is how many of the first writes are a header line.
+	header int64
+}
+
+func (c *rowCounter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err == nil {
+		c.writes++
+	}
+	return n, err
+}
+
+func (c *rowCounter) rows() int64 { return max(c.writes-c.header, 0) }

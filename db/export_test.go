@@ -204,3 +204,78 @@ func TestExportRefusesBadInput(t *testing.T) {
 		t.Errorf("wrote %d bytes for a refused export", buf.Len())
 	}
 }
+
+// TestExportCSVNeutralisesFormulas: names and emails a spreadsheet would run
+// as formulas are written with a leading quote in CSV, and exactly in JSON
+// lines.
+func TestExportCSVNeutralisesFormulas(t *testing.T) {
+	hostile := []string{`=HYPERLINK("http://evil.test","x")`, `+cmd|' /C calc'!A0`, `-2+3`, `@SUM(1+1)`, "\t=1+1", "\r=1+1"}
+	harmless := []string{"Ada Lovelace", "a=b", "x-1", ""}
+	for _, gen := range generations {
+		t.Run(string(gen), func(t *testing.T) {
+			f := newFixture(t, gen)
+			want := map[string]string{}
+			for i, s := range append(slices.Clone(hostile), harmless...) {
+				key := fmt.Sprint("h", i)
+				f.insert(t, seedUser{key: key, email: fmt.Sprint(key, "@example.com"), name: s, created: t0.Add(time.Duration(i) * time.Second)})
+				want[f.id(key)] = s
+			}
+			b := f.browser(t, nil)
+			var buf bytes.Buffer
+			if _, err := b.Export(context.Background(), &buf, Filter{}, ExportCSV); err != nil {
+				t.Fatal(err)
+			}
+			records, err := csv.NewReader(&buf).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range records[1:] {
+				name := want[r[0]]
+				exp := name
+				if slices.Contains(hostile, name) {
+					exp = "'" + name
+				}
+				if r[2] != exp {
+					t.Errorf("CSV name %q written as %q, want %q", name, r[2], exp)
+				}
+			}
+			for _, row := range exportJSON(t, b, Filter{}) {
+				id, _ := row["id"].(string)
+				if got, _ := row["name"].(string); got != want[id] {
+					t.Errorf("JSON name %q written as %q, want it exact", want[id], got)
+				}
+			}
+		})
+	}
+}
+
+// failAfter passes n writes through, then fails: a reader gone midway.
+type failAfter struct {
+	n   int
+	buf bytes.Buffer
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if w.n == 0 {
+		return 0, fmt.Errorf("reader gone")
+	}
+	w.n--
+	return w.buf.Write(p)
+}
+
+// TestExportCutShortCountsRows: an export that fails midway reports the
+// rows it did write, not zero.
+func TestExportCutShortCountsRows(t *testing.T) {
+	f := newFixture(t, GenerationBetterAuth)
+	seedMany(t, f, 300, 0)
+	for format, writes := range map[ExportFormat]int{ExportCSV: 41, ExportJSONLines: 40} {
+		w := &failAfter{n: writes}
+		n, err := f.browser(t, nil).Export(context.Background(), w, Filter{}, format)
+		if err == nil {
+			t.Fatalf("%s: an export whose reader failed succeeded", format)
+		}
+		if n != 40 {
+			t.Errorf("%s: cut export reports %d rows, want the 40 written", format, n)
+		}
+	}
+}

@@ -20,6 +20,7 @@ func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		req.Method = http.MethodGet
+		c.Set(headKey, true)
 		res := c.Response()
 		w := &headWriter{ResponseWriter: res.Writer}
 		res.Writer = w
@@ -32,6 +33,39 @@ func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 		req.Method = http.MethodHead
 		w.finish()
 		return nil
+	}
+}
+
+// headKey marks a HEAD request answered as its GET.
+const headKey = "handlers.head"
+
+// isHead reports whether the request is a HEAD answered as its GET: a
+// handler whose GET does work that only its body needs (an export) can
+// answer with the headers alone.
+func isHead(c echo.Context) bool {
+	head, _ := c.Get(headKey).(bool)
+	return head
+}
+
+// cutKey marks a response that failed after its first bytes were sent.
+const cutKey = "handlers.cut"
+
+// cutResponse marks c's response as failed midway: abortCutResponses then
+// ends the connection without the end of the body, so the client sees a
+// failed download rather than a clean, short one.
+func cutResponse(c echo.Context) { c.Set(cutKey, true) }
+
+// abortCutResponses ends the connection of a response cutResponse marked,
+// once every other middleware (the audit line, the metrics) is done with it.
+// It is the outermost middleware, outside the panic recovery, which passes
+// http.ErrAbortHandler on to net/http as the way to abort a response.
+func abortCutResponses(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if cut, _ := c.Get(cutKey).(bool); cut {
+			panic(http.ErrAbortHandler)
+		}
+		return err
 	}
 }
 

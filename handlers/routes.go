@@ -64,7 +64,7 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.usersRoutes("/projects/:id/branches/:branch/users")...)
 	routes = append(routes, []Route{
 		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read live; 404 page when the branch has no branch-level Neon Auth", false},
-		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row), from the read cache (`CACHE_TTL`), which the checklist refreshes; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id", false},
+		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row), from the read cache (`CACHE_TTL`), which the checklist refreshes; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id; its reads come last in Neon's rate budget, and when there is no room for them it answers 503 with Retry-After at once, with a \"busy\" badge that asks again once by itself (`?retry=1`) and then on a click", false},
 		{get, "/projects/:id/auth/compare", h.compareBranches, viewer, "", "two branches' Neon Auth settings side by side (`?a=`, `?b=` branch ids; default branch vs the first other); secrets only as set/unset", false},
 		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings, read live (each group's page and form): sends to the first group", false},
 		{get, settings + "/domains", h.showSettings(neonauth.GroupDomains), viewer, "", "trusted domains and localhost (forms for admins, values for viewers); settings pages are for branch-level Neon Auth only", false},
@@ -168,6 +168,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	e.Pre(headAsGet)
+	e.Use(abortCutResponses)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		// The stack goes with the error to the one structured line the error
 		// handler logs, not to Echo's own plain-text logger.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -10,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -173,6 +176,99 @@ func TestExportUsers(t *testing.T) {
 		for k, v := range w {
 			if exports[i][k] != v {
 				t.Errorf("line %d: %s = %v, want %v", i, k, exports[i][k], v)
+			}
+		}
+	}
+}
+
+// TestExportCutShortFails: a database that goes away in the middle of an
+// export ends the download as failed (no clean end of the body), and the
+// audit line carries the rows that did leave and "incomplete".
+func TestExportCutShortFails(t *testing.T) {
+	audit := &lockedBuffer{}
+	a := exportApp(t, audit)
+	a.Client.Transport = &flowBrowser{base: http.DefaultTransport, email: adminEmail}
+	a.enable(neonapi.AuthProviderBetterAuth)
+	// Rows of 4 kB make a file far larger than the sockets on the way can
+	// hold, so the COPY is still running when the test stops reading.
+	const total = 12_000
+	a.execUsersSQL(`INSERT INTO neon_auth."user" (name, email, "emailVerified", "createdAt")
+		SELECT repeat('x', 4000) || i, 'big' || i || '@example.com', false, now() - i * interval '1 second'
+		FROM generate_series(1, $1::int) i`, total)
+	uri, err := a.Neon.GetConnectionURI(t.Context(), a.projectID, neonapi.ConnectionURIOptions{
+		BranchID: a.project.BranchID, DatabaseName: a.project.DatabaseName, RoleName: a.project.RoleName,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A client that reads the body as it comes, as a browser does.
+	req := a.newRequest(http.MethodGet, a.usersSub(neonapi.AuthProviderBetterAuth, "/export", "format=csv"), nil)
+	req.Header.Set("X-Forwarded-User", strings.Split(adminEmail, "@")[0])
+	req.Header.Set("X-Forwarded-Email", adminEmail)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	// Read a little, so the COPY is under way and blocked on the network,
+	// then end the server process behind it.
+	if _, err := io.ReadFull(resp.Body, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(t.Context(), pgtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	var ended int
+	if err := admin.QueryRow(t.Context(), `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = $1 AND query LIKE 'COPY%' AND state = 'active') x`, cfg.Database).Scan(&ended); err != nil || ended != 1 {
+		t.Fatalf("terminated %d COPY backends (%v), want 1", ended, err)
+	}
+	rest, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("the cut export ended cleanly after %d more bytes", len(rest))
+	}
+	var line map[string]any
+	for _, l := range audit.Lines(t) {
+		if l["action"] == "user.export" {
+			line = l
+		}
+	}
+	rows, _ := line["rows"].(float64)
+	if line["incomplete"] != true || line["outcome"] != "error" || rows <= 0 || rows >= total {
+		t.Errorf("audit line %v, want incomplete, outcome error and 0 < rows < %d", line, total)
+	}
+}
+
+// TestExportHeadSendsNothing: HEAD on an export answers its headers and
+// runs no export.
+func TestExportHeadSendsNothing(t *testing.T) {
+	audit := &lockedBuffer{}
+	a := exportApp(t, audit)
+	a.Client.Transport = &flowBrowser{base: http.DefaultTransport, email: adminEmail}
+	a.enable(neonapi.AuthProviderBetterAuth)
+	a.seedRows(neonapi.AuthProviderBetterAuth, 30)
+	resp, err := a.Client.Do(a.newRequest(http.MethodHead, a.usersSub(neonapi.AuthProviderBetterAuth, "/export", "format=csv"), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("HEAD export: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, l := range audit.Lines(t) {
+		if l["action"] == "user.export" {
+			if _, counted := l["rows"]; counted || l["headers_only"] != true {
+				t.Errorf("HEAD export audited as %v, want headers_only and no rows", l)
 			}
 		}
 	}
