@@ -37,6 +37,10 @@ type ProxyAuthConfig struct {
 	UserHeader   string
 	EmailHeader  string
 	GroupsHeader string
+	// Ignored are headers the same proxy sets beside the identity, such as
+	// oauth2-proxy's X-Forwarded-Preferred-Username: never read, never
+	// trusted, and not refused as another set's identity headers.
+	Ignored []string
 }
 
 // JWTAuthConfig verifies an identity assertion signed by an access proxy.

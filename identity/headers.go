@@ -15,6 +15,14 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // domain may still be on plain HTTP, and that is not the dashboard's call.
 const hstsValue = "max-age=31536000"
 
+// ResponseMarker is a header on every answer the dashboard itself gives,
+// errors included. static/app.js swaps an htmx answer into the page only
+// when it carries it: an answer without it came from someone else, such as
+// the sign-in proxy's login page after the proxy session ended in another
+// tab, and the whole page is reloaded instead, so the proxy's sign-in runs
+// in the window rather than inside a panel.
+const ResponseMarker = "X-Neon-Auth-Dashboard"
+
 // secureHeaders sets the static headers through echo's Secure middleware. Its
 // own HSTS switch believes X-Forwarded-Proto from anyone, so HSTS is added
 // separately, for requests isHTTPS vouches for.
@@ -36,6 +44,7 @@ func (s *Security) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		hdr.Set("Cross-Origin-Resource-Policy", "same-origin")
 		hdr.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 		hdr.Set(echo.HeaderCacheControl, "no-store")
+		hdr.Set(ResponseMarker, "1")
 		if s.isHTTPS(c) {
 			hdr.Set(echo.HeaderStrictTransportSecurity, hstsValue)
 		}

@@ -28,8 +28,9 @@ func ParseAllowedHosts(s string) ([]string, error) {
 	return out, nil
 }
 
-// splitHost splits "host", "host:port", "[v6]" or "[v6]:port", lower-cased
-// and without a trailing dot.
+// splitHost splits "host", "host:port", "[v6]" or "[v6]:port", without a
+// trailing dot and with ASCII letters lower-cased: Unicode lower-casing would
+// turn the Kelvin sign into k and let a look-alike name through.
 func splitHost(s string) (host, port string, err error) {
 	host = s
 	if h, p, err := net.SplitHostPort(s); err == nil {
@@ -40,7 +41,7 @@ func splitHost(s string) (host, port string, err error) {
 	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
 		host = s[1 : len(s)-1]
 	}
-	return strings.TrimSuffix(strings.ToLower(host), "."), port, nil
+	return strings.TrimSuffix(asciiLower(host), "."), port, nil
 }
 
 // joinHost is splitHost's inverse, in the form entries are compared in.

@@ -79,7 +79,8 @@ func TestHostAllowList(t *testing.T) {
 }
 
 func TestParseAllowedHostsRefusesURLs(t *testing.T) {
-	for _, bad := range []string{"https://dash.example.com", "dash.example.com/path", "dash example.com", "dash.example.com:port", "*"} {
+	for _, bad := range []string{"https://dash.example.com", "dash.example.com/path", "dash example.com", "dash.example.com:port", "*",
+		"dash.\u212aorp.test", "dash.corp.te\u017ft"} { // Kelvin sign and long s, which Unicode lower-casing would make ASCII
 		if _, err := ParseAllowedHosts(bad); err == nil || !strings.Contains(err.Error(), "ALLOWED_HOSTS") {
 			t.Errorf("ParseAllowedHosts(%q) = %v, want an error naming ALLOWED_HOSTS", bad, err)
 		}

@@ -40,7 +40,12 @@ func newJWTAuth(cfg JWTAuthConfig, client *http.Client, now func() time.Time) *j
 }
 
 func (a *jwtAuth) authenticate(c echo.Context) (Identity, *authFailure) {
-	raw := strings.TrimSpace(c.Request().Header.Get(a.header))
+	// Two assertions in one request mean two parties vouch for it, and
+	// reading either would let the other one's choice decide who is asking.
+	raw, err := single(c.Request().Header, a.header)
+	if err != nil {
+		return Identity{}, malformed("assertion header: "+err.Error(), "")
+	}
 	if raw == "" {
 		return Identity{}, &authFailure{reason: "no " + a.header + " header"}
 	}
@@ -73,9 +78,9 @@ type claimNames struct {
 }
 
 // identity reads an Identity out of verified claims. An email the provider
-// marks unverified is dropped, so it cannot match an email or domain grant.
-// Claims of the wrong type, malformed or over-long are an error: the
-// identity is refused, never cut down or guessed at.
+// does not mark verified (emailVerified) is dropped, so it cannot match an
+// email or domain grant. Claims of the wrong type, malformed or over-long are
+// an error: the identity is refused, never cut down or guessed at.
 func (n claimNames) identity(subject string, claims map[string]any) (Identity, error) {
 	var email string
 	switch v := claimAt(claims, n.email).(type) {
@@ -85,7 +90,7 @@ func (n claimNames) identity(subject string, claims map[string]any) (Identity, e
 	default:
 		return Identity{}, fmt.Errorf("claim %s is not a string", n.email)
 	}
-	if v, ok := claims["email_verified"].(bool); ok && !v {
+	if v, present := claims["email_verified"]; present && !emailVerified(v) {
 		email = ""
 	}
 	var groups []string
@@ -108,6 +113,22 @@ func (n claimNames) identity(subject string, claims map[string]any) (Identity, e
 	}
 	id := Identity{User: cmp.Or(subject, email), Email: email, Groups: groups}
 	return id, id.check()
+}
+
+// emailVerified reads a present email_verified claim. Only the JSON boolean
+// true and the string "true" (AWS Cognito sends the claim as a string) count
+// as verified; every other value, "false" and null included, does not, so a
+// claim of a type nobody expected can never verify an email. An absent claim
+// is not read here: the access proxies of jwt mode vouch for the email they
+// assert and send no such claim.
+func emailVerified(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
 }
 
 // claimAt walks a dotted path ("custom.groups") into nested claim objects. A

@@ -162,7 +162,7 @@ func TestJWTAssertions(t *testing.T) {
 		why   string // in the warning logged for a rejected assertion
 	}{
 		{name: "valid", token: key.sign(t, claimsFor(adminEmail)), code: http.StatusOK, body: "home " + adminEmail + " role=admin"},
-		{name: "valid, role from groups", token: key.sign(t, claimsFor("sam@corp.test", func(c map[string]any) { c["groups"] = []string{"Support"} })),
+		{name: "valid, role from groups", token: key.sign(t, claimsFor("sam@corp.test", func(c map[string]any) { c["groups"] = []string{"support"} })),
 			code: http.StatusOK, body: "role=viewer"},
 		{name: "bad signature", token: impostor.sign(t, claimsFor(adminEmail)), code: http.StatusUnauthorized, why: "failed to verify signature"},
 		{name: "tampered payload", token: tamper(key.sign(t, claimsFor(viewerEmail)), claimsFor(adminEmail)), code: http.StatusUnauthorized, why: "failed to verify signature"},
@@ -359,5 +359,88 @@ func TestJWKSMinRefreshIsConfigurable(t *testing.T) {
 	}
 	if _, err := ParseAuthEnv(envMap(map[string]string{"AUTH_JWT_JWKS_MIN_REFRESH": "often"})); err == nil {
 		t.Error("AUTH_JWT_JWKS_MIN_REFRESH=often accepted")
+	}
+}
+
+// TestJWTEmailVerifiedMustBeTrue: an email counts only when email_verified
+// is absent (the access proxies vouch for what they assert) or true, as the
+// boolean or the string "true" that AWS Cognito sends. Any other value leaves
+// the person without the email, so an email or domain grant cannot match.
+func TestJWTEmailVerifiedMustBeTrue(t *testing.T) {
+	key := newECKey(t, "k1")
+	f := jwtFixture(t, newJWKSServer(t, key.public()), nil)
+	for _, tc := range []struct {
+		name     string
+		verified any // nil: no claim
+		code     int
+	}{
+		{"absent", nil, http.StatusOK},
+		{"boolean true", true, http.StatusOK},
+		{`string "true"`, "true", http.StatusOK},
+		{"boolean false", false, http.StatusForbidden},
+		{`string "false"`, "false", http.StatusForbidden},
+		{`string "False"`, "False", http.StatusForbidden},
+		{`string "TRUE"`, "TRUE", http.StatusForbidden},
+		{`string "1"`, "1", http.StatusForbidden},
+		{"number 1", 1, http.StatusForbidden},
+		{"empty string", "", http.StatusForbidden},
+		{"null", jsonNull{}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			token := key.sign(t, claimsFor(adminEmail, func(c map[string]any) {
+				switch v := tc.verified.(type) {
+				case nil:
+				case jsonNull:
+					c["email_verified"] = nil
+				default:
+					c["email_verified"] = v
+				}
+			}))
+			w := f.do(req(http.MethodGet, "/", untrustedPeer, nil, jwtHeader, token))
+			if w.Code != tc.code {
+				t.Fatalf("email_verified %#v: status %d, want %d: %.300s", tc.verified, w.Code, tc.code, w.Body)
+			}
+			if tc.code == http.StatusOK && !strings.Contains(w.Body.String(), "role=admin") {
+				t.Errorf("body %q, want the admin", w.Body)
+			}
+		})
+	}
+}
+
+// jsonNull stands for a claim present with the value null.
+type jsonNull struct{}
+
+// TestJWTRefusesASecondAssertion sends two assertion headers. Whichever one
+// the dashboard picked, the other party could choose who is asking, so the
+// request is refused, even when both are valid or identical.
+func TestJWTRefusesASecondAssertion(t *testing.T) {
+	key := newECKey(t, "k1")
+	f := jwtFixture(t, newJWKSServer(t, key.public()), nil)
+	admin, viewer := key.sign(t, claimsFor(adminEmail)), key.sign(t, claimsFor("sam@corp.test", func(c map[string]any) { c["groups"] = []string{"support"} }))
+	for _, tc := range []struct {
+		name   string
+		tokens []string
+	}{
+		{"admin first", []string{admin, viewer}},
+		{"viewer first", []string{viewer, admin}},
+		{"garbage first", []string{"not.a.jwt", admin}},
+		{"the same token twice", []string{admin, admin}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req(http.MethodGet, "/", untrustedPeer, nil)
+			for _, tok := range tc.tokens {
+				r.Header.Add(jwtHeader, tok)
+			}
+			w := f.do(r)
+			if w.Code != http.StatusUnauthorized || testID(page(t, w), "bad-identity").Length() != 1 {
+				t.Fatalf("status %d, want 401 with the bad-identity page: %.300s", w.Code, w.Body)
+			}
+			if strings.Contains(w.Body.String(), "home ") {
+				t.Error("the handler ran")
+			}
+			if logs := f.logs.String(); !strings.Contains(logs, jwtHeader+" sent 2 times") {
+				t.Errorf("log does not say why: %s", logs)
+			}
+		})
 	}
 }

@@ -11,13 +11,21 @@ import (
 )
 
 // ProxyHeaderSets are the identity header sets proxies send, by the name
-// AUTH_PROXY_HEADERS picks them with: oauth2-proxy's --pass-user-headers
-// (x-forwarded, the default) and its --set-xauthrequest response headers,
-// which nginx auth_request and Traefik forward auth copy through
-// (x-auth-request).
+// AUTH_PROXY_HEADERS picks them with: the headers oauth2-proxy sets on the
+// upstream request with --pass-user-headers (x-forwarded, the default), and
+// the ones an auth_request-style proxy (nginx auth_request, Traefik forward
+// auth) sets on the upstream request from its auth server's answer, such as
+// oauth2-proxy's /oauth2/auth with --set-xauthrequest (x-auth-request).
+//
+// Each set also names the headers the same proxy sets beside the identity:
+// oauth2-proxy adds X-Forwarded-Preferred-Username whenever the provider
+// sends preferred_username. Those are its own, so they are neither read nor
+// taken for another set's identity.
 var ProxyHeaderSets = map[string]ProxyAuthConfig{
-	"x-forwarded":    {UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups"},
-	"x-auth-request": {UserHeader: "X-Auth-Request-User", EmailHeader: "X-Auth-Request-Email", GroupsHeader: "X-Auth-Request-Groups"},
+	"x-forwarded": {UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups",
+		Ignored: []string{"X-Forwarded-Preferred-Username"}},
+	"x-auth-request": {UserHeader: "X-Auth-Request-User", EmailHeader: "X-Auth-Request-Email", GroupsHeader: "X-Auth-Request-Groups",
+		Ignored: []string{"X-Auth-Request-Preferred-Username"}},
 }
 
 // DefaultProxyHeaders is the header set read unless AUTH_PROXY_HEADERS says
@@ -74,9 +82,9 @@ func (p ProxyAuthConfig) names() []string {
 }
 
 // foreignHeader returns an identity header the request carries that the
-// configuration does not read, or "".
+// configured proxy does not set, or "".
 func (p ProxyAuthConfig) foreignHeader(h http.Header) string {
-	mine := p.names()
+	mine := append(p.names(), p.Ignored...)
 	for _, n := range knownIdentityHeaders {
 		if _, present := h[n]; present && !slices.Contains(mine, n) {
 			return n

@@ -33,7 +33,7 @@ func TestProxyHeadersOnlyFromTrustedPeers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := secAuthConfig(t)
-			cfg.Roles.Viewers.Groups = []string{"Dashboard-Viewers"}
+			cfg.Roles.Viewers.Groups = []string{"dashboard-viewers"}
 			if tc.set != "" {
 				cfg.Proxy = ProxyHeaderSets[tc.set]
 			}
@@ -152,6 +152,12 @@ func TestProxyRejectsSmuggledIdentityHeaders(t *testing.T) {
 			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Email", admin}}, code: http.StatusUnauthorized},
 		{name: "groups header sent twice",
 			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Groups", "support"}, {"X-Forwarded-Groups", adminGroup}}, code: http.StatusUnauthorized},
+		{name: "x-auth-request proxy: viewer adds X-Forwarded-Preferred-Username", set: "x-auth-request",
+			headers: []header{{"X-Auth-Request-Email", viewer}, {"X-Forwarded-Preferred-Username", "admin"}}, code: http.StatusUnauthorized},
+		{name: "default proxy: viewer adds X-Auth-Request-Preferred-Username",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Auth-Request-Preferred-Username", "admin"}}, code: http.StatusUnauthorized},
+		{name: "oauth2-proxy's preferred username beside two emails",
+			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Email", admin}, {"X-Forwarded-Preferred-Username", "viewer"}}, code: http.StatusUnauthorized},
 		{name: "default proxy: its own headers, groups comma-separated",
 			headers: []header{{"X-Forwarded-Email", viewer}, {"X-Forwarded-Groups", "support, " + adminGroup}},
 			code:    http.StatusOK, body: "home " + viewer + " role=admin"},
@@ -180,6 +186,49 @@ func TestProxyRejectsSmuggledIdentityHeaders(t *testing.T) {
 			}
 			if logs := f.logs.String(); !strings.Contains(logs, `"level":"WARN"`) {
 				t.Errorf("refusal not logged as a warning: %s", logs)
+			}
+		})
+	}
+}
+
+// TestProxyIgnoresWhatItsProxyAddsBesideTheSet sends what oauth2-proxy sends
+// with --pass-user-headers when the provider has a preferred_username: the
+// configured set plus X-Forwarded-Preferred-Username. That header is the
+// proxy's own, so it neither refuses the request nor names anyone.
+func TestProxyIgnoresWhatItsProxyAddsBesideTheSet(t *testing.T) {
+	const viewer, admin = "viewer@x.test", "admin@corp.test"
+	for _, tc := range []struct {
+		name    string
+		set     string
+		headers []string
+		code    int
+		body    string
+		testID  string
+	}{
+		{name: "oauth2-proxy with preferred_username", headers: []string{"X-Forwarded-User", "v-123", "X-Forwarded-Email", viewer, "X-Forwarded-Preferred-Username", admin},
+			code: http.StatusOK, body: "home " + viewer + " role=viewer"},
+		{name: "preferred username naming an admin, nothing else", headers: []string{"X-Forwarded-Preferred-Username", admin},
+			code: http.StatusUnauthorized, testID: "unauthenticated"},
+		{name: "auth_request proxy with preferred_username", set: "x-auth-request",
+			headers: []string{"X-Auth-Request-Email", viewer, "X-Auth-Request-Preferred-Username", admin}, code: http.StatusOK, body: "home " + viewer + " role=viewer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"AUTH_MODE": "proxy", "AUTH_PROXY_TRUSTED": "10.0.0.0/8", "AUTH_PROXY_HEADERS": tc.set,
+				"AUTH_ADMIN_DOMAINS": "corp.test", "AUTH_VIEWER_DOMAINS": "x.test"}
+			cfg, err := ParseAuthEnv(envMap(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newSecFixture(t, cfg)
+			w := f.do(req(http.MethodGet, "/", trustedPeer, nil, tc.headers...))
+			if w.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s\nlogs: %s", w.Code, tc.code, w.Body, f.logs)
+			}
+			if tc.body != "" && !strings.Contains(w.Body.String(), tc.body) {
+				t.Errorf("body %q, want %q", w.Body, tc.body)
+			}
+			if tc.testID != "" && testID(page(t, w), tc.testID).Length() != 1 {
+				t.Errorf("no %s page: %s", tc.testID, w.Body)
 			}
 		})
 	}

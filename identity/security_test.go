@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/static"
 )
 
 func TestViewerCannotPostToAnyMutatingRoute(t *testing.T) {
@@ -88,11 +89,14 @@ func TestRolesFromEmailsDomainsAndGroups(t *testing.T) {
 		want   Role
 	}{
 		{"boss@example.COM", nil, RoleAdmin},
-		{"someone@elsewhere.test", []string{"PLATFORM-ADMINS"}, RoleAdmin},
+		{"someone@elsewhere.test", []string{"platform-admins"}, RoleAdmin},
+		// Groups are compared exactly, case included.
+		{"someone@elsewhere.test", []string{"PLATFORM-ADMINS"}, RoleNone},
 		{"dev@example.com", nil, RoleViewer},
 		{"dev@sub.example.com", nil, RoleNone},
 		{"dev@contractors.test", nil, RoleViewer},
-		{"", []string{"support"}, RoleViewer},
+		{"", []string{"Support"}, RoleViewer},
+		{"", []string{"support"}, RoleNone},
 		{"dev@example.com", []string{"platform-admins"}, RoleAdmin},
 		{"boss@example.com.evil.test", nil, RoleNone},
 		{"", nil, RoleNone},
@@ -221,6 +225,8 @@ func TestSecurityHeaders(t *testing.T) {
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
 		"Referrer-Policy":         "no-referrer",
+		// static/app.js swaps in only answers that carry it.
+		ResponseMarker: "1",
 	}
 	for _, tc := range []struct {
 		name string
@@ -228,6 +234,9 @@ func TestSecurityHeaders(t *testing.T) {
 		code int
 	}{
 		{"page", req(http.MethodGet, "/", trustedPeer, nil, as(adminEmail)...), http.StatusOK},
+		{"htmx 401", req(http.MethodPost, "/projects/p1/users", untrustedPeer, nil, "HX-Request", "true"), http.StatusUnauthorized},
+		{"refused identity", req(http.MethodGet, "/", trustedPeer, nil, "X-Forwarded-Email", viewerEmail, "X-Auth-Request-Email", adminEmail), http.StatusUnauthorized},
+		{"csrf", req(http.MethodPost, "/projects/p1/users", trustedPeer, nil, as(adminEmail)...), http.StatusForbidden},
 		{"401", req(http.MethodGet, "/", untrustedPeer, nil), http.StatusUnauthorized},
 		{"403", req(http.MethodGet, "/", trustedPeer, nil, as(outsider)...), http.StatusForbidden},
 		{"404", req(http.MethodGet, "/nope", trustedPeer, nil, as(adminEmail)...), http.StatusNotFound},
@@ -331,5 +340,17 @@ func TestNoneModeIsAnonymousAdminWithCSRF(t *testing.T) {
 	w = f.do(req(http.MethodPost, "/projects/p1/integrations", "127.0.0.1:5000", url.Values{}))
 	if w.Code != http.StatusForbidden {
 		t.Errorf("POST without CSRF token in none mode: %d, want 403", w.Code)
+	}
+}
+
+// TestAppScriptKnowsTheResponseMarker: the script that decides which htmx
+// answers to swap in must look for the header the dashboard sends.
+func TestAppScriptKnowsTheResponseMarker(t *testing.T) {
+	js, err := static.Files.ReadFile("app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"`+ResponseMarker+`"`) {
+		t.Errorf("static/app.js does not name %s", ResponseMarker)
 	}
 }

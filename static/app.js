@@ -1,7 +1,8 @@
 // Dashboard behaviour that htmx does not cover: the CSRF header on htmx requests,
-// revealing and copying one-time secrets, copying .env blocks. No inline scripts
-// exist anywhere (the CSP forbids them), so everything hangs off data- attributes
-// through delegated listeners, which also covers content htmx swaps in later.
+// swapping in only the dashboard's own answers, revealing and copying one-time
+// secrets, copying .env blocks. No inline scripts exist anywhere (the CSP forbids
+// them), so everything hangs off data- attributes through delegated listeners,
+// which also covers content htmx swaps in later.
 (function () {
   "use strict";
 
@@ -22,6 +23,37 @@
     if (tpl) {
       ev.detail.path = tpl.replace("%7Bvalue%7D", encodeURIComponent(elt.value));
     }
+  });
+
+  // Only the dashboard's own answers are swapped into the page; it marks each
+  // with a header (identity.ResponseMarker). An answer without it came from
+  // whoever stands in front of the dashboard: the sign-in proxy's login page
+  // once the proxy session has ended in another tab, or a redirect to the
+  // identity provider. Pasted into a panel it would be a login page inside
+  // the dashboard; reloading the whole page lets the proxy run its sign-in in
+  // the window instead, and brings the person back here afterwards.
+  var responseMarker = "X-Neon-Auth-Dashboard";
+
+  function foreignAnswer(xhr) {
+    if (!xhr || !xhr.getResponseHeader(responseMarker)) return true;
+    return !!xhr.responseURL && new URL(xhr.responseURL, location.href).origin !== location.origin;
+  }
+
+  // Registered before the focus handling below, which then sees
+  // shouldSwap false and leaves focus alone.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    if (!foreignAnswer(ev.detail.xhr)) return;
+    ev.detail.shouldSwap = false;
+    ev.preventDefault();
+    location.reload();
+  });
+
+  // A redirect to another origin that does not allow this one (the identity
+  // provider's sign-in) ends the request with a network error and no answer
+  // at all. When a person asked for the request, reload for the same reason;
+  // a poll that fails is left to try again.
+  document.addEventListener("htmx:sendError", function (ev) {
+    if (askedFor(ev.detail.elt)) location.reload();
   });
 
   // busyControls are what shows a request in flight: a form's submit buttons,
