@@ -44,7 +44,9 @@ func (h *Handler) branchReadiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	// The checklist is read live, past the cache, since a person acts on
+	// it; what it reads refreshes the cache the badges come from.
+	ctx := neonapi.ReadLive(c.Request().Context())
 	var (
 		r    *neonauth.Readiness
 		name string

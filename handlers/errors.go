@@ -47,6 +47,12 @@ func (h *Handler) HTTPErrorHandler(err error, c echo.Context) {
 		return
 	}
 	setRetryAfter(c, err)
+	setNeonRetryAfter(c, err)
+	if p.RequestID == "" && (p.Status == http.StatusBadGateway || p.Status == http.StatusGatewayTimeout) {
+		// The id this request's Neon calls were sent with, so that a
+		// timeout can be found in the dashboard's log and at Neon.
+		p.RequestID = requestID(c)
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(p.Status)
 		return
@@ -76,6 +82,7 @@ func problemFor(err error) (p views.Problem, expected bool) {
 	var reqErr *neonapi.RequestError
 	var httpErr *echo.HTTPError
 	var unknown *neonauth.OutcomeUnknownError
+	var incomplete *neonapi.IncompleteAnswerError
 	if p, _, ok := overloadProblem(err); ok {
 		return p, true
 	}
@@ -84,6 +91,13 @@ func problemFor(err error) (p views.Problem, expected bool) {
 		return outcomeProblem(unknown), true
 	case errors.As(err, &apiErr):
 		return neonProblem(apiErr), true
+	case errors.As(err, &reqErr) && errors.As(err, &incomplete):
+		return views.Problem{
+			Title:     "Neon's answer was incomplete",
+			Message:   "Neon answered without " + fieldList(incomplete.Fields()) + ", which the dashboard needs to show this, so it shows nothing rather than a guess. Reload in a moment; if it keeps happening, quote the request id to Neon support.",
+			RequestID: reqErr.RequestID,
+			Status:    http.StatusBadGateway,
+		}, true
 	case errors.As(err, &reqErr) && errors.Is(err, neonapi.ErrInvalidResponse):
 		return views.Problem{
 			Title:     "Neon's answer could not be read",

@@ -51,8 +51,8 @@ func (h *Handler) deleteIntegration(c echo.Context) error {
 	}
 	ref := neonauth.Ref{ProjectID: projectID, Provider: provider, BranchID: in.BranchID, DBName: in.DBName}
 	if err := h.Auth.Disable(ctx, ref, form.DeleteData); err != nil {
-		p := h.panelProblem(err, "Neon did not delete the integration")
-		p = withCheck(p, err, views.ProjectURL(projectID), "See the project’s Neon Auth now")
+		defer keepAnswering(c)()
+		p := h.changeProblem(c, err, "Neon did not delete the integration", views.ProjectURL(projectID), "See the project’s Neon Auth now")
 		form.Problem = &p
 		return h.renderDeleteForm(c, p.Status, d, m, form)
 	}

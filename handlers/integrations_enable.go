@@ -161,7 +161,10 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 		RoleName:     form.Fields.Role,
 	})
 	if err != nil {
+		defer keepAnswering(c)()
 		// Shown in the form, so the person's choices stay for another try.
+		setNeonRetryAfter(c, err)
+		noteUnknownOutcome(c, err)
 		p := h.enableProblem(err, provider, d)
 		form.Problem = &p
 		return h.renderEnableForm(c, p.Status, d, m)

@@ -373,9 +373,10 @@ func TestProjectPageNeonFailures(t *testing.T) {
 	})
 }
 
-// TestUnreachableNeonKeepsTheForm drops the connection of each change, so
-// that no answer at all comes back: the form stays, with what was typed and
-// Neon's failure beside it, instead of giving way to an error box.
+// TestUnreachableNeonKeepsTheForm drops the connection of each change once
+// it is sent, so that no answer at all comes back: the form stays, with what
+// was typed and the unknown outcome beside it (the change may have been
+// made), instead of giving way to an error box.
 func TestUnreachableNeonKeepsTheForm(t *testing.T) {
 	t.Parallel()
 	t.Run("enable", func(t *testing.T) {
@@ -386,8 +387,11 @@ func TestUnreachableNeonKeepsTheForm(t *testing.T) {
 		if r.byTestID("enable-form").Length() != 1 || r.byTestID("secret-key").Length() != 0 {
 			t.Fatalf("want the form again, without keys:\n%s", r.Body)
 		}
-		if got := r.text("api-error"); !strings.Contains(got, "Neon did not enable Neon Auth") || r.text("request-id") == "" {
+		if got := r.text("api-error"); !strings.Contains(got, "Outcome unknown: the connection to Neon dropped") || r.text("request-id") == "" {
 			t.Errorf("error box = %q, request id %q", got, r.text("request-id"))
+		}
+		if href, _ := r.byTestID("outcome-check").Attr("href"); href != "/projects/"+a.projectID {
+			t.Errorf("check link = %q", href)
 		}
 		if v, _ := r.byTestID("database-select").Find("option[selected]").Attr("value"); v != "neondb" {
 			t.Errorf("database kept = %q, want neondb", v)
@@ -399,7 +403,7 @@ func TestUnreachableNeonKeepsTheForm(t *testing.T) {
 		a.Sandbox.InjectFault(sandbox.Fault{Kind: sandbox.FaultDrop, Count: 5, PathContains: "/auth/integration/stack"})
 		r := a.htmxPost("/projects/"+a.projectID+"/integrations/stack/delete", url.Values{"confirm_name": {"demo-app"}, "delete_data": {"true"}})
 		r.wantStatus(t, http.StatusBadGateway)
-		if got := r.text("api-error"); !strings.Contains(got, "Neon did not delete the integration") {
+		if got := r.text("api-error"); !strings.Contains(got, "Outcome unknown: the connection to Neon dropped") || strings.Contains(got, "Neon did not delete") {
 			t.Errorf("error box = %q", got)
 		}
 		if typed, _ := r.byTestID("confirm-name").Attr("value"); typed != "demo-app" {

@@ -100,8 +100,8 @@ func (h *Handler) transferOwnership(c echo.Context) error {
 	ctx := c.Request().Context()
 	res, err := h.Auth.TransferOwnership(ctx, neonauth.Ref{ProjectID: m.ProjectID, Provider: m.Card.Provider})
 	if err != nil {
-		p := h.panelProblem(err, "Neon did not start the transfer")
-		p = withCheck(p, err, views.ProjectURL(m.ProjectID), "See the integration’s transfer status now")
+		defer keepAnswering(c)()
+		p := h.changeProblem(c, err, "Neon did not start the transfer", views.ProjectURL(m.ProjectID), "See the integration’s transfer status now")
 		m.Problem = &p
 		return h.render(c, p.Status, views.TransferConfirmView(chrome(), m))
 	}

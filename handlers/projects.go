@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -147,6 +148,13 @@ func (h *Handler) panelProblem(err error, title string) views.Problem {
 			Status:  http.StatusNotFound,
 		}
 	}
+	if usersDBFailure(err) {
+		// The users table, not Neon: say which database and what to check,
+		// with the 503 of a database that cannot be used.
+		p := h.dbProblem(err, "")
+		p.Title = title + ": " + p.Title
+		return p
+	}
 	p, expected := problemFor(err)
 	switch {
 	case errors.Is(err, neonauth.ErrOutcomeUnknown):
@@ -159,6 +167,14 @@ func (h *Handler) panelProblem(err error, title string) views.Problem {
 	}
 	p.Title = title + ": " + p.Title
 	return p
+}
+
+// usersDBFailure reports a failure to use an integration's users table,
+// which dbProblem explains.
+func usersDBFailure(err error) bool {
+	var located *neonauth.UserDBError
+	return errors.As(err, &located) || errors.Is(err, db.ErrUnreachable) ||
+		errors.Is(err, db.ErrSchemaMissing) || errors.Is(err, db.ErrBadConnString)
 }
 
 // projectData is everything the project page reads from Neon, fetched in

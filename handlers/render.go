@@ -13,6 +13,7 @@ import (
 // failing component produces a clean error page instead of half a page.
 func (h *Handler) render(c echo.Context, status int, component templ.Component) error {
 	defaultRetryAfter(c, status)
+	defaultTooManyRetryAfter(c, status)
 	return web.Render(c, status, component)
 }
 

@@ -71,8 +71,10 @@ func (h *Handler) createSDKKeys(c echo.Context) error {
 	}
 	keys, err := h.Auth.CreateSDKKeys(c.Request().Context(), neonauth.Ref{ProjectID: m.ProjectID, Provider: keysProvider})
 	if err != nil {
-		problem := h.panelProblem(err, "Neon did not issue new keys")
-		problem = withCheck(problem, err, views.ProjectURL(m.ProjectID), "Back to the project")
+		defer keepAnswering(c)()
+		// New keys, if issued, show on the project page as the integration's;
+		// their secret is gone either way, so it offers issuing again.
+		problem := h.changeProblem(c, err, "Neon did not issue new keys", views.ProjectURL(m.ProjectID), "See the project’s Stack Auth integration now")
 		m.Problem = &problem
 		return answer(problem.Status)
 	}

@@ -48,7 +48,8 @@ func (h *Handler) loadSettings(c echo.Context, group neonauth.SettingsGroup) (*n
 	if !neonID.MatchString(branchID) {
 		return nil, errNoBranch
 	}
-	return h.AuthSettings.LoadSettings(c.Request().Context(), projectID, branchID, group)
+	// Read live: the form shows what Neon has now, to be changed from.
+	return h.AuthSettings.LoadSettings(neonapi.ReadLive(c.Request().Context()), projectID, branchID, group)
 }
 
 // settingsFrame is the part of every settings page around its group.
@@ -181,7 +182,14 @@ func (h *Handler) runSettingsPost(c echo.Context, p settingsPost) error {
 	ctx := c.Request().Context()
 	saved, err := p.apply(ctx, bs)
 	if err != nil {
+		defer keepAnswering(c)()
+		setNeonRetryAfter(c, err)
+		noteUnknownOutcome(c, err)
 		st, status := h.changeState(err, p.refused)
+		if st.Problem != nil {
+			// The settings page, read live, shows whether it was saved.
+			*st.Problem = withCheck(*st.Problem, err, views.SettingsURL(bs.ProjectID, bs.BranchID, p.group), "See the saved settings now")
+		}
 		return p.render(c, bs, st, status, false)
 	}
 	// Named fields only: the forms' values (secrets among them) stay out.

@@ -108,6 +108,8 @@ func (h *Handler) sendTestEmail(c echo.Context) error {
 	}
 	res, err := h.AuthSettings.SendTestEmail(c.Request().Context(), bs, form)
 	if err != nil {
+		defer keepAnswering(c)()
+		setNeonRetryAfter(c, err)
 		st, status := h.changeState(err, "Neon did not send the test email")
 		m.Server.State = st
 		return h.answerEmail(c, status, bs, m)

@@ -141,7 +141,7 @@ func (h *Handler) readBrowser(ctx context.Context, r neonauth.Ref, read func(con
 	if err != nil {
 		return err
 	}
-	return read(ctx, br)
+	return neonauth.BrowserError(br, read(ctx, br))
 }
 
 // fillBrowser reads one page into b and answers with the status to send.

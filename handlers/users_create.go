@@ -71,9 +71,9 @@ func (h *Handler) createUser(c echo.Context) error {
 	}
 	created, err := h.Auth.CreateUser(c.Request().Context(), s.ref(), f.Email, f.Name)
 	if err != nil {
-		p := h.panelProblem(err, "Could not create the user")
+		defer keepAnswering(c)()
 		// Whether Neon created it shows in the table: look the email up.
-		p = withCheck(p, err, views.LookupURL(s.at(), f.Email), "Look "+f.Email+" up in the users table")
+		p := h.changeProblem(c, err, "Could not create the user", views.LookupURL(s.at(), f.Email), "Look "+f.Email+" up in the users table")
 		f.Problem = &p
 		return h.renderCreateForm(c, s, f, p.Status)
 	}

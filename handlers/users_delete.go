@@ -42,10 +42,10 @@ func (h *Handler) deleteUser(c echo.Context) error {
 		return h.renderActivity(c, s, views.UserActivity{Delete: &f}, http.StatusUnprocessableEntity)
 	}
 	if err := h.Auth.DeleteUser(c.Request().Context(), s.ref(), uid); err != nil {
-		p := h.panelProblem(err, "Could not delete the user")
+		defer keepAnswering(c)()
 		// Whether Neon deleted it shows in the table: the sync check looks.
 		look := h.pendingCheck(s, uid, views.WatchDelete, time.Now())
-		p = withCheck(p, err, views.SyncPageURL(look), "Check the users table for the deletion")
+		p := h.changeProblem(c, err, "Could not delete the user", views.SyncPageURL(look), "Check the users table for the deletion")
 		f.Problem = &p
 		return h.renderActivity(c, s, views.UserActivity{Delete: &f}, p.Status)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ func dbWhere(err error, dbName string) (where, target, source string) {
 	target, source = dbName, neonauth.SourceNeon
 	var dbErr *neonauth.UserDBError
 	if errors.As(err, &dbErr) {
-		target, source = dbErr.Target, dbErr.Source
+		target, source = dbErr.Target, cmp.Or(dbErr.Source, source)
 		if dbErr.DBName != "" {
 			dbName = dbErr.DBName
 		}
@@ -31,9 +32,9 @@ func dbWhere(err error, dbName string) (where, target, source string) {
 	if database == "" {
 		database = dbName
 	}
-	where = database
+	where = cmp.Or(database, "the users database")
 	if hostPort != "" {
-		where = database + " on host " + hostPort
+		where += " on host " + hostPort
 	}
 	return where, target, source
 }

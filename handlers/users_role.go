@@ -78,10 +78,10 @@ func (h *Handler) setUserRole(c echo.Context) error {
 	// them: comma-separated, in the order sent.
 	role := strings.Join(roles, ",")
 	if err := h.Auth.SetUserRole(c.Request().Context(), s.ref(), uid, roles); err != nil {
-		p := h.panelProblem(err, "Could not change the role")
+		defer keepAnswering(c)()
 		look := h.pendingCheck(s, uid, views.WatchRole, time.Now())
 		look.Role = role
-		p = withCheck(p, err, views.SyncPageURL(look), "Check the users table for the role")
+		p := h.changeProblem(c, err, "Could not change the role", views.SyncPageURL(look), "Check the users table for the role")
 		f.Problem = &p
 		return h.renderRoleForm(c, s, f, p.Status)
 	}

@@ -56,7 +56,7 @@ func (c *Client) EnableBranchAuth(ctx context.Context, projectID, branchID strin
 		return nil, err
 	}
 	var out IntegrationKeys
-	if err := c.do(ctx, call{op: op, method: http.MethodPost, path: branchAuthPath(projectID, branchID), body: req, out: &out}); err != nil {
+	if err := c.do(ctx, call{op: op, method: http.MethodPost, path: branchAuthPath(projectID, branchID), body: req, out: &out, required: keysFor(req.AuthProvider)}); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -131,7 +131,7 @@ func (c *Client) branchAuth(ctx context.Context, op, method, projectID, branchID
 // AuthConfig is a branch's general Neon Auth settings (NeonAuthConfigResponse).
 type AuthConfig struct {
 	// Name is the application name shown in auth emails.
-	Name string `json:"name"`
+	Name string `json:"name" neon:"required"`
 }
 
 // AuthConfigUpdate is the body of updateNeonAuthConfig (NeonAuthConfigUpdate).

@@ -9,7 +9,7 @@ import (
 // TrustedDomain is a domain auth flows may redirect to
 // (NeonAuthRedirectURIWhitelistDomain).
 type TrustedDomain struct {
-	Domain       string       `json:"domain"`
+	Domain       string       `json:"domain" neon:"required"`
 	AuthProvider AuthProvider `json:"auth_provider"`
 }
 
@@ -32,7 +32,7 @@ type DeleteTrustedDomainsRequest struct {
 // (operationId listBranchNeonAuthTrustedDomains).
 func (c *Client) ListTrustedDomains(ctx context.Context, projectID, branchID string) ([]TrustedDomain, error) {
 	var out struct {
-		Domains []TrustedDomain `json:"domains"`
+		Domains []TrustedDomain `json:"domains" neon:"required"`
 	}
 	if err := c.branchAuth(ctx, "listBranchNeonAuthTrustedDomains", http.MethodGet, projectID, branchID, "/domains", nil, &out); err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (c *Client) DeleteTrustedDomains(ctx context.Context, projectID, branchID s
 // allowLocalhost is NeonAuthAllowLocalhostResponse and
 // UpdateNeonAuthAllowLocalhostRequest.
 type allowLocalhost struct {
-	AllowLocalhost bool `json:"allow_localhost"`
+	AllowLocalhost bool `json:"allow_localhost" neon:"required"`
 }
 
 // GetAllowLocalhost reports whether a branch's auth flows accept localhost

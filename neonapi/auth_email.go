@@ -20,13 +20,13 @@ const (
 // EmailAndPasswordConfig is a branch's email-and-password sign-in settings
 // (NeonAuthEmailAndPasswordConfig).
 type EmailAndPasswordConfig struct {
-	Enabled                       bool                    `json:"enabled"`
+	Enabled                       bool                    `json:"enabled" neon:"required"`
 	EmailVerificationMethod       EmailVerificationMethod `json:"email_verification_method"`
-	RequireEmailVerification      bool                    `json:"require_email_verification"`
-	AutoSignInAfterVerification   bool                    `json:"auto_sign_in_after_verification"`
-	SendVerificationEmailOnSignUp bool                    `json:"send_verification_email_on_sign_up"`
-	SendVerificationEmailOnSignIn bool                    `json:"send_verification_email_on_sign_in"`
-	DisableSignUp                 bool                    `json:"disable_sign_up"`
+	RequireEmailVerification      bool                    `json:"require_email_verification" neon:"required"`
+	AutoSignInAfterVerification   bool                    `json:"auto_sign_in_after_verification" neon:"required"`
+	SendVerificationEmailOnSignUp bool                    `json:"send_verification_email_on_sign_up" neon:"required"`
+	SendVerificationEmailOnSignIn bool                    `json:"send_verification_email_on_sign_in" neon:"required"`
+	DisableSignUp                 bool                    `json:"disable_sign_up" neon:"required"`
 }
 
 // EmailAndPasswordConfigUpdate is the body of
@@ -79,7 +79,7 @@ const (
 // Username and Password belong to a standard server only. Password is
 // write-only: reads leave it empty.
 type EmailServer struct {
-	Type        EmailServerType `json:"type"`
+	Type        EmailServerType `json:"type" neon:"required"`
 	Host        string          `json:"host,omitempty"`
 	Port        int             `json:"port,omitempty"`
 	Username    string          `json:"username,omitempty"`
@@ -165,7 +165,7 @@ type sendTestEmailBody struct {
 // SendTestEmailResult says whether the test message went out
 // (SendNeonAuthTestEmailResponse); a failure is an answer, not an error.
 type SendTestEmailResult struct {
-	Success      bool   `json:"success"`
+	Success      bool   `json:"success" neon:"required"`
 	ErrorMessage string `json:"error_message,omitempty"`
 }
 

@@ -18,7 +18,7 @@ type CreateIntegrationRequest struct {
 
 // ListIntegrationsResponse is the body of listNeonAuthIntegrations.
 type ListIntegrationsResponse struct {
-	Data []Integration `json:"data"`
+	Data []Integration `json:"data" neon:"required"`
 }
 
 // CreateUserRequest is the body of createNeonAuthNewUser
@@ -39,7 +39,7 @@ type TransferRequest struct {
 
 // TransferResponse carries the URL where the transfer is confirmed.
 type TransferResponse struct {
-	URL string `json:"url"`
+	URL string `json:"url" neon:"required,url"`
 }
 
 // CreateIntegration creates a Neon-managed auth provider project for a branch's
@@ -51,7 +51,7 @@ func (c *Client) CreateIntegration(ctx context.Context, req CreateIntegrationReq
 		return nil, err
 	}
 	var out IntegrationKeys
-	if err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/projects/auth/create", body: req, out: &out}); err != nil {
+	if err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/projects/auth/create", body: req, out: &out, required: keysFor(req.AuthProvider)}); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -135,8 +135,19 @@ func (c *Client) CreateSDKKeys(ctx context.Context, req TransferRequest) (*Integ
 		return nil, err
 	}
 	var out IntegrationKeys
-	if err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/projects/auth/keys", body: req, out: &out}); err != nil {
+	if err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/projects/auth/keys", body: req, out: &out, required: keysFor(req.AuthProvider)}); err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// keysFor lists what an answer that issues keys must carry besides
+// IntegrationKeys' own rules: for Stack Auth the pair of SDK keys, which is
+// what the person came for and cannot be read again; for Better Auth the
+// base URL its SDK talks to (Neon sends it no keys).
+func keysFor(p AuthProvider) []string {
+	if p == AuthProviderBetterAuth {
+		return []string{"base_url"}
+	}
+	return []string{"pub_client_key", "secret_server_key"}
 }

@@ -40,8 +40,8 @@ const (
 // OAuthProvider is one configured social sign-in provider
 // (NeonAuthOauthProvider). ClientSecret stays wrapped if Neon sends it back.
 type OAuthProvider struct {
-	ID           OAuthProviderID   `json:"id"`
-	Type         OAuthProviderType `json:"type"`
+	ID           OAuthProviderID   `json:"id" neon:"required"`
+	Type         OAuthProviderType `json:"type" neon:"required"`
 	ClientID     string            `json:"client_id,omitempty"`
 	ClientSecret Secret            `json:"client_secret,omitzero"`
 }
@@ -77,7 +77,7 @@ type oauthProviderBody struct {
 // listBranchNeonAuthOauthProviders).
 func (c *Client) ListOAuthProviders(ctx context.Context, projectID, branchID string) ([]OAuthProvider, error) {
 	var out struct {
-		Providers []OAuthProvider `json:"providers"`
+		Providers []OAuthProvider `json:"providers" neon:"required"`
 	}
 	if err := c.branchAuth(ctx, "listBranchNeonAuthOauthProviders", http.MethodGet, projectID, branchID, "/oauth_providers", nil, &out); err != nil {
 		return nil, err

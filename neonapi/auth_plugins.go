@@ -37,7 +37,7 @@ const (
 // OrganizationConfig is the organization plugin (NeonAuthOrganizationConfig):
 // multi-tenant organizations with members and invitations.
 type OrganizationConfig struct {
-	Enabled             bool   `json:"enabled"`
+	Enabled             bool   `json:"enabled" neon:"required"`
 	OrganizationLimit   int    `json:"organization_limit"`
 	MembershipLimit     int    `json:"membership_limit"`
 	CreatorRole         string `json:"creator_role"`
@@ -80,7 +80,7 @@ func (c *Client) UpdateOrganizationPlugin(ctx context.Context, projectID, branch
 // MagicLinkConfig is the magic link plugin (NeonAuthMagicLinkConfig):
 // passwordless sign-in through a link sent by email.
 type MagicLinkConfig struct {
-	Enabled bool `json:"enabled"`
+	Enabled bool `json:"enabled" neon:"required"`
 	// ExpiresIn is the link's lifetime in minutes, 5 to 1440.
 	ExpiresIn     int  `json:"expires_in"`
 	DisableSignUp bool `json:"disable_sign_up"`
@@ -111,7 +111,7 @@ func (c *Client) UpdateMagicLinkPlugin(ctx context.Context, projectID, branchID 
 // PhoneNumberConfig is the phone number plugin (NeonAuthPhoneNumberConfig):
 // sign-in with a one-time code, delivered through the send.otp webhook.
 type PhoneNumberConfig struct {
-	Enabled bool `json:"enabled"`
+	Enabled bool `json:"enabled" neon:"required"`
 	// OTPExpiresIn is the code's lifetime in seconds, 60 to 600; zero when
 	// Neon left it out.
 	OTPExpiresIn int `json:"otp_expires_in,omitempty"`

@@ -31,7 +31,7 @@ var WebhookEvents = []WebhookEvent{
 // WebhookConfig is where a branch's auth events are posted
 // (NeonAuthWebhookConfig). The spec carries no signing secret for it.
 type WebhookConfig struct {
-	Enabled       bool           `json:"enabled"`
+	Enabled       bool           `json:"enabled" neon:"required"`
 	WebhookURL    string         `json:"webhook_url,omitempty"`
 	EnabledEvents []WebhookEvent `json:"enabled_events,omitempty"`
 	// TimeoutSeconds is how long Neon waits for the endpoint, 1 to 10; zero

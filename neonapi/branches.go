@@ -11,7 +11,7 @@ import (
 
 // Branch is the subset of a Neon branch the dashboard uses.
 type Branch struct {
-	ID           string    `json:"id"`
+	ID           string    `json:"id" neon:"required,id"`
 	ProjectID    string    `json:"project_id"`
 	ParentID     string    `json:"parent_id,omitempty"`
 	Name         string    `json:"name"`
@@ -77,7 +77,7 @@ type BranchEndpointOptions struct {
 // CreatedBranch is what createProjectBranch returns. ConnectionURIs is filled
 // only when an endpoint was created; its URIs hold passwords and stay wrapped.
 type CreatedBranch struct {
-	Branch         Branch              `json:"branch"`
+	Branch         Branch              `json:"branch" neon:"required"`
 	Endpoints      []Endpoint          `json:"endpoints"`
 	Databases      []Database          `json:"databases"`
 	Roles          []Role              `json:"roles"`
@@ -127,7 +127,7 @@ func (c *Client) ListBranches(ctx context.Context, projectID string) ([]Branch, 
 			q.Set("cursor", cursor)
 		}
 		var out struct {
-			Branches   []Branch `json:"branches"`
+			Branches   []Branch `json:"branches" neon:"required"`
 			Pagination *struct {
 				Next string `json:"next"`
 			} `json:"pagination"`
@@ -156,7 +156,7 @@ func (c *Client) GetBranch(ctx context.Context, projectID, branchID string) (*Br
 		return nil, err
 	}
 	var out struct {
-		Branch Branch `json:"branch"`
+		Branch Branch `json:"branch" neon:"required"`
 	}
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: branchPath(projectID, branchID), out: &out}); err != nil {
 		return nil, err

@@ -137,9 +137,38 @@ func NewCache(inner API, ttl time.Duration) *Cache {
 	}
 }
 
+type liveKey struct{}
+
+// ReadLive returns a context whose reads through a Cache go to Neon: no
+// remembered answer and no read already in flight is used. What they bring
+// back is remembered as usual, so pages that may show a slightly older state
+// (a badge) profit from a page that may not (a checklist a person is about
+// to act on).
+func ReadLive(ctx context.Context) context.Context {
+	return context.WithValue(ctx, liveKey{}, true)
+}
+
+// readsLive reports whether ctx came from ReadLive.
+func readsLive(ctx context.Context) bool {
+	live, _ := ctx.Value(liveKey{}).(bool)
+	return live
+}
+
 // cached returns the remembered value for k, or fetches it once for all
-// concurrent callers. clone copies a value on its way out.
+// concurrent callers. clone copies a value on its way out. Under ReadLive
+// it fetches on its own and remembers the result.
 func cached[T any](ctx context.Context, c *Cache, k cacheKey, clone func(T) T, fetch func(context.Context) (T, error)) (T, error) {
+	if readsLive(ctx) {
+		c.mu.Lock()
+		gen := c.gens[k.project]
+		c.mu.Unlock()
+		v, err := fetch(ctx)
+		if err != nil {
+			return v, err
+		}
+		c.store(k, gen, v)
+		return clone(v), nil
+	}
 	c.mu.Lock()
 	if e, ok := c.entries[k]; ok {
 		if c.now().Before(e.expires) {
@@ -151,7 +180,7 @@ func cached[T any](ctx context.Context, c *Cache, k cacheKey, clone func(T) T, f
 	gen := c.gens[k.project]
 	c.mu.Unlock()
 
-	flight := strconv.FormatUint(gen, 10) + "\x00" + k.op + "\x00" + k.project + "\x00" + k.rest
+	flight := flightClass(ctx) + strconv.FormatUint(gen, 10) + "\x00" + k.op + "\x00" + k.project + "\x00" + k.rest
 	ch := c.group.DoChan(flight, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 		defer cancel()

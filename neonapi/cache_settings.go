@@ -5,7 +5,9 @@ import "context"
 // The reads below are a branch's Neon Auth settings: what the readiness
 // checklist and the branch comparison read, nine calls a branch. They are
 // cached like every other read, so a page with a readiness badge per branch
-// costs Neon nothing while the cache is warm. Every settings write drops the
+// costs Neon nothing while the cache is warm; the pages a person acts on (the
+// readiness checklist, the settings forms) read them live with ReadLive, which
+// also refreshes what the badges show. Every settings write drops the
 // project's entries, even when it fails (it may still have applied).
 
 // GetBranch is Client.GetBranch (operationId getProjectBranch), cached.

@@ -3,8 +3,10 @@
 //
 // Every method takes a context first, names the spec's operationId in its doc
 // comment, and fails with an *APIError (Neon answered with an error) or a
-// *RequestError (no usable answer); both match the package's sentinels through
-// errors.Is. Retries and client-side rate limiting happen in the HTTP transport,
+// *RequestError (no usable answer: none came, or a success could not be
+// decoded or lacks a member the dashboard relies on, an *IncompleteAnswerError;
+// see answer.go); both match the package's sentinels through errors.Is, and
+// OutcomeUnknown tells a write that may have been made from one that was not. Retries and client-side rate limiting happen in the HTTP transport,
 // never twice for a request that may have created something. The credentials
 // of the branch-level Neon Auth settings (OAuth client secrets, SMTP
 // passwords) and those a new role or branch comes with are Secret values,
@@ -20,10 +22,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -123,6 +127,9 @@ type call struct {
 	// secrets are revealed credentials inside body, scrubbed like the key from
 	// any error text.
 	secrets []string
+	// required are top-level members of the answer this call needs beyond
+	// what out's type requires (see checkAnswer).
+	required []string
 }
 
 // do sends c and decodes the answer. It is the only place requests are built,
@@ -133,8 +140,14 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	defer func() { c.observer.ObserveCall(cl.op, status, time.Since(start)) }()
 
 	reqID := requestIDFor(ctx)
+	// sent records whether the last attempt's request went out whole and
+	// is still unanswered: from then on Neon may act on it, whatever becomes
+	// of the answer. An attempt that was answered and then repeated by the
+	// transport was one Neon did not act on (a 503 or 423), so an answer
+	// clears it; the answer the call ends with sets it again below.
+	var sent atomic.Bool
 	reqErr := func(cause error) error {
-		return &RequestError{Operation: cl.op, Method: cl.method, Path: cl.path, RequestID: reqID, Err: cause}
+		return &RequestError{Operation: cl.op, Method: cl.method, Path: cl.path, RequestID: reqID, Sent: sent.Load(), Err: cause}
 	}
 
 	u := c.baseURL + cl.path
@@ -149,7 +162,12 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 		}
 		body = bytes.NewReader(buf) // replayable: NewRequest sets GetBody
 	}
-	req, err := http.NewRequestWithContext(withOperation(ctx, cl.op), cl.method, u, body)
+	trace := &httptrace.ClientTrace{
+		GetConn:              func(string) { sent.Store(false) }, // an attempt begins
+		WroteRequest:         func(w httptrace.WroteRequestInfo) { sent.Store(w.Err == nil) },
+		GotFirstResponseByte: func() { sent.Store(false) },
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(withOperation(ctx, cl.op), trace), cl.method, u, body)
 	if err != nil {
 		return reqErr(err)
 	}
@@ -171,6 +189,7 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	}
 	defer discard(resp.Body)
 	status = resp.StatusCode
+	sent.Store(true) // an answer came, so the request arrived
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(resp, cl.op, reqID, append([]string{c.key.v}, cl.secrets...)...)
@@ -178,16 +197,34 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	if cl.out == nil {
 		return checkEmptyBody(ctx, resp.Body, reqErr)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(cl.out); err != nil {
+	return decodeAnswer(ctx, resp.Body, cl, reqErr)
+}
+
+// maxAnswer bounds a successful answer held in memory: Neon's largest, a
+// page of 400 projects, is a few hundred kilobytes.
+const maxAnswer = 32 << 20
+
+// decodeAnswer decodes a successful answer into cl.out and checks that it
+// carries what the call requires (see checkAnswer). Any failure is an
+// ErrInvalidResponse, an incomplete answer an *IncompleteAnswerError too.
+func decodeAnswer(ctx context.Context, body io.Reader, cl call, reqErr func(error) error) error {
+	data, err := io.ReadAll(io.LimitReader(body, maxAnswer))
+	if err != nil {
 		if ctx.Err() != nil {
 			return reqErr(ctx.Err())
 		}
+		return reqErr(fmt.Errorf("%w: reading response: %v", ErrInvalidResponse, err))
+	}
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(cl.out); err != nil {
 		var syntaxErr *json.SyntaxError
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return reqErr(fmt.Errorf("%w: %v", ErrInvalidResponse, err))
 		}
 		return reqErr(fmt.Errorf("reading response: %w", err))
+	}
+	if e := checkAnswer(data, cl.out, cl.required); e != nil {
+		return reqErr(e)
 	}
 	return nil
 }

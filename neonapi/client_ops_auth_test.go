@@ -142,18 +142,18 @@ func TestCoreOperations(t *testing.T) {
 				return c.ListOperations(ctx, "p-1", neonapi.ListOperationsOptions{Cursor: "op-9", Limit: 1000})
 			}, want: &neonapi.OperationsPage{Operations: []neonapi.Operation{{ID: "op-1", ProjectID: "p-1", Action: "create_branch", Status: "finished", CreatedAt: tsTime, UpdatedAt: tsTime, TotalDurationMS: 5}}, Cursor: "op-1"}},
 		{name: "getProjectBranch escapes the ids", method: "GET", path: "/projects/p-1/branches/br%2F1", status: 200,
-			resp: `{"branch":{"id":"br/1","name":"dev","parent_id":"br-0"},"annotation":{"object":{"type":"console/branch","id":"br/1"},"value":{}}}`,
+			resp: `{"branch":{"id":"br-1","name":"dev","parent_id":"br-0"},"annotation":{"object":{"type":"console/branch","id":"br-1"},"value":{}}}`,
 			call: func(c *neonapi.Client) (any, error) { return c.GetBranch(ctx, "p-1", "br/1") },
-			want: &neonapi.Branch{ID: "br/1", Name: "dev", ParentID: "br-0"}},
+			want: &neonapi.Branch{ID: "br-1", Name: "dev", ParentID: "br-0"}},
 		{name: "createProjectBranch without options sends no body", method: "POST", path: "/projects/p-1/branches", status: 201,
-			resp: `{"branch":{"id":"br-2"},"endpoints":[],"operations":[],"roles":[],"databases":[]}`,
+			resp: `{"branch":{"id":"br-2","name":"b2"},"endpoints":[],"operations":[],"roles":[],"databases":[]}`,
 			call: func(c *neonapi.Client) (any, error) {
 				created, err := c.CreateBranch(ctx, "p-1", neonapi.CreateBranchRequest{})
 				return created.Branch.ID, err
 			}, want: "br-2"},
 		{name: "createProjectBranch with options", method: "POST", path: "/projects/p-1/branches", status: 201,
 			body: `{"branch":{"parent_id":"br-0","name":"dev","protected":true,"init_source":"schema-only"},"endpoints":[{"type":"read_write","autoscaling_limit_max_cu":4}]}`,
-			resp: `{"branch":{"id":"br-3"},"endpoints":[{"id":"ep-1","type":"read_write"}],"operations":[],"roles":[],"databases":[],"connection_uris":[{"connection_uri":"postgresql://r:pw@h/db","connection_parameters":{"database":"db","role":"r","host":"h","pooler_host":"h","password":"pw"}}]}`,
+			resp: `{"branch":{"id":"br-3","name":"dev"},"endpoints":[{"id":"ep-1","type":"read_write"}],"operations":[],"roles":[],"databases":[],"connection_uris":[{"connection_uri":"postgresql://r:pw@h/db","connection_parameters":{"database":"db","role":"r","host":"h","pooler_host":"h","password":"pw"}}]}`,
 			call: func(c *neonapi.Client) (any, error) {
 				created, err := c.CreateBranch(ctx, "p-1", neonapi.CreateBranchRequest{ParentID: "br-0", Name: "dev", Protected: true, InitSource: "schema-only",
 					Endpoints: []neonapi.BranchEndpointOptions{{Type: neonapi.EndpointReadWrite, AutoscalingLimitMaxCU: 4}}})

@@ -40,8 +40,8 @@ func TestOperations(t *testing.T) {
 			name:   "getProject escapes the id",
 			call:   func(c *neonapi.Client) (any, error) { return c.GetProject(ctx, "a/b c?d") },
 			method: "GET", path: "/projects/a%2Fb%20c%3Fd",
-			status: 200, resp: `{"project":{"id":"a/b c?d","name":"n","region_id":"r","pg_version":16,"created_at":"` + ts + `","updated_at":"` + ts + `"}}`,
-			want: &neonapi.Project{ID: "a/b c?d", Name: "n", RegionID: "r", PgVersion: 16, CreatedAt: tsTime, UpdatedAt: tsTime},
+			status: 200, resp: `{"project":{"id":"p-1","name":"n","region_id":"r","pg_version":16,"created_at":"` + ts + `","updated_at":"` + ts + `"}}`,
+			want: &neonapi.Project{ID: "p-1", Name: "n", RegionID: "r", PgVersion: 16, CreatedAt: tsTime, UpdatedAt: tsTime},
 		},
 		{
 			name: "createProject wraps the body in project",

@@ -10,7 +10,7 @@ import (
 type Database struct {
 	ID        int64     `json:"id"`
 	BranchID  string    `json:"branch_id"`
-	Name      string    `json:"name"`
+	Name      string    `json:"name" neon:"required"`
 	OwnerName string    `json:"owner_name"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -24,7 +24,7 @@ func (c *Client) ListDatabases(ctx context.Context, projectID, branchID string) 
 		return nil, err
 	}
 	var out struct {
-		Databases []Database `json:"databases"`
+		Databases []Database `json:"databases" neon:"required"`
 	}
 	path := branchPath(projectID, branchID) + "/databases"
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, out: &out}); err != nil {
@@ -41,7 +41,7 @@ func (c *Client) GetDatabase(ctx context.Context, projectID, branchID, name stri
 		return nil, err
 	}
 	var out struct {
-		Database Database `json:"database"`
+		Database Database `json:"database" neon:"required"`
 	}
 	path := branchPath(projectID, branchID) + "/databases/" + seg(name)
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, out: &out}); err != nil {

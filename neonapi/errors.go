@@ -33,6 +33,26 @@ var ErrInvalidResponse = errors.New("neonapi: invalid response body")
 // an empty project id that would otherwise address a different endpoint.
 var ErrInvalidArgument = errors.New("neonapi: invalid argument")
 
+// ErrNoAnswer matches a *RequestError whose request went out whole but whose
+// answer never came: the connection dropped, or no answer arrived in time.
+// Neon may have acted on the request.
+var ErrNoAnswer = errors.New("neonapi: sent, but no answer")
+
+// OutcomeUnknown reports whether err leaves open whether a write took
+// effect: it reached Neon, but no usable answer came back (no answer at all,
+// or one that could not be decoded or lacked what the caller needs). That is
+// neither a success nor a failure. Neon's own refusals, and requests that
+// never left (a connection that could not be made, the local rate limiter,
+// an invalid argument), are known failures; a read (GET, HEAD, OPTIONS)
+// changes nothing, so its failures are never unknown outcomes.
+func OutcomeUnknown(err error) bool {
+	var reqErr *RequestError
+	if errors.As(err, &reqErr) && idempotent(reqErr.Method) {
+		return false
+	}
+	return errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrNoAnswer)
+}
+
 // maxErrorBody bounds how much of an error response is read: Neon's errors are
 // tiny, and a proxy's error page must not be buffered whole.
 const maxErrorBody = 64 << 10
@@ -120,7 +140,10 @@ type RequestError struct {
 	// Path is the URL path below the base URL; it never holds credentials.
 	Path      string
 	RequestID string
-	Err       error
+	// Sent is true once the request went out whole (or an answer came):
+	// Neon may then have acted on it.
+	Sent bool
+	Err  error
 }
 
 // Error names the operation, the request and its id, then the cause; the URL
@@ -136,8 +159,14 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // Is lets callers treat "Neon could not be reached or did not answer in time"
 // like a 5xx. A call the caller cancelled, one held back by the local rate
 // limiter, or one with an undecodable body is not Neon being unavailable.
+// ErrNoAnswer matches a request sent whole whose answer never came.
 func (e *RequestError) Is(target error) bool {
-	if target != ErrUnavailable {
+	switch target {
+	case ErrNoAnswer:
+		return e.Sent && !errors.Is(e.Err, ErrInvalidResponse) && !errors.Is(e.Err, ErrInvalidArgument) &&
+			!errors.Is(e.Err, ErrRateLimited)
+	case ErrUnavailable:
+	default:
 		return false
 	}
 	return !errors.Is(e.Err, context.Canceled) &&

@@ -161,6 +161,9 @@ func TestFaults(t *testing.T) {
 		wantHits    int
 		wantErr     error // nil: the call succeeds
 		wantUsers   int
+		body        string // for sandbox.FaultBody
+		// wantUnknown: the error leaves open whether the request took effect.
+		wantUnknown bool
 	}{
 		{name: "GET 429 waits Retry-After and retries", fault: sandbox.FaultRateLimited, policy: patient, wantHits: 2},
 		{name: "GET 429 with Retry-After beyond MaxDelay surfaces", fault: sandbox.FaultRateLimited, policy: quick, wantHits: 1, wantErr: neonapi.ErrRateLimited},
@@ -171,16 +174,25 @@ func TestFaults(t *testing.T) {
 		{name: "GET hang past the caller's deadline", fault: sandbox.FaultHang, policy: noAttemptTimeout, callTimeout: 300 * time.Millisecond, wantHits: 1, wantErr: context.DeadlineExceeded},
 		{name: "GET dropped connection retried", fault: sandbox.FaultDrop, policy: quick, wantHits: 2},
 		{name: "GET malformed JSON not retried", fault: sandbox.FaultMalformed, policy: quick, wantHits: 1, wantErr: neonapi.ErrInvalidResponse},
+		{name: "GET answered {} is incomplete, not an empty list", fault: sandbox.FaultEmpty, policy: quick, wantHits: 1, wantErr: neonapi.ErrIncompleteAnswer},
 
 		{name: "POST 429 not retried", fault: sandbox.FaultRateLimited, post: true, policy: patient, wantHits: 1, wantErr: neonapi.ErrRateLimited},
 		{name: "POST 503 retried, one user", fault: sandbox.FaultUnavailable, post: true, policy: quick, wantHits: 2, wantUsers: 1},
 		{name: "POST 423 retried, one user", fault: sandbox.FaultLocked, post: true, policy: quick, wantHits: 2, wantUsers: 1},
-		// A hung POST may have been acted on, so it is never sent again. The
-		// sandbox drops a hung request once the client gives up, hence no user.
-		{name: "POST hang not retried", fault: sandbox.FaultHang, post: true, policy: hangs, wantHits: 1, wantErr: context.DeadlineExceeded},
-		{name: "POST hang past the caller's deadline", fault: sandbox.FaultHang, post: true, policy: noAttemptTimeout, callTimeout: 300 * time.Millisecond, wantHits: 1, wantErr: context.DeadlineExceeded},
-		{name: "POST dropped connection not retried", fault: sandbox.FaultDrop, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrUnavailable},
-		{name: "POST malformed JSON not retried", fault: sandbox.FaultMalformed, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrInvalidResponse},
+		// A hung POST may have been acted on, so it is never sent again, and
+		// its outcome is unknown to the client. The sandbox drops a hung
+		// request once the client gives up, hence no user.
+		{name: "POST hang not retried", fault: sandbox.FaultHang, post: true, policy: hangs, wantHits: 1, wantErr: context.DeadlineExceeded, wantUnknown: true},
+		{name: "POST hang past the caller's deadline", fault: sandbox.FaultHang, post: true, policy: noAttemptTimeout, callTimeout: 300 * time.Millisecond, wantHits: 1, wantErr: context.DeadlineExceeded, wantUnknown: true},
+		{name: "POST dropped connection not retried", fault: sandbox.FaultDrop, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrNoAnswer, wantUnknown: true},
+		{name: "POST malformed JSON not retried", fault: sandbox.FaultMalformed, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrInvalidResponse, wantUnknown: true},
+		// The "after" faults make the user, then spoil the answer: exactly
+		// one user, and an error that says the outcome is unknown.
+		{name: "POST answered {} not retried, one user", fault: sandbox.FaultEmpty, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrIncompleteAnswer, wantUsers: 1, wantUnknown: true},
+		{name: "POST answered with a path as the id, one user", fault: sandbox.FaultBody, body: `{"id":"../../../projects"}`, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrIncompleteAnswer, wantUsers: 1, wantUnknown: true},
+		{name: "POST dropped after it was made not retried, one user", fault: sandbox.FaultDropAfter, post: true, policy: quick, wantHits: 1, wantErr: neonapi.ErrNoAnswer, wantUsers: 1, wantUnknown: true},
+		{name: "POST answer held past the attempt timeout not retried, one user", fault: sandbox.FaultHangAfter, post: true, policy: hangs, wantHits: 1, wantErr: context.DeadlineExceeded, wantUsers: 1, wantUnknown: true},
+		{name: "POST answer held past the caller's deadline, one user", fault: sandbox.FaultHangAfter, post: true, policy: noAttemptTimeout, callTimeout: 300 * time.Millisecond, wantHits: 1, wantErr: neonapi.ErrNoAnswer, wantUsers: 1, wantUnknown: true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,7 +216,7 @@ func TestFaults(t *testing.T) {
 			before := env.hits.count(key)
 			// A hang outlasts every client timeout here, so the sandbox serves
 			// a hung request only if it missed that the client gave up.
-			env.sb.InjectFault(sandbox.Fault{Kind: tt.fault, Count: tt.count, PathContains: path, Hang: 5 * time.Second})
+			env.sb.InjectFault(sandbox.Fault{Kind: tt.fault, Count: tt.count, PathContains: path, Hang: 5 * time.Second, Body: tt.body})
 
 			var err error
 			if tt.post {
@@ -233,6 +245,9 @@ func TestFaults(t *testing.T) {
 			}
 			if err != nil {
 				checkFaultError(t, err, "fault-"+strconv.Itoa(i))
+			}
+			if got := neonapi.OutcomeUnknown(err); got != tt.wantUnknown {
+				t.Errorf("OutcomeUnknown(%v) = %t, want %t", err, got, tt.wantUnknown)
 			}
 			if tt.fault == sandbox.FaultRateLimited && tt.wantErr != nil {
 				var apiErr *neonapi.APIError

@@ -13,7 +13,7 @@ import (
 // Project is the subset of a Neon project (ProjectListItem / Project) the
 // dashboard uses.
 type Project struct {
-	ID        string `json:"id"`
+	ID        string `json:"id" neon:"required,id"`
 	Name      string `json:"name"`
 	RegionID  string `json:"region_id"`
 	PgVersion int    `json:"pg_version"`
@@ -50,7 +50,7 @@ type CreateProjectRequest struct {
 
 // CreatedProject is what createProject returns, reduced to what callers need.
 type CreatedProject struct {
-	Project        Project    `json:"project"`
+	Project        Project    `json:"project" neon:"required"`
 	Branch         Branch     `json:"branch"`
 	Databases      []Database `json:"databases"`
 	Roles          []Role     `json:"roles"`
@@ -121,7 +121,7 @@ func projectsQuery(op, cursor string, limit int, search string) (url.Values, err
 
 func (c *Client) projectsPage(ctx context.Context, op, path string, q url.Values) (*ProjectsPage, error) {
 	var out struct {
-		Projects   []Project `json:"projects"`
+		Projects   []Project `json:"projects" neon:"required"`
 		Pagination *struct {
 			Cursor string `json:"cursor"`
 		} `json:"pagination"`
@@ -177,7 +177,7 @@ func (c *Client) GetProject(ctx context.Context, projectID string) (*Project, er
 		return nil, err
 	}
 	var out struct {
-		Project Project `json:"project"`
+		Project Project `json:"project" neon:"required"`
 	}
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/projects/" + seg(projectID), out: &out}); err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func (c *Client) GetConnectionURI(ctx context.Context, projectID string, opts Co
 		q.Set("pooled", "true")
 	}
 	var out struct {
-		URI string `json:"uri"`
+		URI string `json:"uri" neon:"required"`
 	}
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/projects/" + seg(projectID) + "/connection_uri", query: q, out: &out}); err != nil {
 		return "", err

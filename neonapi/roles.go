@@ -9,7 +9,7 @@ import (
 // Role is a Postgres role on a branch.
 type Role struct {
 	BranchID  string `json:"branch_id"`
-	Name      string `json:"name"`
+	Name      string `json:"name" neon:"required"`
 	Protected bool   `json:"protected"`
 	// Password is set only in the answer that created the role, when Neon
 	// generated one.
@@ -26,7 +26,7 @@ func (c *Client) ListRoles(ctx context.Context, projectID, branchID string) ([]R
 		return nil, err
 	}
 	var out struct {
-		Roles []Role `json:"roles"`
+		Roles []Role `json:"roles" neon:"required"`
 	}
 	path := branchPath(projectID, branchID) + "/roles"
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, out: &out}); err != nil {

@@ -47,13 +47,14 @@ const (
 
 // IntegrationKeys is what enabling Neon Auth returns
 // (NeonAuthCreateIntegrationResponse). SecretServerKey is shown to a person once
-// and never stored.
+// and never stored. Which members an answer must carry depends on the call:
+// Stack Auth's keys, or Better Auth's BaseURL (see keysFor).
 type IntegrationKeys struct {
 	AuthProvider          AuthProvider `json:"auth_provider"`
-	AuthProviderProjectID string       `json:"auth_provider_project_id"`
+	AuthProviderProjectID string       `json:"auth_provider_project_id" neon:"required"`
 	PubClientKey          string       `json:"pub_client_key"`
 	SecretServerKey       string       `json:"secret_server_key"`
-	JWKSURL               string       `json:"jwks_url"`
+	JWKSURL               string       `json:"jwks_url" neon:"required,url"`
 	SchemaName            string       `json:"schema_name"`
 	TableName             string       `json:"table_name"`
 	BaseURL               string       `json:"base_url,omitempty"`
@@ -75,10 +76,10 @@ func (k IntegrationKeys) LogValue() slog.Value { return slog.StringValue(fmt.Spr
 
 // Integration is one Neon Auth integration (NeonAuthIntegration).
 type Integration struct {
-	AuthProvider          AuthProvider   `json:"auth_provider"`
+	AuthProvider          AuthProvider   `json:"auth_provider" neon:"required"`
 	AuthProviderProjectID string         `json:"auth_provider_project_id"`
-	BranchID              string         `json:"branch_id"`
-	DBName                string         `json:"db_name"`
+	BranchID              string         `json:"branch_id" neon:"required,id"`
+	DBName                string         `json:"db_name" neon:"required"`
 	CreatedAt             time.Time      `json:"created_at"`
 	OwnedBy               OwnedBy        `json:"owned_by"`
 	TransferStatus        TransferStatus `json:"transfer_status,omitempty"`
@@ -89,7 +90,7 @@ type Integration struct {
 
 // CreatedUser is the answer to a user creation (NeonAuthCreateNewUserResponse).
 type CreatedUser struct {
-	ID string `json:"id"`
+	ID string `json:"id" neon:"required,id"`
 }
 
 // DeleteIntegrationRequest is the optional body of deleteNeonAuthIntegration.

@@ -12,18 +12,20 @@ type faultJSON struct {
 	Kind              FaultKind `json:"kind"`
 	Count             int       `json:"count"`
 	PathContains      string    `json:"path_contains,omitempty"`
+	Method            string    `json:"method,omitempty"`
 	RetryAfterSeconds int       `json:"retry_after_seconds,omitempty"`
 	HangMS            int64     `json:"hang_ms,omitempty"`
+	Body              string    `json:"body,omitempty"`
 }
 
 func (s *Sandbox) faultsBody() any {
 	list := []faultJSON{}
 	for _, f := range s.Faults() {
-		fj := faultJSON{Kind: f.Kind, Count: f.Count, PathContains: f.PathContains}
+		fj := faultJSON{Kind: f.Kind, Count: f.Count, PathContains: f.PathContains, Method: f.Method, Body: f.Body}
 		switch f.Kind {
 		case FaultRateLimited:
 			fj.RetryAfterSeconds = int(f.RetryAfter / time.Second)
-		case FaultHang:
+		case FaultHang, FaultHangAfter:
 			fj.HangMS = f.Hang.Milliseconds()
 		}
 		list = append(list, fj)
@@ -42,9 +44,10 @@ func (s *Sandbox) postFaults(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("retry_after_seconds and hang_ms must not be negative")
 	}
 	f := Fault{
-		Kind: in.Kind, Count: in.Count, PathContains: in.PathContains,
+		Kind: in.Kind, Count: in.Count, PathContains: in.PathContains, Method: in.Method,
 		RetryAfter: time.Duration(in.RetryAfterSeconds) * time.Second,
 		Hang:       time.Duration(in.HangMS) * time.Millisecond,
+		Body:       in.Body,
 	}
 	if err := f.Validate(); err != nil {
 		return badRequest("%s", err.Error())

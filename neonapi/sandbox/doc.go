@@ -174,8 +174,9 @@
 // Outside the API, for tests and demos (they need the bearer token only when
 // Config.APIKey is set):
 //
-//	POST   /_sandbox/faults   {"kind":"429|503|423|hang|drop|malformed","count":N,
-//	                           "path_contains":"...","retry_after_seconds":1,"hang_ms":30000}
+//	POST   /_sandbox/faults   {"kind":"429|503|423|hang|drop|malformed|empty|body|drop-after|hang-after",
+//	                           "count":N,"path_contains":"...","method":"POST","retry_after_seconds":1,
+//	                           "hang_ms":30000,"body":"{\"id\":\"../x\"}"}
 //	GET    /_sandbox/faults   the faults still armed
 //	DELETE /_sandbox/faults   disarm all
 //	POST   /_sandbox/sync     {"mode":"normal|slow|never","delay_ms":...}
@@ -187,5 +188,9 @@
 // Go, and WaitForSync
 // waits until every queued write has landed. Faults apply to /api/v2 requests
 // only, matched on the URL path; a "hang" holds the request until the client
-// gives up (or hang_ms passes, after which it is served normally).
+// gives up (or hang_ms passes, after which it is served normally). The kinds
+// empty, body, drop-after and hang-after serve the request first, so a write
+// is made, and then answer a success with {} or with "body", drop the
+// connection, or hold the answer back for hang_ms or until the client gives
+// up: the answers that leave a client unsure whether its change was made.
 package sandbox

@@ -16,7 +16,14 @@ type FaultKind string
 
 // Fault kinds: Neon's answers to overload (429 with Retry-After), outages (503)
 // and locked projects (423), a request that never answers, a dropped
-// connection, and a 200 whose JSON is cut short.
+// connection, and a 200 whose JSON is cut short. None of these serve the
+// request.
+//
+// The "after" kinds serve it first, so a write is made, and then spoil the
+// answer: a success answered with {} (empty) or with Body instead of its own
+// (body), the connection dropped instead of answering (drop-after), or the
+// answer held back for Hang or until the client gives up (hang-after).
+// They are what leaves a client unsure whether its change was made.
 const (
 	FaultRateLimited FaultKind = "429"
 	FaultUnavailable FaultKind = "503"
@@ -24,7 +31,20 @@ const (
 	FaultHang        FaultKind = "hang"
 	FaultDrop        FaultKind = "drop"
 	FaultMalformed   FaultKind = "malformed"
+	FaultEmpty       FaultKind = "empty"
+	FaultBody        FaultKind = "body"
+	FaultDropAfter   FaultKind = "drop-after"
+	FaultHangAfter   FaultKind = "hang-after"
 )
+
+// afterServing reports the kinds that serve the request before they act.
+func (k FaultKind) afterServing() bool {
+	switch k {
+	case FaultEmpty, FaultBody, FaultDropAfter, FaultHangAfter:
+		return true
+	}
+	return false
+}
 
 // Default parameters of injected faults.
 const (
@@ -33,23 +53,34 @@ const (
 )
 
 // Fault makes the next Count API requests whose path contains PathContains
-// (every API request when empty) fail as Kind says. A hang holds the request
+// (every API request when empty), and whose method is Method when set, fail
+// as Kind says. A hang holds the request
 // until the client gives up, which leaves it unserved, or for Hang, after which
-// it is served normally.
+// it is served normally. A hang-after serves the request, then holds its
+// answer the same way.
 type Fault struct {
 	Kind         FaultKind
 	Count        int // 0 means 1
 	PathContains string
-	RetryAfter   time.Duration // for 429; 0 means DefaultRetryAfter
-	Hang         time.Duration // for hang; 0 means DefaultHang
+	// Method, when set, limits the fault to requests with that method, so
+	// that a write can be faulted on a path its page also reads.
+	Method     string
+	RetryAfter time.Duration // for 429; 0 means DefaultRetryAfter
+	Hang       time.Duration // for hang and hang-after; 0 means DefaultHang
+	Body       string        // for body: what a success answers instead
 }
 
 // Validate reports whether the fault can be injected.
 func (f Fault) Validate() error {
 	switch f.Kind {
-	case FaultRateLimited, FaultUnavailable, FaultLocked, FaultHang, FaultDrop, FaultMalformed:
+	case FaultRateLimited, FaultUnavailable, FaultLocked, FaultHang, FaultDrop, FaultMalformed,
+		FaultEmpty, FaultDropAfter, FaultHangAfter:
+	case FaultBody:
+		if f.Body == "" {
+			return fmt.Errorf("a body fault needs the body to answer with")
+		}
 	default:
-		return fmt.Errorf("unknown fault kind %q (want 429, 503, 423, hang, drop or malformed)", f.Kind)
+		return fmt.Errorf("unknown fault kind %q (want 429, 503, 423, hang, drop, malformed, empty, body, drop-after or hang-after)", f.Kind)
 	}
 	if f.Count < 0 || f.RetryAfter < 0 || f.Hang < 0 {
 		return fmt.Errorf("fault count and durations must not be negative")
@@ -119,13 +150,13 @@ func (s *Sandbox) Faults() []Fault {
 	return out
 }
 
-// takeFault uses up one count of the first fault matching the path.
-func (s *Sandbox) takeFault(path string) (Fault, bool) {
+// takeFault uses up one count of the first fault matching the request.
+func (s *Sandbox) takeFault(r *http.Request) (Fault, bool) {
 	t := &s.faults
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, f := range t.armed {
-		if !strings.Contains(path, f.PathContains) {
+		if !strings.Contains(r.URL.Path, f.PathContains) || f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 			continue
 		}
 		f.Count--
@@ -137,13 +168,10 @@ func (s *Sandbox) takeFault(path string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// applyFault answers the request with an armed fault, reporting whether it
-// did; a hang that outlives its wait lets the request through.
-func (s *Sandbox) applyFault(w http.ResponseWriter, r *http.Request) bool {
-	f, ok := s.takeFault(r.URL.Path)
-	if !ok {
-		return false
-	}
+// applyFault answers the request with f, a fault that acts before the
+// request is served, reporting whether it did; a hang that outlives its wait
+// lets the request through.
+func (s *Sandbox) applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	s.log.Info("sandbox fault injected", "kind", string(f.Kind), "path", r.URL.Path, "request_id", requestID(r))
 	switch f.Kind {
 	case FaultRateLimited:
@@ -192,4 +220,70 @@ func bufferBody(r *http.Request) bool {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return true
+}
+
+// serveThenFault serves the request with next, so that what it asks for is
+// done, and then answers as f, a fault acting after serving, says.
+func (s *Sandbox) serveThenFault(w http.ResponseWriter, r *http.Request, f Fault, next http.Handler) {
+	rec := &recorder{header: http.Header{}}
+	next.ServeHTTP(rec, r)
+	s.log.Info("sandbox fault injected", "kind", string(f.Kind), "path", r.URL.Path, "status", rec.code(), "request_id", requestID(r))
+	ok := rec.code() >= 200 && rec.code() <= 299
+	switch {
+	case f.Kind == FaultDropAfter:
+		hijackAndClose(w)
+		return
+	case f.Kind == FaultHangAfter:
+		t := time.NewTimer(f.Hang)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return // the client gave up; the change stays made
+		case <-s.ctx.Done():
+			return
+		}
+	case f.Kind == FaultEmpty && ok:
+		rec.body = *bytes.NewBufferString("{}")
+	case f.Kind == FaultBody && ok:
+		rec.body = *bytes.NewBufferString(f.Body)
+	}
+	rec.replay(w)
+}
+
+// recorder keeps an answer so that a fault can replace or hold it back.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(code int) {
+	if rec.status == 0 {
+		rec.status = code
+	}
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	rec.WriteHeader(http.StatusOK)
+	return rec.body.Write(b)
+}
+
+func (rec *recorder) code() int {
+	if rec.status == 0 {
+		return http.StatusOK
+	}
+	return rec.status
+}
+
+// replay sends the kept answer.
+func (rec *recorder) replay(w http.ResponseWriter) {
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.code())
+	_, _ = rec.body.WriteTo(w)
 }

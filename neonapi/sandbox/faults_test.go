@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -172,6 +173,10 @@ func TestParseFault(t *testing.T) {
 		{"503:3", Fault{Kind: FaultUnavailable, Count: 3}, false},
 		{"429:2:/auth/user", Fault{Kind: FaultRateLimited, Count: 2, PathContains: "/auth/user"}, false},
 		{"drop:1:/projects", Fault{Kind: FaultDrop, Count: 1, PathContains: "/projects"}, false},
+		{"empty:2:/auth/keys", Fault{Kind: FaultEmpty, Count: 2, PathContains: "/auth/keys"}, false},
+		{"drop-after", Fault{Kind: FaultDropAfter, Count: 1}, false},
+		{"hang-after:1:/auth/user", Fault{Kind: FaultHangAfter, Count: 1, PathContains: "/auth/user"}, false},
+		{"body:1", Fault{}, true}, // a body fault needs its body, which the short form cannot carry
 		{"500:1", Fault{}, true},
 		{"hang:0", Fault{}, true},
 		{"hang:x", Fault{}, true},
@@ -181,5 +186,81 @@ func TestParseFault(t *testing.T) {
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("ParseFault(%q) = %+v, %v; want %+v, error %t", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// TestFaultsAfterServing checks the kinds that serve the request first: the
+// project is created every time, and only the answer is spoilt.
+func TestFaultsAfterServing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	projects := func() int {
+		t.Helper()
+		var page struct {
+			Projects []struct {
+				Name string `json:"name"`
+			} `json:"projects"`
+		}
+		e.expect("GET", "/projects", nil, http.StatusOK, &page)
+		return len(page.Projects)
+	}
+	create := func(client *http.Client, name string) (*http.Response, []byte, error) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.base+"/projects", strings.NewReader(`{"project":{"name":"`+name+`"}}`))
+		req.Header.Set("Authorization", "Bearer k")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		return res, body, err
+	}
+	fresh := func() *http.Client { return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} }
+
+	e.sb.InjectFault(Fault{Kind: FaultEmpty, PathContains: "/projects", Method: "POST"})
+	if n := projects(); n != 0 { // a GET is not a POST: not faulted
+		t.Fatalf("%d projects before any was created", n)
+	}
+	if len(e.sb.Faults()) != 1 {
+		t.Fatal("a POST fault was used up by a GET")
+	}
+	res, body, err := create(fresh(), "empty")
+	if err != nil || res.StatusCode != http.StatusCreated || string(body) != "{}" {
+		t.Fatalf("empty: %v, %v %q; want 201 {}", err, res, body)
+	}
+	if n := projects(); n != 1 {
+		t.Fatalf("empty: %d projects, want the one created", n)
+	}
+
+	e.expect("POST", e.srv.URL+"/_sandbox/faults", `{"kind":"body","path_contains":"/projects","body":"{\"project\":{\"id\":\"../x\"}}"}`, http.StatusCreated, nil)
+	res, body, err = create(fresh(), "body")
+	if err != nil || res.StatusCode != http.StatusCreated || string(body) != `{"project":{"id":"../x"}}` {
+		t.Fatalf("body: %v, %v %q", err, res, body)
+	}
+
+	e.sb.InjectFault(Fault{Kind: FaultDropAfter, PathContains: "/projects"})
+	if res, _, err := create(fresh(), "dropped"); err == nil {
+		t.Fatalf("drop-after answered %d", res.StatusCode)
+	}
+
+	e.sb.InjectFault(Fault{Kind: FaultHangAfter, PathContains: "/projects"}) // DefaultHang
+	client := fresh()
+	client.Timeout = 300 * time.Millisecond
+	if res, _, err := create(client, "timed-out"); err == nil {
+		t.Fatalf("hang-after answered %d within the client's timeout", res.StatusCode)
+	}
+	e.sb.InjectFault(Fault{Kind: FaultHangAfter, PathContains: "/projects", Hang: 10 * time.Millisecond})
+	if res, body, err := create(fresh(), "late"); err != nil || res.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"late"`) {
+		t.Fatalf("short hang-after: %v, %v %q; want the real answer, late", err, res, body)
+	}
+	if n := projects(); n != 5 {
+		t.Errorf("%d projects, want 5: every faulted create was made", n)
+	}
+	// Faults after serving leave refusals alone.
+	e.sb.InjectFault(Fault{Kind: FaultEmpty, PathContains: "/projects"})
+	if got := e.request("GET", "/projects/no-such-project", nil); got.status != http.StatusNotFound {
+		t.Errorf("empty over a 404: %d %s", got.status, got.body)
 	}
 }

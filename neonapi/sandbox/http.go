@@ -227,9 +227,14 @@ func (s *Sandbox) middleware(next http.Handler) http.Handler {
 		}()
 
 		isAPI := r.URL.Path == apiPrefix || strings.HasPrefix(r.URL.Path, apiPrefix+"/")
+		var after *Fault // a fault that acts once the request is served
 		if isAPI {
-			if s.applyFault(w, r) {
-				return
+			if f, ok := s.takeFault(r); ok {
+				if f.Kind.afterServing() {
+					after = &f
+				} else if s.applyFault(w, r, f) {
+					return
+				}
 			}
 			if msg := s.checkToken(r, false); msg != "" {
 				writeError(w, r, http.StatusUnauthorized, codeUnauthorized, msg)
@@ -243,6 +248,10 @@ func (s *Sandbox) middleware(next http.Handler) http.Handler {
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		if after != nil {
+			s.serveThenFault(w, r, *after, next)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
