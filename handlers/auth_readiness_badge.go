@@ -1,8 +1,8 @@
 package handlers
 
 import (
-	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -19,6 +19,12 @@ import (
 // the error page would have (the layout's htmx config swaps 4xx and 5xx
 // answers too) and an "unavailable" badge whose tooltip carries Neon's
 // message and request id, so one branch's failure stays in its row.
+//
+// The reads are background work: the client-side rate limiter lets them out
+// only from budget no page is waiting for, and refuses them at once
+// otherwise. The badge then answers 503 with Retry-After and a slot that asks
+// again by itself once (see busyBadge), rather than holding a request and a
+// connection while it waits for room.
 func (h *Handler) branchReadinessBadge(c echo.Context) error {
 	projectID, err := projectIDParam(c)
 	if err != nil {
@@ -29,47 +35,35 @@ func (h *Handler) branchReadinessBadge(c echo.Context) error {
 		return err
 	}
 	readinessURL := views.ReadinessURL(projectID, branchID)
-	r, err := h.badgeReadiness(c.Request().Context(), projectID, branchID)
+	ctx := neonapi.BackgroundReads(c.Request().Context(), neonauth.SettingsReads)
+	r, err := h.Checks.BranchReadiness(ctx, projectID, branchID)
 	var none *neonauth.NoBranchAuthError
 	switch {
 	case errors.As(err, &none):
 		p := views.Problem{Title: "Branch-level Neon Auth is not enabled on this branch", Status: http.StatusNotFound}
 		return h.render(c, p.Status, views.ReadinessBadgeFragment(readinessURL, nil, &p))
 	case err != nil:
+		if p, retry, ok := overloadProblem(err); ok {
+			return h.busyBadge(c, readinessURL, p, retry)
+		}
 		p := h.panelProblem(err, "Could not read the settings")
 		return h.render(c, p.Status, views.ReadinessBadgeFragment(readinessURL, nil, &p))
 	}
 	return h.render(c, http.StatusOK, views.ReadinessBadgeFragment(readinessURL, &r.Summary, nil))
 }
 
-// badgeQueueBudget is how long a badge may keep waiting for the client-side
-// rate limiter. A cold project page whose branches all have Better Auth asks
-// for eight reads a badge, all badges at once, more than the limiter's burst;
-// the badges load after the page, so waiting a few seconds beats showing
-// "unavailable".
-const badgeQueueBudget = 10 * time.Second
-
-// badgeReadiness is BranchReadiness, asked again while the client-side rate
-// limiter sheds its reads. Each retry costs only the reads that were shed:
-// the ones that went out are cached.
-func (h *Handler) badgeReadiness(ctx context.Context, projectID, branchID string) (*neonauth.Readiness, error) {
-	deadline := time.Now().Add(badgeQueueBudget)
-	for {
-		r, err := h.Checks.BranchReadiness(ctx, projectID, branchID)
-		var shed *neonapi.ShedError
-		if !errors.As(err, &shed) {
-			return r, err
-		}
-		wait := max(shed.RetryAfter(), 10*time.Millisecond)
-		if time.Until(deadline) < wait {
-			return nil, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		}
+// busyBadge answers a badge that was not read because the dashboard is busy
+// (see overloadProblem): 503 with retry as Retry-After, and a slot that asks
+// again once, after retry and a random part of it again, so that the badges
+// of one page, refused together, do not all come back at the same moment. A
+// badge refused on that second try waits for a click: a dashboard that stays
+// busy is not asked forever by every open page.
+func (h *Handler) busyBadge(c echo.Context, readinessURL string, p views.Problem, retry time.Duration) error {
+	retry = (retry + time.Second - 1).Truncate(time.Second) // as Retry-After says it
+	c.Response().Header().Set("Retry-After", retryAfterSeconds(retry))
+	b := views.BusyBadge{ReadinessURL: readinessURL, Problem: p}
+	if c.QueryParam("retry") == "" {
+		b.Delay = retry + rand.N(retry)
 	}
+	return h.render(c, p.Status, views.ReadinessBadgeBusy(b))
 }

@@ -3,19 +3,19 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
-	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // badgeURL is the readiness badge fragment of a branch of the seeded project.
@@ -210,58 +210,151 @@ func TestProjectPageBadgesNeonCalls(t *testing.T) {
 	}
 }
 
-// countingChecks counts readiness reads, retries included.
-type countingChecks struct {
-	BranchChecks
-	reads atomic.Int64
-}
-
-func (c *countingChecks) BranchReadiness(ctx context.Context, projectID, branchID string) (*neonauth.Readiness, error) {
-	c.reads.Add(1)
-	return c.BranchChecks.BranchReadiness(ctx, projectID, branchID)
-}
-
-// TestReadinessBadgesWaitForTheRateLimiter: ten cold badges at once ask
-// for more reads than the client-side rate limiter lets out in its queue
-// time; the reads it sheds are asked again, so every badge still arrives,
-// and Neon hears each read once.
-func TestReadinessBadgesWaitForTheRateLimiter(t *testing.T) {
+// TestReadinessBadgeShedsAtOnce: with no room in the rate budget, a badge
+// does not wait for it. It answers at once with 503, a Retry-After and a
+// "busy" slot that asks again once by itself, after the hint and some
+// jitter; refused again, it waits for a click. Neon hears nothing of either.
+func TestReadinessBadgeShedsAtOnce(t *testing.T) {
 	t.Parallel()
 	counter := &neontest.Requests{}
-	checks := &countingChecks{}
-	a := newTestApp(t, withCache(time.Hour),
-		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter}), neonapi.WithRateLimit(3000, 10)),
-		withHandler(func(h *Handler) { checks.BranchChecks = h.Checks; h.Checks = checks }))
-	names := make([]string, 9)
-	for i := range names {
-		names[i] = fmt.Sprintf("b%d", i+1)
-	}
-	for _, b := range a.createBranches(names...) {
-		a.enableBetterAuthOn(b)
-	}
-	r := a.get("/projects/" + a.projectID)
-	r.wantStatus(t, http.StatusOK)
+	// A token every five seconds: enabling Neon Auth spends the only one.
+	a := newTestApp(t, withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter}), neonapi.WithRateLimit(12, 1)))
+	a.enableBetterAuth()
 	counter.Take()
+	badge := a.badgeURL(a.project.BranchID)
+
+	start := time.Now()
+	r := a.htmxGet(badge, "")
+	took := time.Since(start)
+	r.wantStatus(t, http.StatusServiceUnavailable)
+	if took > 500*time.Millisecond {
+		t.Errorf("the shed badge took %v, want an answer at once", took)
+	}
+	retry, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if err != nil || retry < 1 || retry > 5 {
+		t.Errorf("Retry-After %q, want the seconds until the next token (1-5)", r.Header.Get("Retry-After"))
+	}
+	slot := r.byTestID("readiness-busy")
+	if get, _ := slot.Attr("hx-get"); get != badge+"?retry=1" {
+		t.Errorf("busy slot asks again at %q, want %q", get, badge+"?retry=1")
+	}
+	trigger, _ := slot.Attr("hx-trigger")
+	var delay int
+	if _, err := fmt.Sscanf(trigger, "load delay:%dms", &delay); err != nil || delay < retry*1000 || delay >= 2*retry*1000 {
+		t.Errorf("busy slot trigger %q, want a load delay from Retry-After (%ds) to twice it", trigger, retry)
+	}
+	if title, _ := r.byTestID("readiness-unavailable").Attr("title"); !strings.Contains(title, "busy") {
+		t.Errorf("busy badge title %q, want it to say the dashboard is busy", title)
+	}
+	if r.byTestID("readiness-badge").Length() != 0 || r.byTestID("readiness-retry").Length() != 0 {
+		t.Error("the first refusal shows a verdict or waits for a click")
+	}
+
+	again := a.htmxGet(badge+"?retry=1", "")
+	again.wantStatus(t, http.StatusServiceUnavailable)
+	if again.Header.Get("Retry-After") == "" {
+		t.Error("the second refusal has no Retry-After")
+	}
+	if _, ok := again.byTestID("readiness-busy").Attr("hx-trigger"); ok {
+		t.Error("the second refusal asks again by itself")
+	}
+	button := again.byTestID("readiness-retry")
+	if get, _ := button.Attr("hx-get"); get != badge+"?retry=1" {
+		t.Errorf("retry button asks at %q, want %q", get, badge+"?retry=1")
+	}
+	if target, _ := button.Attr("hx-target"); target != "closest .readiness-slot" {
+		t.Errorf("retry button replaces %q, want its slot", target)
+	}
+	if calls := counter.Take(); len(calls) != 0 {
+		t.Errorf("Neon heard %v from refused badges, want nothing", calls)
+	}
+}
+
+// TestReadinessBadgeRecoversOnceTheLoadStops floods the project page and
+// its badge: every badge answers at once, with its verdict or shed, and
+// once the flood stops the next badge asked for is a verdict, with no
+// backlog of waiting badges ahead of it.
+func TestReadinessBadgeRecoversOnceTheLoadStops(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t, withNeonClient("test-key", neonapi.WithRateLimit(6000, 20))) // 100 a second
+	a.enableBetterAuth()
+	badge := a.Server.URL + a.badgeURL(a.project.BranchID)
+	page := a.Server.URL + "/projects/" + a.projectID
+	get := func(ctx context.Context, url string) (status int, retryAfter string, err error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("HX-Request", "true")
+		res, err := a.Client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Retry-After"), nil
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		slowest time.Duration
+		shed    int
+		other   []string
+	)
 	var g errgroup.Group
-	r.byTestID("readiness-slot").Each(func(_ int, s *goquery.Selection) {
-		get, _ := s.Attr("hx-get")
+	for w := range 16 {
 		g.Go(func() error {
-			br := a.htmxGet(get, "")
-			if br.Status != http.StatusOK || br.byTestID("readiness-badge").Length() != 1 {
-				return fmt.Errorf("%s: status %d, %q", get, br.Status, strings.Join(strings.Fields(br.Doc.Text()), " "))
+			for i := w; ctx.Err() == nil; i++ {
+				if i%2 == 0 {
+					_, _, _ = get(ctx, page)
+					continue
+				}
+				start := time.Now()
+				status, retryAfter, err := get(ctx, badge)
+				took := time.Since(start)
+				if ctx.Err() != nil {
+					return nil
+				}
+				mu.Lock()
+				slowest = max(slowest, took)
+				switch {
+				case err != nil:
+					other = append(other, err.Error())
+				case status == http.StatusServiceUnavailable && retryAfter != "":
+					shed++
+				case status != http.StatusOK:
+					other = append(other, strconv.Itoa(status))
+				}
+				mu.Unlock()
 			}
 			return nil
 		})
-	})
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
 	}
-	if n := len(counter.Take()); n != 80 {
-		t.Errorf("Neon heard %d reads for ten badges, want 80: shed reads never reach it, and reads that did are not repeated", n)
+	_ = g.Wait()
+	stopped := time.Now()
+	t.Logf("under load: %d badges shed, slowest badge answer %v", shed, slowest)
+	if len(other) > 0 {
+		t.Errorf("badges under load answered %v, want each a verdict or shed with Retry-After", other)
 	}
-	if n := checks.reads.Load(); n <= 10 {
-		t.Errorf("%d readiness reads for ten badges: the limiter shed nothing, so this test proves nothing; tighten its rate limit", n)
-	} else {
-		t.Logf("%d readiness reads for ten badges: %d retried after the limiter shed them", n, n-10)
+	if shed == 0 {
+		t.Fatal("no badge was shed: the load did not exhaust the rate budget, so this test proves nothing")
+	}
+	if slowest > time.Second {
+		t.Errorf("the slowest badge under load took %v, want every one answered at once", slowest)
+	}
+
+	for {
+		status, _, err := get(context.Background(), badge)
+		if err == nil && status == http.StatusOK {
+			break
+		}
+		if time.Since(stopped) > 5*time.Second {
+			t.Fatalf("no verdict within 5s of the load stopping (last: %d, %v)", status, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	recovery := time.Since(stopped)
+	t.Logf("first verdict %v after the load stopped", recovery)
+	if recovery > time.Second {
+		t.Errorf("first verdict %v after the load stopped, want under a second", recovery)
 	}
 }

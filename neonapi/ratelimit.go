@@ -58,6 +58,9 @@ type limiter struct {
 	mu sync.Mutex
 	// maxWait bounds the queue: a request that would wait longer is shed.
 	maxWait time.Duration
+	// lost counts tokens the bucket holds back for queued requests whose
+	// callers left (see abandon). Guarded by mu.
+	lost float64
 	// now is the limiter's clock; tests freeze it to count queued requests
 	// without depending on how fast the machine is.
 	now func() time.Time
@@ -74,16 +77,27 @@ func newLimiter(perMinute, burst int) *limiter {
 // wait blocks until the next request may go out and returns how long it queued.
 // A wait longer than ctx's remaining time or the queue's bound is refused up
 // front with a *ShedError, and its reservation is returned to the bucket, so a
-// shed request costs later ones nothing.
+// shed request costs later ones nothing. Background requests never queue
+// (see BackgroundReads).
 func (l *limiter) wait(ctx context.Context) (time.Duration, error) {
 	if l == nil {
 		return 0, nil
+	}
+	if b := backgroundFrom(ctx); b != nil {
+		return 0, l.admit(b)
 	}
 	allowed := l.maxWait
 	l.mu.Lock()
 	now := l.now()
 	if deadline, ok := ctx.Deadline(); ok {
 		allowed = min(allowed, deadline.Sub(now))
+	}
+	if d, claimed, err := l.claimLost(now, allowed); claimed || err != nil {
+		l.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		return l.awaitLost(ctx, d)
 	}
 	r := l.bucket.ReserveN(now, 1)
 	d := r.DelayFrom(now)
@@ -102,7 +116,7 @@ func (l *limiter) wait(ctx context.Context) (time.Duration, error) {
 	case <-t.C:
 		return d, nil
 	case <-ctx.Done():
-		r.CancelAt(l.now())
+		l.abandon(r)
 		return 0, ctx.Err()
 	}
 }

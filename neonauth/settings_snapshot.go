@@ -63,6 +63,10 @@ func (e *NoBranchAuthError) Error() string {
 // Is makes errors.Is(err, ErrNoBranchAuth) hold.
 func (e *NoBranchAuthError) Is(target error) bool { return target == ErrNoBranchAuth }
 
+// SettingsReads is how many Neon reads ReadBranchSettings makes at most: the
+// branch, its integration and the seven settings getters.
+const SettingsReads = 9
+
 // ReadBranchSettings reads a branch's Neon Auth settings: the branch and its
 // integration first, in parallel, then, once the branch is known to have
 // Better Auth, every settings getter in parallel. A branch without it is a

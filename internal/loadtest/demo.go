@@ -103,28 +103,22 @@ func moduleRoot(ctx context.Context) (string, error) {
 }
 
 // demoPaths finds the pages to load from the projects list: the list, each
-// project, and the users page of each project with Neon Auth.
+// project, the users page of each project with Neon Auth, and the readiness
+// badges the project pages load after themselves.
 func demoPaths(ctx context.Context, base string) ([]string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/projects", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /projects: %s", res.Status)
-	}
-	doc, err := goquery.NewDocumentFromReader(res.Body)
+	doc, err := getDoc(ctx, base, "/projects")
 	if err != nil {
 		return nil, err
 	}
 	paths := []string{"/projects"}
+	var projects []string
 	doc.Find(`[data-testid="project-row"]`).Each(func(_ int, row *goquery.Selection) {
 		id := row.AttrOr("data-project-id", "")
 		if id == "" {
 			return
 		}
 		paths = append(paths, "/projects/"+id)
+		projects = append(projects, "/projects/"+id)
 		if !strings.Contains(row.Find(`[data-testid="auth-state"]`).Text(), "not enabled") {
 			paths = append(paths, "/projects/"+id+"/users")
 		}
@@ -132,7 +126,32 @@ func demoPaths(ctx context.Context, base string) ([]string, error) {
 	if len(paths) == 1 {
 		return nil, fmt.Errorf("GET /projects lists no projects")
 	}
+	for _, p := range projects {
+		doc, err := getDoc(ctx, base, p)
+		if err != nil {
+			return nil, err
+		}
+		doc.Find(`[data-testid="readiness-slot"]`).Each(func(_ int, slot *goquery.Selection) {
+			if badge := slot.AttrOr("hx-get", ""); badge != "" {
+				paths = append(paths, badge)
+			}
+		})
+	}
 	return paths, nil
+}
+
+// getDoc loads and parses the page at path.
+func getDoc(ctx context.Context, base, path string) (*goquery.Document, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, res.Status)
+	}
+	return goquery.NewDocumentFromReader(res.Body)
 }
 
 // readRSS is the process's resident memory in bytes; 0 when unknown.

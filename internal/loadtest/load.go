@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,36 @@ var browserHeaders = map[string]string{
 // counts as failed.
 const requestTimeout = 2 * time.Minute
 
+// Kinds of path the report shows apart: the readiness badges the project
+// page loads after itself (htmx fragments whose Neon reads are background
+// work), and everything else.
+const (
+	kindPage  = "pages"
+	kindBadge = "badges"
+)
+
+// kinds in report order.
+var kinds = []string{kindPage, kindBadge}
+
+// kindOf is the kind of path.
+func kindOf(path string) string {
+	if strings.HasSuffix(path, "/badge") {
+		return kindBadge
+	}
+	return kindPage
+}
+
+// setHeaders makes a request for path look like the browser's: badges are
+// asked for by htmx.
+func setHeaders(req *http.Request, path string) {
+	for k, v := range browserHeaders {
+		req.Header.Set(k, v)
+	}
+	if kindOf(path) == kindBadge {
+		req.Header.Set("HX-Request", "true")
+	}
+}
+
 // results is what the load saw.
 type results struct {
 	elapsed  time.Duration
@@ -36,6 +67,24 @@ type results struct {
 	empty    int             // connection closed, reset or timed out without an answer
 	bytesIn  int64
 	firstErr error
+	// byKind splits the answers by kindOf their path.
+	byKind map[string]*kindResults
+}
+
+// kindResults is what the load saw of one kind of path.
+type kindResults struct {
+	ok, shed []time.Duration
+	other    int // other statuses, empty answers and errors
+}
+
+func (r *results) kind(path string) *kindResults {
+	k := kindOf(path)
+	kr := r.byKind[k]
+	if kr == nil {
+		kr = &kindResults{}
+		r.byKind[k] = kr
+	}
+	return kr
 }
 
 func (r *results) total() int {
@@ -80,9 +129,7 @@ func hammer(ctx context.Context, base string, paths []string, conns int, duratio
 // the run ended is not counted.
 func one(ctx context.Context, client *http.Client, base, path string, r *results) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	for k, v := range browserHeaders {
-		req.Header.Set(k, v)
-	}
+	setHeaders(req, path)
 	start := time.Now()
 	res, err := client.Do(req)
 	if err == nil {
@@ -97,21 +144,25 @@ func one(ctx context.Context, client *http.Client, base, path string, r *results
 		return
 	case err != nil:
 		r.empty++
+		r.kind(path).other++
 		if r.firstErr == nil {
 			r.firstErr = err
 		}
 	case res.StatusCode < 400:
 		r.ok = append(r.ok, d)
 		r.okByPath[path] = append(r.okByPath[path], d)
+		r.kind(path).ok = append(r.kind(path).ok, d)
 	case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
 		r.shed = append(r.shed, d)
+		r.kind(path).shed = append(r.kind(path).shed, d)
 	default:
 		r.failed[res.StatusCode]++
+		r.kind(path).other++
 	}
 }
 
 func newResults() *results {
-	return &results{failed: map[int]int{}, okByPath: map[string][]time.Duration{}}
+	return &results{failed: map[int]int{}, okByPath: map[string][]time.Duration{}, byKind: map[string]*kindResults{}}
 }
 
 func (r *results) merge(o *results) {
@@ -125,6 +176,16 @@ func (r *results) merge(o *results) {
 	}
 	r.empty += o.empty
 	r.bytesIn += o.bytesIn
+	for k, theirs := range o.byKind {
+		kr := r.byKind[k]
+		if kr == nil {
+			kr = &kindResults{}
+			r.byKind[k] = kr
+		}
+		kr.ok = append(kr.ok, theirs.ok...)
+		kr.shed = append(kr.shed, theirs.shed...)
+		kr.other += theirs.other
+	}
 	if r.firstErr == nil {
 		r.firstErr = o.firstErr
 	}
@@ -138,13 +199,14 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }
 
-// timeToRecover asks for url right after the load stopped, every 10ms,
+// timeToRecover asks for path right after the load stopped, every 10ms,
 // until a normal answer (2xx) arrives, for at most five minutes.
-func timeToRecover(ctx context.Context, url string) (time.Duration, error) {
+func timeToRecover(ctx context.Context, base, path string) (time.Duration, error) {
 	start := time.Now()
 	client := &http.Client{Timeout: 10 * time.Second}
 	for time.Since(start) < 5*time.Minute {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		setHeaders(req, path)
 		res, err := client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)

@@ -1,7 +1,8 @@
 // Command loadtest puts the dashboard under load on this machine and reports
 // how it holds up: requests a second, latency, failed and empty replies (shed
 // 503s counted apart), the server's memory, and how soon it answers normally
-// once the load stops.
+// once the load stops; the readiness badges the project pages load after
+// themselves are reported apart from the pages, each with its own recovery.
 //
 // By default it builds the dashboard, starts the demo twice (with the Neon
 // read cache on, then off) and loads each for -duration with -conns
@@ -22,7 +23,9 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -38,6 +41,8 @@ type options struct {
 	duration time.Duration
 	modes    []string
 	paths    []string
+	// recover lists the kinds whose recovery is timed once the load stops.
+	recover []string
 }
 
 func main() {
@@ -66,12 +71,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	var o options
-	var modes, paths string
+	var modes, paths, recoverKinds string
 	fs.StringVar(&o.url, "url", "", "load a dashboard already running at this loopback URL instead of starting the demo")
 	fs.IntVar(&o.conns, "conns", 200, "concurrent connections")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long to load each mode")
 	fs.StringVar(&modes, "modes", "cached,uncached", "demo runs: cached (CACHE_TTL=15s) and/or uncached (CACHE_TTL=0); with -url: given")
-	fs.StringVar(&paths, "paths", "", "comma-separated paths to load (default: the demo's pages)")
+	fs.StringVar(&paths, "paths", "", "comma-separated paths to load (default: the demo's pages and readiness badges)")
+	fs.StringVar(&recoverKinds, "recover", strings.Join(kinds, ","), "kinds whose recovery is timed, polled together from when the load stops: "+
+		"pages and/or badges (a page's reads go before a badge's, so timing one alone shows what it needs by itself)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -83,6 +90,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	o.modes = splitList(modes)
 	o.paths = splitList(paths)
+	o.recover = splitList(recoverKinds)
+	for _, k := range o.recover {
+		if !slices.Contains(kinds, k) {
+			return o, fmt.Errorf("-recover: unknown kind %q (want %s)", k, strings.Join(kinds, " or "))
+		}
+	}
 	if o.url != "" {
 		if err := loopbackOnly(o.url); err != nil {
 			return o, err
@@ -153,8 +166,38 @@ func runMode(ctx context.Context, o options, mode string, out io.Writer) error {
 	rssBefore := readRSS(pid)
 	mem := watchRSS(pid)
 	res := hammer(ctx, base, paths, o.conns, o.duration)
-	recovery, recErr := timeToRecover(ctx, base+paths[0])
+	recoveries := recoverEach(ctx, base, paths, o.recover)
 	peak := mem.stop()
-	report(out, mode, paths, res, firstView, rssBefore, peak, readRSS(pid), recovery, recErr)
+	report(out, mode, paths, res, firstView, rssBefore, peak, readRSS(pid), recoveries)
 	return nil
+}
+
+// recovery is how soon one path of a kind answered normally once the load
+// stopped.
+type recovery struct {
+	path  string
+	after time.Duration
+	err   error
+}
+
+// recoverEach times, from the moment the load stops and all at once, the
+// recovery of the first path of each of these kinds among paths.
+func recoverEach(ctx context.Context, base string, paths, these []string) map[string]recovery {
+	out := map[string]recovery{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, k := range these {
+		i := slices.IndexFunc(paths, func(p string) bool { return kindOf(p) == k })
+		if i < 0 {
+			continue
+		}
+		wg.Go(func() {
+			after, err := timeToRecover(ctx, base, paths[i])
+			mu.Lock()
+			out[k] = recovery{path: paths[i], after: after, err: err}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
 }

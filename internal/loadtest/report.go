@@ -27,7 +27,7 @@ func decode(body []byte, encoding string) ([]byte, error) {
 }
 
 // report prints one mode's figures.
-func report(out io.Writer, mode string, paths []string, r *results, fv firstView, rssBefore, rssPeak, rssAfter int64, recovery time.Duration, recErr error) {
+func report(out io.Writer, mode string, paths []string, r *results, fv firstView, rssBefore, rssPeak, rssAfter int64, recoveries map[string]recovery) {
 	secs := r.elapsed.Seconds()
 	all := sorted(append(slices.Clone(r.ok), r.shed...))
 	ok, shed := sorted(r.ok), sorted(r.shed)
@@ -54,12 +54,39 @@ func report(out io.Writer, mode string, paths []string, r *results, fv firstView
 	if rssPeak > 0 {
 		fmt.Fprintf(out, "  server RSS    %s before, %s peak, %s after (demo: includes the in-process sandbox)\n", mb(rssBefore), mb(rssPeak), mb(rssAfter))
 	}
-	if recErr != nil {
-		fmt.Fprintf(out, "  recovery      none: %v\n", recErr)
-	} else {
-		fmt.Fprintf(out, "  recovery      first normal answer %s after the load stopped\n", ms(recovery))
-	}
+	reportKinds(out, r, recoveries)
 	fmt.Fprintf(out, "  first view    %d requests, %.1f KB on the wire (%.1f KB uncompressed)\n", fv.requests, float64(fv.wire)/1024, float64(fv.plain)/1024)
+}
+
+// reportKinds prints pages and badges apart: their answers, sheds and
+// recovery, the badges next to the pages of the same run.
+func reportKinds(out io.Writer, r *results, recoveries map[string]recovery) {
+	secs := r.elapsed.Seconds()
+	for _, k := range kinds {
+		kr := r.byKind[k]
+		rec, measured := recoveries[k]
+		if kr == nil && !measured {
+			continue
+		}
+		if kr == nil {
+			kr = &kindResults{}
+		}
+		ok, shed := sorted(kr.ok), sorted(kr.shed)
+		all := sorted(append(slices.Clone(kr.ok), kr.shed...))
+		fmt.Fprintf(out, "  %-13s %d answers = %.0f/s: all p50 %s  p99 %s  max %s\n", k, len(all)+kr.other, float64(len(all)+kr.other)/secs,
+			ms(percentile(all, .5)), ms(percentile(all, .99)), ms(percentile(all, 1)))
+		fmt.Fprintf(out, "    normal      %d   p50 %s  p99 %s\n", len(ok), ms(percentile(ok, .5)), ms(percentile(ok, .99)))
+		fmt.Fprintf(out, "    shed (503)  %d   p50 %s  p99 %s\n", len(shed), ms(percentile(shed, .5)), ms(percentile(shed, .99)))
+		fmt.Fprintf(out, "    other       %d (failed or empty)\n", kr.other)
+		switch {
+		case !measured:
+			fmt.Fprintf(out, "    recovery    not timed in this run (-recover)\n")
+		case rec.err != nil:
+			fmt.Fprintf(out, "    recovery    none for %s: %v\n", rec.path, rec.err)
+		default:
+			fmt.Fprintf(out, "    recovery    first normal answer %s after the load stopped (%s)\n", ms(rec.after), rec.path)
+		}
+	}
 }
 
 func ms(d time.Duration) string {
