@@ -22,6 +22,7 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/views"
 )
 
 // testApp is the dashboard served over real HTTP, talking to a Neon API
@@ -266,6 +267,17 @@ func (a *testApp) htmxGet(path, target string) *testResponse {
 	if target != "" {
 		req.Header.Set("HX-Target", target)
 	}
+	return a.do(req)
+}
+
+// htmxReload asks for path as the users table does when it reloads itself
+// (after a change, or loading after the page): htmx names the element.
+func (a *testApp) htmxReload(path string) *testResponse {
+	a.t.Helper()
+	req := a.newRequest(http.MethodGet, path, nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", views.UsersBrowserID)
+	req.Header.Set("HX-Trigger", views.UsersBrowserID)
 	return a.do(req)
 }
 

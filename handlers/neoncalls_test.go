@@ -44,7 +44,7 @@ func TestUsersPageNeonCalls(t *testing.T) {
 					func() *testResponse { return a.get(a.usersPath(provider)) },
 					func() *testResponse { return a.get(a.usersPath(provider)) },
 					func() *testResponse {
-						return a.htmxGet(a.usersSub(provider, "/browse", ""), "users-browser")
+						return a.htmxReload(a.usersSub(provider, "/browse", ""))
 					},
 				} {
 					r := step()

@@ -215,8 +215,13 @@ func (h *Handler) browseUsers(c echo.Context) error {
 	b := h.newBrowser(c, s, readBrowseQuery(c))
 	status := h.fillBrowser(c.Request().Context(), s, &b, !isHTMX(c), c.QueryParam("exact") == "1")
 	if isHTMX(c) {
-		// The header's counts come along out of band, so a reload after a
-		// change moves the table and the totals at once.
+		if c.Request().Header.Get("HX-Trigger") != views.UsersBrowserID {
+			// Paging, filtering: the table alone, at the cost of its page.
+			return h.render(c, status, views.UsersBrowserSection(b))
+		}
+		// The table reloading itself (after a change, or loading after the
+		// page): the header's counts come along out of band, so the table
+		// and the totals move at once.
 		counts := h.headerCounts(c.Request().Context(), s)
 		return h.render(c, status, views.UsersBrowserFragment(b, counts))
 	}

@@ -76,7 +76,7 @@ func TestCreateUserThenSynced(t *testing.T) {
 			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
 				t.Errorf("synced answer HX-Trigger = %q, want users-changed %v", got, r.Header)
 			}
-			latest := a.htmxGet(a.usersSub(provider, "/browse", ""), "users-browser")
+			latest := a.htmxReload(a.usersSub(provider, "/browse", ""))
 			latest.wantStatus(t, http.StatusOK)
 			if got := latest.text("browse-row"); !strings.Contains(got, "grace@example.com") {
 				t.Errorf("latest users after the sync = %q, want the new user", got)
@@ -84,6 +84,11 @@ func TestCreateUserThenSynced(t *testing.T) {
 			counts := latest.Doc.Find(`#user-counts[hx-swap-oob="true"]`)
 			if counts.Length() != 1 || strings.TrimSpace(counts.Find(`[data-testid="user-total"]`).Text()) != "1" {
 				t.Errorf("refresh did not bring the counts out of band:\n%s", latest.Body)
+			}
+			// Paging does not: it pays for its page only.
+			paged := a.htmxGet(a.usersSub(provider, "/browse", "size=100"), "users-browser")
+			if paged.Doc.Find(`#user-counts`).Length() != 0 {
+				t.Error("a page of the table read the header's counts too")
 			}
 		})
 	}
