@@ -1,6 +1,7 @@
-// Package usersbench measures the users browser of package db against the
+// Package usersbench measures the users pages of the dashboard against the
 // bare SQL a person would run in psql, on tables seeded to a realistic size
-// with Neon's exact DDL. It creates and drops its own databases.
+// with Neon's exact DDL, under every combination of the indexes the
+// dashboard's advisor offers. It creates and drops its own databases.
 package usersbench
 
 import (
@@ -8,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
@@ -25,20 +25,40 @@ type Config struct {
 	// early once it has run at least five times.
 	Runs   int
 	Budget time.Duration
-	// Only, when set, runs just the cases whose suite and name match.
+	// Load is how long each side of the mixed load runs (0 skips it), with
+	// Clients at once of which Searchers search; browsing clients wait
+	// Think between pages.
+	Load               time.Duration
+	Clients, Searchers int
+	Think              time.Duration
+	// Only, when set, runs just the cases whose table, indexes and name
+	// match.
 	Only *regexp.Regexp
-	// Export also times the exports and their memory (slow on big tables).
-	Export bool
+	// Extra adds the rest of the users browser (paging backwards, filters,
+	// counts, the chart, other routes), measured with no offered index and
+	// with all of them; Export adds the exports and their memory to it.
+	Extra, Export bool
 	// Keep leaves the databases behind for inspection.
 	Keep bool
-	// Out receives the results table; Log progress lines.
+	// Out receives the results; Log progress lines.
 	Out, Log io.Writer
 }
 
-// Run seeds each table, measures every case without and then with the
-// offered index, and writes the results table to cfg.Out.
-func Run(ctx context.Context, cfg Config) ([]Result, error) {
-	var all []Result
+// Report is everything one run measured.
+type Report struct {
+	Config  Config
+	Server  string // Postgres version
+	Results []Result
+	Mixed   []MixedResult
+	// Notes are lines for the closing note (index builds, export memory).
+	Notes []string
+}
+
+// Run seeds each table, measures every case under every combination of the
+// offered indexes, and writes the results to cfg.Out (those measured so far
+// when it fails).
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	rep := &Report{Config: cfg}
 	for _, t := range []struct {
 		gen  db.Generation
 		rows int
@@ -46,20 +66,18 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if t.rows <= 0 {
 			continue
 		}
-		results, err := runTable(ctx, cfg, t.gen, t.rows)
-		all = append(all, results...)
-		if err != nil {
-			return all, err
+		if err := runTable(ctx, cfg, rep, t.gen, t.rows); err != nil {
+			// What was measured is still worth reading.
+			rep.Notes = append(rep.Notes, fmt.Sprintf("The run stopped early: %v", err))
+			rep.write(cfg.Out)
+			return rep, err
 		}
 	}
-	printHeader(cfg.Out)
-	for _, r := range all {
-		printResult(cfg.Out, r)
-	}
-	return all, nil
+	rep.write(cfg.Out)
+	return rep, nil
 }
 
-func runTable(ctx context.Context, cfg Config, gen db.Generation, rows int) ([]Result, error) {
+func runTable(ctx context.Context, cfg Config, rep *Report, gen db.Generation, rows int) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, format+"\n", args...) }
 	start := time.Now()
 	d, err := createDatabase(ctx, cfg.AdminURL, gen, rows)
@@ -71,80 +89,106 @@ func runTable(ctx context.Context, cfg Config, gen db.Generation, rows int) ([]R
 		}()
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	logf("%s: seeded %d rows into %s and analyzed in %s", gen, d.rows, d.name, time.Since(start).Round(time.Millisecond))
-
-	pools := db.NewPools(db.PoolOptions{})
-	defer pools.Close()
-	pool, err := pools.Get(ctx, d.url)
+	s, err := newSuite(ctx, d)
 	if err != nil {
-		return nil, err
-	}
-	s, err := newSuite(ctx, d, pool, db.NewCache(0))
-	if err != nil {
-		return nil, err
+		return err
 	}
 	defer s.close(context.WithoutCancel(ctx))
+	if rep.Server == "" {
+		_ = s.bare.QueryRow(ctx, "SHOW server_version").Scan(&rep.Server)
+	}
+	offers, err := offeredIndexes(ctx, s.b)
+	if err != nil {
+		return err
+	}
+	for _, o := range offers {
+		logf("  the advisor offers %s: %s", o.Name, o.CreateSQL)
+	}
+	note := func(n string) {
+		logf("  %s", n)
+		rep.Notes = append(rep.Notes, gen.Table()+": "+n)
+	}
+	combos := combinations(offers)
+	prev := combos[0]
+	for _, set := range combos {
+		if set.mask != prev.mask {
+			if err := s.switchIndexes(ctx, prev, set, logf, note); err != nil {
+				return err
+			}
+			if err := s.reopen(ctx); err != nil {
+				return err
+			}
+		}
+		prev = set
+		if err := runCombo(ctx, cfg, rep, s, set, logf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	var results []Result
-	run := func(suite string, cases []*Case) {
+// runCombo measures one table under one combination of offered indexes.
+func runCombo(ctx context.Context, cfg Config, rep *Report, s *suite, set indexSet, logf func(string, ...any)) error {
+	table := s.d.gen.Table()
+	logf("%s, %s:", table, set)
+	run := func(cases []*Case) {
 		for _, c := range cases {
-			if cfg.Only != nil && !cfg.Only.MatchString(suite+" "+c.Name) {
+			if cfg.Only != nil && !cfg.Only.MatchString(table+" "+set.String()+" "+c.Name) {
 				continue
 			}
-			r := measure(ctx, suite, c, cfg.Runs, cfg.Budget)
-			logf("  %-24s %-46s ours %8s ms  bare %8s ms  %s %s", suite, c.Name, ms(r.Ours.Median), ms(r.Bare.Median), ratioText(r.RatioMedian()), r.Met())
+			r := measure(ctx, c, cfg.Runs, cfg.Budget)
+			r.Table, r.Indexes = table, set
+			logf("  %-52s ours %8s ms  bare %8s ms  %7s  %-4s %s", c.Name, ms(r.Ours.Median), ms(r.Bare.Median), ratioText(r.RatioMedian()), r.Met(), c.Plan)
 			if r.Err != nil {
 				logf("    %v", r.Err)
 			}
-			results = append(results, r)
+			rep.Results = append(rep.Results, r)
 		}
 	}
-	table := gen.Table()
-	plain := table + ", no index"
-	run(plain, slices.Concat(s.browseCases(false), s.filterCases(false), s.countCases()))
-	if cfg.Export {
-		run(plain, s.exportCases())
-		for _, f := range []db.ExportFormat{db.ExportCSV, db.ExportJSONLines} {
-			n, rss, wall, err := exportRSS(ctx, d.url, f)
-			if err != nil {
-				return results, err
+	run(s.lookupCases(ctx))
+	run(s.browseCases(ctx))
+	run(s.httpCases(ctx))
+	all := set.mask == 1<<len(set.offers)-1
+	if cfg.Extra && (set.mask == 0 || all) {
+		run(s.extraCases(ctx))
+		if cfg.Export && set.mask == 0 {
+			if err := runExports(ctx, rep, s, run, logf); err != nil {
+				return err
 			}
-			logf("  export %s in a separate process: %d rows in %s, peak RSS %.1f MB", f, n, wall.Round(time.Millisecond), float64(rss)/(1<<20))
-			results = append(results, Result{Suite: plain, Case: &Case{Name: fmt.Sprintf("export %s: peak RSS %.1f MB of the exporting process", f, float64(rss)/(1<<20))}})
 		}
 	}
-	srv := s.server(pools)
-	run(plain, s.httpCases(srv))
-	srv.Close()
-	if err := buildIndex(ctx, s, logf); err != nil {
-		return results, err
+	if cfg.Load > 0 && (cfg.Only == nil || cfg.Only.MatchString(table+" "+set.String()+" mixed load")) {
+		m, err := s.mixedLoad(ctx, cfg.Clients, cfg.Searchers, cfg.Load, cfg.Think)
+		if err != nil {
+			return err
+		}
+		m.Table, m.Indexes = table, set
+		d, b := m.Dashboard, m.Bare
+		logf("  mixed load, %d clients (%d searching) for %s: browse p50 %s p99 %s ms (bare %s / %s), %d busy; search p50 %s p99 %s ms (bare %s / %s), %d busy; %d errors %s",
+			m.Clients, m.Searchers, cfg.Load, ms(d.Browse.Median), ms(d.Browse.P99), ms(b.Browse.Median), ms(b.Browse.P99), d.Browse.Busy,
+			ms(d.Search.Median), ms(d.Search.P99), ms(b.Search.Median), ms(b.Search.P99), d.Search.Busy,
+			d.Errors()+b.Errors(), d.FirstErr+b.FirstErr)
+		rep.Mixed = append(rep.Mixed, m)
 	}
-	// A new server: the first one's results cache still says "no index".
-	srv = s.server(pools)
-	defer srv.Close()
-	run(table+", with index", slices.Concat(s.browseCases(true), s.filterCases(true), s.httpCases(srv)))
-	return results, nil
+	return nil
 }
 
-// buildIndex creates the offered index through the dashboard's own code and
-// reports the estimate next to the result.
-func buildIndex(ctx context.Context, s *suite, logf func(string, ...any)) error {
-	before, err := s.b.AdviseIndex(ctx)
-	if err != nil {
-		return err
+// runExports times the exports against psql's \copy, and each export's
+// peak memory in a process of its own.
+func runExports(ctx context.Context, rep *Report, s *suite, run func([]*Case), logf func(string, ...any)) error {
+	run(s.exportCases())
+	for _, f := range []db.ExportFormat{db.ExportCSV, db.ExportJSONLines} {
+		n, rss, wall, err := exportRSS(ctx, s.d.url, f)
+		if err != nil {
+			return err
+		}
+		note := fmt.Sprintf("%s: export %s in a separate process: %d rows in %s, peak RSS %.1f MB",
+			s.d.gen.Table(), f, n, wall.Round(time.Millisecond), float64(rss)/(1<<20))
+		logf("  %s", note)
+		rep.Notes = append(rep.Notes, note)
 	}
-	start := time.Now()
-	if err := s.b.CreateIndex(ctx); err != nil {
-		return err
-	}
-	took := time.Since(start)
-	after, err := s.b.AdviseIndex(ctx)
-	if err != nil {
-		return err
-	}
-	logf("  %s in %s: estimated %.1f MB, built %.1f MB (%s)", before.CreateSQL, took.Round(time.Millisecond),
-		float64(before.EstimatedBytes)/(1<<20), float64(after.ServingBytes)/(1<<20), before.EstimateBasis)
 	return nil
 }

@@ -8,22 +8,35 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/neonapi"
-	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
-// benchProject is the project the HTTP cases address.
-const benchProject = "bench-project"
+// The project, branch and database the HTTP cases address.
+const (
+	benchProject = "bench-project"
+	benchBranch  = "br-bench"
+	benchDB      = "bench"
+)
 
-// benchNeon answers the two Neon reads the users pages make from memory, so
+// requestTimeout is the server's default REQUEST_TIMEOUT, which the real
+// server gives every request as its deadline.
+const requestTimeout = 30 * time.Second
+
+// benchNeon answers the Neon reads the users pages make from memory, so
 // the HTTP cases time the dashboard and the database, not an API.
 type benchNeon struct {
 	handlers.NeonAPI
-	provider neonapi.AuthProvider
+	provider db.Generation
+}
+
+func (n benchNeon) integration() neonapi.Integration {
+	return neonapi.Integration{AuthProvider: neonapi.AuthProvider(n.provider), BranchID: benchBranch, DBName: benchDB}
 }
 
 func (n benchNeon) GetProject(context.Context, string) (*neonapi.Project, error) {
@@ -31,85 +44,137 @@ func (n benchNeon) GetProject(context.Context, string) (*neonapi.Project, error)
 }
 
 func (n benchNeon) ListIntegrations(context.Context, string) ([]neonapi.Integration, error) {
-	return []neonapi.Integration{{AuthProvider: n.provider, BranchID: "br-bench", DBName: "bench"}}, nil
+	return []neonapi.Integration{n.integration()}, nil
+}
+
+func (n benchNeon) GetBranchAuth(_ context.Context, _, branchID string) (*neonapi.Integration, error) {
+	if branchID != benchBranch {
+		return nil, neonapi.ErrNotFound
+	}
+	in := n.integration()
+	return &in, nil
+}
+
+func (n benchNeon) ListBranches(context.Context, string) ([]neonapi.Branch, error) {
+	return []neonapi.Branch{{ID: benchBranch, ProjectID: benchProject, Name: "main", CurrentState: "ready", Default: true}}, nil
 }
 
 // server is the dashboard's real handler stack (router, middleware,
 // handlers, the Neon Auth service and its pools) reading the suite's
-// database as the operator's DATABASE_URL.
-func (s *suite) server(pools *db.Pools) *httptest.Server {
-	neon := benchNeon{provider: neonapi.AuthProvider(s.d.gen)}
+// database as the operator's DATABASE_URL, on a loopback listener, with
+// the request deadline the real server sets.
+func (s *suite) server() *httptest.Server {
 	h := &handlers.Handler{
-		Neon:   neon,
-		Auth:   neonauth.New(neon, pools, neonauth.UserDBConfig{Default: s.d.url, Results: db.NewCache(0)}),
+		Neon:   benchNeon{provider: s.d.gen},
+		Auth:   s.svc,
 		Logger: slog.New(slog.DiscardHandler),
 	}
-	return httptest.NewServer(h.Echo())
+	e := h.Echo()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		e.ServeHTTP(w, r.WithContext(ctx))
+	}))
+}
+
+// usersRoute is where the users pages of the suite's table live: the path
+// of the users page and the query every users route carries.
+type usersRoute struct {
+	path  string
+	query url.Values
+}
+
+// url is the users route sub ("" for the page itself) with v added to the
+// route's own query.
+func (u usersRoute) url(sub string, v url.Values) string {
+	q := url.Values{}
+	for k, vs := range u.query {
+		q[k] = vs
+	}
+	for k, vs := range v {
+		q[k] = vs
+	}
+	p := u.path
+	if sub != "" {
+		p += "/" + sub
+	}
+	return p + "?" + q.Encode()
+}
+
+// findUsersRoute asks the server where the table's users pages are: the
+// project's users page for the provider, or wherever it redirects (a
+// branch's users pages), as a link from an older page would be sent.
+func (s *suite) findUsersRoute(ctx context.Context) (usersRoute, error) {
+	start := "/projects/" + benchProject + "/users"
+	q := url.Values{"provider": {string(s.d.gen)}, "branch": {benchBranch}}
+	client := &http.Client{Transport: s.srv.Client().Transport, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.srv.URL+start+"?"+q.Encode(), nil)
+	if err != nil {
+		return usersRoute{}, err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return usersRoute{}, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusOK:
+		delete(q, "branch")
+		return usersRoute{path: start, query: q}, nil
+	case res.StatusCode >= 300 && res.StatusCode < 400:
+		loc, err := res.Location()
+		if err != nil {
+			return usersRoute{}, fmt.Errorf("GET %s: %d without a location", start, res.StatusCode)
+		}
+		return usersRoute{path: strings.TrimSuffix(loc.Path, "/"), query: loc.Query()}, nil
+	}
+	return usersRoute{}, fmt.Errorf("GET %s: %d", start, res.StatusCode)
 }
 
 // fetch returns a case side that GETs path (as htmx when htmx is set),
-// reads the whole body and checks the status and that it holds want.
-func fetch(srv *httptest.Server, path string, htmx bool, want string) func(context.Context) error {
+// reads the whole body and checks the status and that it holds each of want.
+func fetch(srv *httptest.Server, path string, htmx bool, want ...string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		status, body, _, err := get(ctx, srv.Client(), srv.URL+path, htmx)
 		if err != nil {
 			return err
 		}
-		if htmx {
-			req.Header.Set("HX-Request", "true")
+		if status != http.StatusOK {
+			return fmt.Errorf("GET %s: %d", path, status)
 		}
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
-			return fmt.Errorf("GET %s: %d, body without %q", path, res.StatusCode, want)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				return fmt.Errorf("GET %s: 200, body without %q", path, w)
+			}
 		}
 		return nil
 	}
 }
 
-// httpCases time the users routes over HTTP against the bare SQL behind
-// each: what a person waits for, handler stack and render included.
-func (s *suite) httpCases(srv *httptest.Server) []*Case {
-	provider := string(s.d.gen)
-	users := "/projects/" + benchProject + "/users"
-	q := func(v url.Values) string { v.Set("provider", provider); return v.Encode() }
-	order := fmt.Sprintf("ORDER BY %s DESC, id DESC LIMIT 50", s.created)
-	scan := func(where string) string { return fmt.Sprintf("SELECT %s FROM %s WHERE %s", s.cols, s.table, where) }
-	pages := s.d.rows / 50
-	exportQ, exportErr := s.b.ExportQuery(db.Filter{}, db.ExportCSV)
-	cases := []*Case{
-		{Name: "HTTP users page shell (full page)",
-			Ours: fetch(srv, users+"?"+q(url.Values{}), false, `id="users-browser"`),
-			Bare: s.query(fmt.Sprintf("SELECT %s FROM %s %s", s.cols, s.table, order))},
-		{Name: fmt.Sprintf("HTTP browse page %d (htmx, after cursor)", pages/2+1),
-			Ours: fetch(srv, users+"/browse?"+q(url.Values{"after": {s.b.Cursor(s.mid)}}), true, `data-testid="browse-row"`),
-			Bare: s.query(fmt.Sprintf("SELECT %s FROM %s WHERE (%s, id) < ($1, $2) %s", s.cols, s.table, s.created, order), s.mid.CreatedAt, s.mid.ID)},
-		{Name: "HTTP user detail (exact id)",
-			Ours: fetch(srv, users+"/"+url.PathEscape(s.someID)+"/detail?"+q(url.Values{}), false, `data-testid="user-detail"`),
-			Bare: s.query(fmt.Sprintf("SELECT * FROM %s WHERE id = $1", s.table), s.someID)},
-		{Name: "HTTP search, 1 match (htmx)",
-			Ours: fetch(srv, users+"/browse?"+q(url.Values{"q": {s.rareSearch}}), true, s.rareSearch),
-			Bare: s.query(scan("email ILIKE $1 OR name ILIKE $1"), "%"+s.rareSearch+"%")},
-		{Name: fmt.Sprintf("HTTP export csv, all %d rows (vs psql \\copy)", s.d.rows), Runs: 5,
-			Ours: fetch(srv, users+"/export?"+q(url.Values{"format": {"csv"}}), false, "id,email,"),
-			Bare: func(ctx context.Context) error {
-				if exportErr != nil {
-					return exportErr
-				}
-				return psqlCopy(ctx, s.d.url, exportQ, db.ExportOptions(db.ExportCSV))
-			}},
+// get sends one GET and returns the status, the body and the Retry-After
+// delay of a 503 (0 when absent).
+func get(ctx context.Context, client *http.Client, url string, htmx bool) (int, string, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", 0, err
 	}
-	if s.d.gen == db.GenerationBetterAuth {
-		cases = append(cases, &Case{Name: "HTTP exact id in the search box (htmx)",
-			Ours: fetch(srv, users+"/browse?"+q(url.Values{"q": {s.someID}}), true, s.someID),
-			Bare: s.query(scan("id = $1"), s.someID)})
+	if htmx {
+		req.Header.Set("HX-Request", "true")
 	}
-	return cases
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return res.StatusCode, "", 0, err
+	}
+	var retry time.Duration
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil {
+		retry = time.Duration(secs) * time.Second
+	}
+	return res.StatusCode, string(body), retry, nil
 }

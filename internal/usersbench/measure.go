@@ -3,7 +3,6 @@ package usersbench
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +22,9 @@ type Case struct {
 	Target *Target
 	// Runs caps the runs of a slow case below Config.Runs.
 	Runs int
+	// Plan is how Postgres runs the bare statement (see planOf), printed
+	// so that a ratio can be read against an index scan or a table scan.
+	Plan string
 }
 
 // Target is what a case must achieve: at most MaxRatio times the bare SQL
@@ -63,11 +65,13 @@ func summarize(d []time.Duration) Stats {
 
 // Result is one measured case.
 type Result struct {
-	Suite string
-	Case  *Case
-	Ours  Stats
-	Bare  Stats
-	Err   error
+	// Table is the users table; Indexes the offered indexes present.
+	Table   string
+	Indexes indexSet
+	Case    *Case
+	Ours    Stats
+	Bare    Stats
+	Err     error
 }
 
 // RatioMedian and RatioP99 compare ours to bare; 0 when either is missing.
@@ -100,12 +104,12 @@ func (r Result) Met() string {
 
 // measure runs c, one warm-up of each side first, then alternating runs
 // until runs are done or budget is spent (at least minRuns each).
-func measure(ctx context.Context, suite string, c *Case, runs int, budget time.Duration) Result {
+func measure(ctx context.Context, c *Case, runs int, budget time.Duration) Result {
 	const minRuns = 5
 	if c.Runs > 0 {
 		runs = min(runs, c.Runs)
 	}
-	r := Result{Suite: suite, Case: c}
+	r := Result{Case: c}
 	var ours, bare []time.Duration
 	timed := func(f func(context.Context) error, into *[]time.Duration) error {
 		if f == nil {
@@ -153,25 +157,4 @@ func ratioText(x float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f×", x)
-}
-
-// printHeader and printResult write the results table as Markdown.
-func printHeader(w io.Writer) {
-	fmt.Fprintln(w, "| suite | case | n | ours median ms | ours p99 ms | bare median ms | bare p99 ms | ratio median | ratio p99 | target | met |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
-}
-
-func printResult(w io.Writer, r Result) {
-	target := ""
-	if r.Case.Target != nil {
-		target = r.Case.Target.String()
-	}
-	n := max(r.Ours.N, r.Bare.N)
-	if r.Err != nil {
-		fmt.Fprintf(w, "| %s | %s | | | | | | | | %s | ERROR: %v |\n", r.Suite, r.Case.Name, target, r.Err)
-		return
-	}
-	fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Suite, r.Case.Name, n,
-		ms(r.Ours.Median), ms(r.Ours.P99), ms(r.Bare.Median), ms(r.Bare.P99),
-		ratioText(r.RatioMedian()), ratioText(r.RatioP99()), target, r.Met())
 }
