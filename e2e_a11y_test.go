@@ -107,7 +107,7 @@ func TestE2EAccessibility(t *testing.T) {
 	project, bare := findProject(b, demoProject), findProject(b, demoProjectWithoutAuth)
 	authProject := findProject(b, demoProjectBranchAuth)
 	b.Follow("open the users page", http.StatusOK, chromedp.Navigate(dash.URL+"/projects/"+project+"/users?provider=stack"))
-	user := browsertest.Get(b, "find a demo user", chromedp.AttributeValue(id("user-row"), "data-user-id")).Value
+	user := browsertest.Get(b, "find a demo user", chromedp.AttributeValue(id("browse-row"), "data-user-id")).Value
 	if user == "" {
 		b.Fail("find a demo user", fmt.Errorf("the users page of %s lists nobody", demoProject))
 	}
