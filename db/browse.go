@@ -185,14 +185,14 @@ func (b *UserBrowser) Browse(ctx context.Context, req PageRequest) (Page, error)
 	var p Page
 	switch {
 	case req.After != "":
-		pos, err := decodeCursor(b.gen, "cursor", req.After)
-		if err != nil {
+		var pos position
+		if pos, err = decodeCursor(b.gen, "cursor", req.After); err != nil {
 			return Page{}, err
 		}
 		p, err = r.forward(ctx, bound{after: &pos})
 	case req.Before != "":
-		pos, err := decodeCursor(b.gen, "cursor", req.Before)
-		if err != nil {
+		var pos position
+		if pos, err = decodeCursor(b.gen, "cursor", req.Before); err != nil {
 			return Page{}, err
 		}
 		p, err = r.backward(ctx, &pos)

@@ -257,3 +257,27 @@ func TestPoolsBrowser(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowseByCursorReportsQueryErrors: a page read by cursor whose query
+// fails is an error, never an empty page.
+func TestBrowseByCursorReportsQueryErrors(t *testing.T) {
+	for _, gen := range generations {
+		t.Run(string(gen), func(t *testing.T) {
+			f := newFixture(t, gen)
+			seedMany(t, f, 120, 0)
+			b := f.browser(t, queryForms[0])
+			first, err := b.Browse(context.Background(), PageRequest{})
+			if err != nil || first.Next == "" {
+				t.Fatalf("first page: next %q, %v", first.Next, err)
+			}
+			// The table goes away between two pages.
+			f.exec(t, "DROP SCHEMA neon_auth CASCADE")
+			for name, req := range map[string]PageRequest{"after": {After: first.Next}, "before": {Before: first.Next}} {
+				p, err := b.Browse(context.Background(), req)
+				if err == nil {
+					t.Errorf("%s: a failed page read gave %d rows and no error", name, len(p.Users))
+				}
+			}
+		})
+	}
+}
