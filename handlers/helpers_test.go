@@ -67,9 +67,6 @@ func withSyncDelay(d time.Duration) appOption { return func(o *appOptions) { o.s
 // withCache puts the caching decorator between the dashboard and the sandbox.
 func withCache(ttl time.Duration) appOption { return func(o *appOptions) { o.cacheTTL = ttl } }
 
-// withProjectName names the seeded project ("" seeds none).
-func withProjectName(name string) appOption { return func(o *appOptions) { o.projectName = name } }
-
 // withHandler edits the Handler (e.g. sets Auth) before the server starts.
 func withHandler(f func(*Handler)) appOption { return func(o *appOptions) { o.handler = f } }
 

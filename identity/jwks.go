@@ -52,7 +52,7 @@ func newKeySet(cfg JWTAuthConfig, client *http.Client, now func() time.Time) *ke
 // VerifySignature implements oidc.KeySet: it returns the payload of a token
 // signed by one of the proxy's keys.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, k.algs)
+	jws, err := jose.ParseSignedCompact(raw, k.algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed jwt: %w", err)
 	}
