@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/secret"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -120,7 +119,7 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	}
 	cfg.NeonAPIKey = secret.Value(strings.TrimSpace(getenv("NEON_API_KEY")))
 	cfg.DatabaseURL = secret.Value(cmp.Or(dbURL, getenv("DATABASE_URL")))
-	cfg.IndexAdviceRows = env.intInRange("USERS_INDEX_ROWS", handlers.DefaultIndexAdviceRows, 1, 1<<31-1)
+	cfg.IndexAdviceRows = env.intInRange("USERS_INDEX_ROWS", neonauth.DefaultIndexAdviceRows, 1, 1<<31-1)
 	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
 
 	cfg.checkServe(p.add)

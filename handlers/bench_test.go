@@ -55,7 +55,9 @@ func (s *staticUsers) Generation() db.Generation { return db.GenerationStack }
 func (s *staticUsers) Latest(_ context.Context, n int) ([]db.User, error) {
 	return s.users[:min(n, len(s.users))], nil
 }
-func (s *staticUsers) Find(_ context.Context, q string) (db.User, error) { return s.Get(context.Background(), q) }
+func (s *staticUsers) Find(_ context.Context, q string) (db.User, error) {
+	return s.Get(context.Background(), q)
+}
 func (s *staticUsers) Get(_ context.Context, id string) (db.User, error) {
 	for _, u := range s.users {
 		if u.ID == id || u.Email == id {

@@ -67,7 +67,7 @@ type Settings struct {
 	// (neonauth.DefaultSyncTimeout when zero).
 	SyncTimeout time.Duration
 	// IndexAdviceRows is the row estimate from which the index advisor
-	// offers a browse-order index (DefaultIndexAdviceRows when zero).
+	// offers a browse-order index (neonauth.DefaultIndexAdviceRows when zero).
 	IndexAdviceRows int64
 }
 

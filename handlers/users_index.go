@@ -17,11 +17,6 @@ import (
 	"github.com/neonauth-admin/dashboard/views"
 )
 
-// DefaultIndexAdviceRows is the table size from which the advisor offers a
-// browse-order index: below it a page sorts the whole table in a few
-// milliseconds, above it the sort is what a page costs.
-const DefaultIndexAdviceRows = 100_000
-
 // dropTimeout bounds DROP INDEX CONCURRENTLY, which waits for transactions
 // using the table to end.
 const dropTimeout = 30 * time.Second
@@ -53,7 +48,7 @@ func (h *Handler) indexAdviceRows() int64 {
 	if h.Settings.IndexAdviceRows > 0 {
 		return h.Settings.IndexAdviceRows
 	}
-	return DefaultIndexAdviceRows
+	return neonauth.DefaultIndexAdviceRows
 }
 
 // indexPanel reads the advice for s's table and shapes the panel.

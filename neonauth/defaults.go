@@ -11,4 +11,8 @@ const (
 	// DefaultLatestUsers is how many rows the users page's table shows
 	// first: the browser's default page size.
 	DefaultLatestUsers = 50
+	// DefaultIndexAdviceRows is the table size from which the index advisor
+	// offers its indexes: below it a page sorts the whole table in a few
+	// milliseconds, above it the sort is what a page costs.
+	DefaultIndexAdviceRows = 100_000
 )
