@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/internal/requestid"
 )
 
 // auditAction names the action of the current request: the route table's
@@ -248,10 +248,10 @@ func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if trail, ok := req.Context().Value(neonTrailKey{}).(*neonTrail); ok {
 		// The id the client sent, which Neon echoes; Neon's own, should it
 		// answer with another.
-		status, id := 0, req.Header.Get(neonapi.RequestIDHeader)
+		status, id := 0, req.Header.Get(requestid.Header)
 		if err == nil {
 			status = resp.StatusCode
-			if echoed := resp.Header.Get(neonapi.RequestIDHeader); echoed != "" {
+			if echoed := resp.Header.Get(requestid.Header); echoed != "" {
 				id = cut(echoed, 128)
 			}
 		}

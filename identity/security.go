@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/requestid"
 	"github.com/neonauth-admin/dashboard/internal/web"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -316,11 +316,11 @@ func (s *Security) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := uuid.NewString()
 		r := c.Request()
-		c.SetRequest(r.WithContext(neonapi.WithRequestID(r.Context(), id)))
+		c.SetRequest(r.WithContext(requestid.With(r.Context(), id)))
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }
 
 // requestID returns the id requestID assigned.
-func requestID(c echo.Context) string { return neonapi.RequestIDFrom(c.Request().Context()) }
+func requestID(c echo.Context) string { return requestid.From(c.Request().Context()) }
