@@ -19,15 +19,6 @@ type BranchUsers struct {
 	Branches []neonapi.Branch
 }
 
-// Ref is the reference to the branch's users for the users pages.
-func (b BranchUsers) Ref(projectID string) Ref {
-	r := Ref{ProjectID: projectID, Provider: BetterAuth, BranchID: b.Branch.ID}
-	if b.Auth != nil {
-		r.Provider, r.DBName = Provider(b.Auth.AuthProvider), b.Auth.DBName
-	}
-	return r
-}
-
 // UsersOnBranch reads the branch's Neon Auth (getNeonAuth) and the project's
 // branches (both through the read cache). A branch the project does not have
 // is neonapi.ErrNotFound.
