@@ -16,6 +16,7 @@ import (
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -313,7 +314,7 @@ func (d *demo) seed(ctx context.Context) error {
 	// The keys are not needed: the demo's point is the dashboard showing them
 	// for a new integration. The secret is dropped here, never logged.
 	if _, err := client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack,
+		AuthProvider: authprovider.Stack,
 		ProjectID:    p.ID,
 		BranchID:     p.BranchID,
 		DatabaseName: p.DatabaseName,
@@ -322,7 +323,7 @@ func (d *demo) seed(ctx context.Context) error {
 		return fmt.Errorf("demo: enable Neon Auth: %w", err)
 	}
 	for _, u := range demoUsers {
-		u.ProjectID, u.AuthProvider = p.ID, neonapi.AuthProviderStack
+		u.ProjectID, u.AuthProvider = p.ID, authprovider.Stack
 		if _, err := client.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("demo: create user: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -34,7 +35,7 @@ func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) error
 	// As for demo-app, the keys are shown by the dashboard for integrations
 	// it enables; these are dropped here, never logged.
 	if _, err := client.EnableBranchAuth(ctx, p.ID, p.BranchID, neonapi.EnableBranchAuthRequest{
-		AuthProvider: neonapi.AuthProviderBetterAuth,
+		AuthProvider: authprovider.BetterAuth,
 		DatabaseName: p.DatabaseName,
 	}); err != nil {
 		return fmt.Errorf("demo: enable Better Auth: %w", err)
@@ -50,7 +51,7 @@ func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) error
 	}
 	if err := client.AddTrustedDomain(ctx, p.ID, br.Branch.ID, neonapi.AddTrustedDomainRequest{
 		Domain:       demoPreviewDomain,
-		AuthProvider: neonapi.AuthProviderBetterAuth,
+		AuthProvider: authprovider.BetterAuth,
 	}); err != nil {
 		return fmt.Errorf("demo: trust the preview domain: %w", err)
 	}

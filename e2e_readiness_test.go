@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/browsertest"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
@@ -250,7 +251,7 @@ func startReadinessSandbox(t *testing.T, dbURL string) *readinessSandbox {
 	s.branchID = br.Branch.ID
 	if _, err := s.client.GetBranchAuth(ctx, s.projectID, s.branchID); errors.Is(err, neonapi.ErrNotFound) {
 		_, err = s.client.EnableBranchAuth(ctx, s.projectID, s.branchID, neonapi.EnableBranchAuthRequest{
-			AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: br.Databases[0].Name,
+			AuthProvider: authprovider.BetterAuth, DatabaseName: br.Databases[0].Name,
 		})
 		if err != nil {
 			t.Fatal(err)

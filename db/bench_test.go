@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // BenchmarkLatest50 measures the dashboard's main query: the newest 50 users of
@@ -20,7 +22,7 @@ func BenchmarkLatest50(b *testing.B) {
 					email:   key + "@example.com",
 					name:    key,
 					created: t0.Add(time.Duration(i) * time.Minute),
-					deleted: gen == GenerationStack && i%10 == 0,
+					deleted: gen == authprovider.Stack && i%10 == 0,
 				})
 			}
 			d := f.directory(b)

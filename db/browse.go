@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // PageSizes are the page sizes a browse accepts.
@@ -28,7 +29,7 @@ const DefaultPageSize = 50
 // dated ones, ordered by id: the order is created_at DESC NULLS LAST, id DESC.
 type UserBrowser struct {
 	pool   *pgxpool.Pool
-	gen    Generation
+	gen    authprovider.Provider
 	target string
 	// cacheKey prefixes this browser's cache entries: target and role, since
 	// two roles may see different things.
@@ -48,7 +49,7 @@ type UserBrowser struct {
 // exact counts, chart series and the index check for a short while; pass the
 // one Cache the process shares, or nil for a private one. With
 // GenerationUnknown every method returns ErrSchemaMissing.
-func NewUserBrowser(pool *pgxpool.Pool, gen Generation, cache *Cache) *UserBrowser {
+func NewUserBrowser(pool *pgxpool.Pool, gen authprovider.Provider, cache *Cache) *UserBrowser {
 	if cache == nil {
 		cache = NewCache(DefaultCacheTTL)
 	}
@@ -86,7 +87,7 @@ func (p *Pools) Browser(ctx context.Context, connString string, cache *Cache) (*
 }
 
 // Generation returns the table layout the browser reads.
-func (b *UserBrowser) Generation() Generation { return b.gen }
+func (b *UserBrowser) Provider() authprovider.Provider { return b.gen }
 
 // Target returns host:port/database of the browser's database.
 func (b *UserBrowser) Target() string { return b.target }
@@ -372,8 +373,8 @@ func (b *UserBrowser) scanRow(row pgx.CollectableRow, extra ...any) (UserRow, er
 
 // scanUserRow scans the columns of gen's tableSpec.rowCols, then into extra
 // any columns the statement adds after them.
-func scanUserRow(gen Generation, row pgx.CollectableRow, extra ...any) (UserRow, error) {
-	u := UserRow{User: User{Generation: gen}}
+func scanUserRow(gen authprovider.Provider, row pgx.CollectableRow, extra ...any) (UserRow, error) {
+	u := UserRow{User: User{Provider: gen}}
 	var created *time.Time
 	var lastActive *string
 	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &created, &u.UpdatedAt, &u.DeletedAt,

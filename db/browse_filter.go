@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // Status narrows a browse to users in one state. Which states a table knows
@@ -29,11 +30,11 @@ const (
 
 // Statuses lists the status filters a generation's table supports, in the
 // order a status menu should show them.
-func Statuses(g Generation) []Status {
+func Statuses(g authprovider.Provider) []Status {
 	switch g {
-	case GenerationStack:
+	case authprovider.Stack:
 		return []Status{StatusActive, StatusDeleted, StatusVerified, StatusUnverified}
-	case GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		return []Status{StatusVerified, StatusUnverified, StatusBanned}
 	}
 	return nil
@@ -82,7 +83,7 @@ func ParseSearch(q string) Filter {
 
 // normalize trims the text fields and checks every field against what g's
 // table supports, returning an *InputError for the first bad one.
-func (f Filter) normalize(g Generation) (Filter, error) {
+func (f Filter) normalize(g authprovider.Provider) (Filter, error) {
 	f.Search = strings.TrimSpace(f.Search)
 	f.ID = strings.TrimSpace(f.ID)
 	f.Email = strings.TrimSpace(f.Email)
@@ -95,7 +96,7 @@ func (f Filter) normalize(g Generation) (Filter, error) {
 			return Filter{}, err
 		}
 	}
-	if f.ID != "" && g == GenerationBetterAuth {
+	if f.ID != "" && g == authprovider.BetterAuth {
 		u, err := uuid.Parse(f.ID)
 		if err != nil {
 			return Filter{}, inputErr("id", "is not a uuid; Better Auth user ids are uuids")
@@ -105,7 +106,7 @@ func (f Filter) normalize(g Generation) (Filter, error) {
 	if f.Status != StatusAny && !slices.Contains(Statuses(g), f.Status) {
 		return Filter{}, inputErr("status", "must be one of %s for this user table", statusList(g))
 	}
-	if f.Role != "" && g != GenerationBetterAuth {
+	if f.Role != "" && g != authprovider.BetterAuth {
 		return Filter{}, inputErr("role", "is only kept by Better Auth user tables")
 	}
 	return f, nil
@@ -126,14 +127,14 @@ func (f Filter) empty() bool { return f == Filter{} }
 // reads the whole table through the index (seconds on a million rows) when
 // almost none do, so the browser walks only a bounded window of the index
 // before switching to a scan (see pager.readWindowed).
-func (f Filter) unpredictable(g Generation) bool {
+func (f Filter) unpredictable(g authprovider.Provider) bool {
 	if f.Search != "" || f.Role != "" {
 		return true
 	}
-	return g == GenerationStack && (f.Status == StatusVerified || f.Status == StatusUnverified)
+	return g == authprovider.Stack && (f.Status == StatusVerified || f.Status == StatusUnverified)
 }
 
-func statusList(g Generation) string {
+func statusList(g authprovider.Provider) string {
 	var names []string
 	for _, s := range Statuses(g) {
 		names = append(names, string(s))

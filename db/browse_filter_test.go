@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // seedOddPeople stores users whose names and emails hold LIKE pattern
@@ -21,7 +23,7 @@ func seedOddPeople(t *testing.T, f *fixture) {
 		{key: "nounder", email: "axb@example.com", name: "No Score", role: "admin"},
 		{key: "quote", email: "o'brien@example.com", name: `Back\slash "Q"`, role: "superadmin"},
 		{key: "long", email: "long@example.com", name: long, verified: true},
-		{key: "upper", email: "MiXeD@Example.COM", name: "Ünïcode Ünit", verified: true, deleted: f.gen == GenerationStack},
+		{key: "upper", email: "MiXeD@Example.COM", name: "Ünïcode Ünit", verified: true, deleted: f.gen == authprovider.Stack},
 	} {
 		u.created = t0.Add(time.Duration(i) * time.Minute)
 		f.insert(t, u)
@@ -44,7 +46,7 @@ func TestBrowseFilters(t *testing.T) {
 				name   string
 				filter Filter
 				want   []string
-				only   Generation
+				only   authprovider.Provider
 			}{
 				{"percent is literal", Filter{Search: "50%"}, keys("pct"), ""},
 				{"underscore is literal", Filter{Search: "a_b"}, keys("under"), ""},
@@ -55,23 +57,23 @@ func TestBrowseFilters(t *testing.T) {
 				{"inside a 10 KB name", Filter{Search: "needle"}, keys("long"), ""},
 				{"trimmed", Filter{Search: "  score \t"}, keys("nounder", "under"), ""},
 				{"no match", Filter{Search: "zzz"}, nil, ""},
-				{"exact email ignores case", Filter{Email: "mixed@example.com"}, keys("upper"), GenerationStack},
+				{"exact email ignores case", Filter{Email: "mixed@example.com"}, keys("upper"), authprovider.Stack},
 				// Better Auth stores emails lower-cased and looks them up through
 				// its unique index, as typed or lower-cased.
 				{"exact email as stored", Filter{Email: "MiXeD@Example.COM"}, keys("upper"), ""},
 				{"exact email lower-cased", Filter{Email: "A_B@EXAMPLE.COM"}, keys("under"), ""},
-				{"exact email stored mixed-case", Filter{Email: "mixed@example.com"}, nil, GenerationBetterAuth},
+				{"exact email stored mixed-case", Filter{Email: "mixed@example.com"}, nil, authprovider.BetterAuth},
 				{"exact email is not a substring", Filter{Email: "ixed@example.com"}, nil, ""},
 				{"exact id", Filter{ID: f.id("five")}, keys("five"), ""},
 				{"id and search", Filter{ID: f.id("five"), Search: "500"}, keys("five"), ""},
 				{"id and other search", Filter{ID: f.id("five"), Search: "50%"}, nil, ""},
 				{"verified", Filter{Status: StatusVerified}, keys("upper", "long"), ""},
 				{"unverified", Filter{Status: StatusUnverified}, keys("quote", "nounder", "under", "five", "pct"), ""},
-				{"deleted", Filter{Status: StatusDeleted}, keys("upper"), GenerationStack},
-				{"active and search", Filter{Status: StatusActive, Search: "example"}, keys("long", "quote", "nounder", "under", "five", "pct"), GenerationStack},
-				{"role listed with others", Filter{Role: "admin"}, keys("nounder", "pct"), GenerationBetterAuth},
-				{"role is not a substring", Filter{Role: "super"}, nil, GenerationBetterAuth},
-				{"role and search", Filter{Role: "user", Search: "500"}, keys("five"), GenerationBetterAuth},
+				{"deleted", Filter{Status: StatusDeleted}, keys("upper"), authprovider.Stack},
+				{"active and search", Filter{Status: StatusActive, Search: "example"}, keys("long", "quote", "nounder", "under", "five", "pct"), authprovider.Stack},
+				{"role listed with others", Filter{Role: "admin"}, keys("nounder", "pct"), authprovider.BetterAuth},
+				{"role is not a substring", Filter{Role: "super"}, nil, authprovider.BetterAuth},
+				{"role and search", Filter{Role: "user", Search: "500"}, keys("five"), authprovider.BetterAuth},
 			}
 			for _, form := range queryForms {
 				b := f.browser(t, form)
@@ -93,7 +95,7 @@ func TestBrowseFilters(t *testing.T) {
 }
 
 func TestBanned(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	seedPeople(t, f)
 	f.exec(t, `UPDATE neon_auth."user" SET banned = true, "banReason" = 'spam' WHERE id = $1`, f.id("bob"))
 	p, err := f.browser(t, nil).Browse(context.Background(), PageRequest{Filter: Filter{Status: StatusBanned}})
@@ -130,9 +132,9 @@ func TestBrowseRejectsHostileInput(t *testing.T) {
 			f := newFixture(t, gen)
 			seedPeople(t, f)
 			b := f.browser(t, nil)
-			other := GenerationBetterAuth
-			if gen == GenerationBetterAuth {
-				other = GenerationStack
+			other := authprovider.BetterAuth
+			if gen == authprovider.BetterAuth {
+				other = authprovider.Stack
 			}
 			at := t0
 			cases := []hostileCase{
@@ -155,11 +157,11 @@ func TestBrowseRejectsHostileInput(t *testing.T) {
 				{"year 10000", PageRequest{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, "at"},
 			}
 			switch gen {
-			case GenerationStack:
+			case authprovider.Stack:
 				cases = append(cases,
 					hostileCase{"role on users_sync", PageRequest{Filter: Filter{Role: "admin"}}, "role"},
 					hostileCase{"banned on users_sync", PageRequest{Filter: Filter{Status: StatusBanned}}, "status"})
-			case GenerationBetterAuth:
+			case authprovider.BetterAuth:
 				cases = append(cases, hostileCase{"non-uuid id", PageRequest{Filter: Filter{ID: "user_alice"}}, "id"})
 			}
 			for _, c := range cases {
@@ -173,8 +175,8 @@ func TestBrowseRejectsHostileInput(t *testing.T) {
 }
 
 func TestBrowseWithoutTable(t *testing.T) {
-	f := newFixture(t, GenerationUnknown)
-	b := NewUserBrowser(f.pool(t), GenerationUnknown, nil)
+	f := newFixture(t, authprovider.Unknown)
+	b := NewUserBrowser(f.pool(t), authprovider.Unknown, nil)
 	ctx := context.Background()
 	if _, err := b.Browse(ctx, PageRequest{}); !errors.Is(err, ErrSchemaMissing) {
 		t.Errorf("Browse = %v, want ErrSchemaMissing", err)

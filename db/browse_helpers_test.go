@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // seedMany stores n users, three to a signup second so the id tie-break
@@ -16,7 +17,7 @@ import (
 func seedMany(t testing.TB, f *fixture, n, undated int) {
 	t.Helper()
 	switch f.gen {
-	case GenerationStack:
+	case authprovider.Stack:
 		f.exec(t, `INSERT INTO neon_auth.users_sync (raw_json, updated_at, deleted_at)
 SELECT jsonb_build_object('id', 'user_' || lpad(i::text, 5, '0'), 'display_name', 'Person ' || i,
          'primary_email', 'p' || i || '@example.com', 'primary_email_verified', i % 2 = 0,
@@ -26,7 +27,7 @@ SELECT jsonb_build_object('id', 'user_' || lpad(i::text, 5, '0'), 'display_name'
 		f.exec(t, `INSERT INTO neon_auth.users_sync (raw_json)
 SELECT jsonb_build_object('id', 'undated_' || i, 'display_name', 'Undated ' || i, 'primary_email', 'u' || i || '@example.com')
   FROM generate_series(1, $1::int) i`, undated)
-	case GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		f.exec(t, `INSERT INTO neon_auth."user" (id, name, email, "emailVerified", "createdAt", "updatedAt", role, banned)
 SELECT md5(i::text)::uuid, 'Person ' || i, 'p' || i || '@example.com', i % 2 = 0,
        $1::timestamptz + (i / 3) * interval '1 second', $1::timestamptz,

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // tableSpec is what the browser needs to know about one generation's table
@@ -51,8 +53,8 @@ type tableSpec struct {
 	statsColumn map[Status]string
 }
 
-var specs = map[Generation]*tableSpec{
-	GenerationStack: {
+var specs = map[authprovider.Provider]*tableSpec{
+	authprovider.Stack: {
 		table:       "neon_auth.users_sync",
 		relname:     "users_sync",
 		created:     "created_at",
@@ -84,7 +86,7 @@ var specs = map[Generation]*tableSpec{
 		},
 		statsColumn: map[Status]string{StatusActive: "deleted_at", StatusDeleted: "deleted_at"},
 	},
-	GenerationBetterAuth: {
+	authprovider.BetterAuth: {
 		table:       `neon_auth."user"`,
 		relname:     "user",
 		created:     `"createdAt"`,

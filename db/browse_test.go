@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // TestBrowseWalksEveryUserOnceInOrder walks tables whose sizes (213 and 160
@@ -158,13 +160,13 @@ func TestBrowseRowFields(t *testing.T) {
 			}
 			alice, carol := p.Users[4], p.Users[2]
 			if alice.Email != "Alice@Example.com" || alice.Name != "Alice" || !alice.CreatedAt.Equal(t0) ||
-				!alice.EmailVerified || alice.Generation != gen || p.Next != "" || p.Prev != "" {
+				!alice.EmailVerified || alice.Provider != gen || p.Next != "" || p.Prev != "" {
 				t.Errorf("alice = %+v, page links %q %q", alice, p.Prev, p.Next)
 			}
-			if (gen == GenerationStack) != carol.Deleted() {
+			if (gen == authprovider.Stack) != carol.Deleted() {
 				t.Errorf("carol deleted = %v", carol.Deleted())
 			}
-			if gen == GenerationBetterAuth && alice.Role != "admin" {
+			if gen == authprovider.BetterAuth && alice.Role != "admin" {
 				t.Errorf("alice role = %q", alice.Role)
 			}
 		})
@@ -172,7 +174,7 @@ func TestBrowseRowFields(t *testing.T) {
 }
 
 func TestBrowseUndatedAndJSONFields(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	f.exec(t, `INSERT INTO neon_auth.users_sync (raw_json) VALUES
  ('{"id": "u1", "primary_email": "a@x", "signed_up_at_millis": 1772366400000, "last_active_at_millis": 1772366460000.5, "profile_image_url": "https://img/a"}'),
  ('{"id": "u2", "primary_email": "b@x", "signed_up_at_millis": 1772366400000, "last_active_at_millis": "garbage"}'),
@@ -210,9 +212,9 @@ func TestBrowseWalksFilteredPages(t *testing.T) {
 		t.Run(string(gen), func(t *testing.T) {
 			f := newFixture(t, gen)
 			seedMany(t, f, 400, 60)
-			verified := map[Generation]string{
-				GenerationStack:      "raw_json ->> 'primary_email_verified' = 'true'",
-				GenerationBetterAuth: `"emailVerified"`,
+			verified := map[authprovider.Provider]string{
+				authprovider.Stack:      "raw_json ->> 'primary_email_verified' = 'true'",
+				authprovider.BetterAuth: `"emailVerified"`,
 			}[gen]
 			cases := []struct {
 				filter Filter
@@ -247,8 +249,8 @@ func TestPoolsBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Generation() != gen || b.cache != cache || !strings.HasPrefix(b.Target(), "127.0.0.1:5432/test_") {
-				t.Errorf("browser = %s %s", b.Generation(), b.Target())
+			if b.Provider() != gen || b.cache != cache || !strings.HasPrefix(b.Target(), "127.0.0.1:5432/test_") {
+				t.Errorf("browser = %s %s", b.Provider(), b.Target())
 			}
 			p, err := b.Browse(context.Background(), PageRequest{Size: 100})
 			if err != nil || len(p.Users) != 5 || p.Size != 100 {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 func TestCountSmallTableIsExact(t *testing.T) {
@@ -21,8 +23,8 @@ func TestCountSmallTableIsExact(t *testing.T) {
 			want := map[Filter]int64{
 				{}:                   int64(len(referenceIDs(t, f, ""))),
 				{Search: "person 1"}: int64(len(referenceIDs(t, f, "name ILIKE '%person 1%'"))),
-				{Status: StatusVerified}: int64(len(referenceIDs(t, f, map[Generation]string{
-					GenerationStack: "raw_json -> 'primary_email_verified' = 'true'", GenerationBetterAuth: `"emailVerified"`}[gen]))),
+				{Status: StatusVerified}: int64(len(referenceIDs(t, f, map[authprovider.Provider]string{
+					authprovider.Stack: "raw_json -> 'primary_email_verified' = 'true'", authprovider.BetterAuth: `"emailVerified"`}[gen]))),
 				{ID: f.id("nobody")}: 0,
 			}
 			for filter, n := range want {
@@ -39,7 +41,7 @@ func TestCountSmallTableIsExact(t *testing.T) {
 }
 
 func TestCountLargeTableEstimatesUnlessAsked(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	seedMany(t, f, 3000, 0)
 	f.exec(t, "ANALYZE neon_auth.users_sync")
 	b := f.browser(t, nil)
@@ -66,7 +68,7 @@ func TestCountLargeTableEstimatesUnlessAsked(t *testing.T) {
 }
 
 func TestExactCountIsCachedPerFilter(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	seedMany(t, f, 10, 0)
 	b := f.browser(t, nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -164,14 +166,14 @@ func TestCacheStaysBounded(t *testing.T) {
 func seedCountTable(t testing.TB, f *fixture, n int) {
 	t.Helper()
 	switch f.gen {
-	case GenerationStack:
+	case authprovider.Stack:
 		f.exec(t, `INSERT INTO neon_auth.users_sync (raw_json, deleted_at)
 SELECT jsonb_build_object('id', 'user_' || i, 'primary_email', 'p' || i || '@example.com',
          'display_name', CASE WHEN i % 1000 = 0 THEN 'Rare ' WHEN i BETWEEN 50000 AND 50199 THEN 'Cluster ' ELSE 'Person ' END || i,
          'primary_email_verified', i % 3 <> 0, 'signed_up_at_millis', $1::bigint + i * 1000),
        CASE WHEN i % 20 = 0 THEN $2::timestamptz END
   FROM generate_series(1, $3::int) i`, t0.UnixMilli(), t0, n)
-	case GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		f.exec(t, `INSERT INTO neon_auth."user" (id, name, email, "emailVerified", "createdAt", "updatedAt", role, banned)
 SELECT md5(i::text)::uuid,
        CASE WHEN i % 1000 = 0 THEN 'Rare ' WHEN i BETWEEN 50000 AND 50199 THEN 'Cluster ' ELSE 'Person ' END || i,
@@ -209,7 +211,7 @@ func TestCountEstimatesAreWithinTwice(t *testing.T) {
 				{Filter{Search: "nobody"}, false},
 				{Filter{Email: "P77@example.com"}, false},
 			}
-			if gen == GenerationStack {
+			if gen == authprovider.Stack {
 				cases = append(cases, countCase{Filter{Status: StatusActive}, true}, countCase{Filter{Status: StatusDeleted}, true},
 					countCase{Filter{Status: StatusDeleted, Search: "person"}, true})
 			} else {

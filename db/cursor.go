@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // position is a row's place in the browse order: created_at DESC NULLS LAST,
@@ -36,18 +37,18 @@ var (
 	maxCursorTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro() - 1
 )
 
-func generationByte(g Generation) byte {
+func generationByte(g authprovider.Provider) byte {
 	switch g {
-	case GenerationStack:
+	case authprovider.Stack:
 		return 1
-	case GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		return 2
 	}
 	return 0
 }
 
 // encodeCursor returns the opaque cursor for p in a table of generation g.
-func encodeCursor(g Generation, p position) string {
+func encodeCursor(g authprovider.Provider, p position) string {
 	buf := make([]byte, cursorHeader, cursorHeader+len(p.id))
 	buf[0], buf[1] = cursorVersion, generationByte(g)
 	if p.created == nil {
@@ -55,7 +56,7 @@ func encodeCursor(g Generation, p position) string {
 	} else {
 		binary.BigEndian.PutUint64(buf[3:], uint64(p.created.UnixMicro()))
 	}
-	if g == GenerationBetterAuth {
+	if g == authprovider.BetterAuth {
 		u, _ := uuid.Parse(p.id) // ids of better_auth rows are uuids
 		buf = append(buf, u[:]...)
 	} else {
@@ -66,7 +67,7 @@ func encodeCursor(g Generation, p position) string {
 
 // decodeCursor parses a cursor made by encodeCursor for generation g,
 // refusing anything else with an *InputError for field.
-func decodeCursor(g Generation, field, s string) (position, error) {
+func decodeCursor(g authprovider.Provider, field, s string) (position, error) {
 	bad := func(why string) (position, error) {
 		return position{}, inputErr(field, "is not a valid page cursor (%s); start again from the first page", why)
 	}
@@ -96,14 +97,14 @@ func decodeCursor(g Generation, field, s string) (position, error) {
 		t := time.UnixMicro(micros).UTC()
 		p.created = &t
 	case cursorUndated:
-		if micros != 0 || g == GenerationBetterAuth {
+		if micros != 0 || g == authprovider.BetterAuth {
 			return bad("inconsistent flags")
 		}
 	default:
 		return bad("unknown flags")
 	}
 	id := buf[cursorHeader:]
-	if g == GenerationBetterAuth {
+	if g == authprovider.BetterAuth {
 		u, err := uuid.FromBytes(id)
 		if err != nil {
 			return bad("id is not a uuid")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // UserDetail is everything the user table holds about one user.
@@ -49,7 +50,7 @@ func (b *UserBrowser) Detail(ctx context.Context, id string) (UserDetail, error)
 	if err := checkText("id", id, maxIDLen); err != nil {
 		return UserDetail{}, err
 	}
-	if b.gen == GenerationBetterAuth {
+	if b.gen == authprovider.BetterAuth {
 		u, err := uuid.Parse(id)
 		if err != nil {
 			return UserDetail{}, fmt.Errorf("db: %s on %s: %w", op, b.target, ErrNotFound)

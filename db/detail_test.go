@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 func columnNames(cols []Column) []string {
@@ -27,7 +29,7 @@ func column(d UserDetail, name string) Column {
 }
 
 func TestDetailStack(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	f.exec(t, `INSERT INTO neon_auth.users_sync (raw_json, updated_at, deleted_at) VALUES
  ('{"id": "u1", "display_name": "Zoë \"Z\" O''Neil\\", "primary_email": "z@x", "primary_email_verified": true,
     "signed_up_at_millis": 1772366400000, "last_active_at_millis": 1772370000000,
@@ -61,7 +63,7 @@ func TestDetailStack(t *testing.T) {
 }
 
 func TestDetailBetterAuth(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	seedPeople(t, f)
 	f.exec(t, `UPDATE neon_auth."user" SET banned = true, "banReason" = 'spam', "banExpires" = $2, "updatedAt" = $3 WHERE id = $1`,
 		f.id("bob"), t0.Add(48*time.Hour), t0.Add(2*time.Hour))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // seedNasty stores one user per nasty string, as its name, and returns the
@@ -39,9 +41,9 @@ func TestExportCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantHeader := map[Generation][]string{
-				GenerationStack:      {"id", "email", "name", "created_at", "updated_at", "deleted_at", "email_verified"},
-				GenerationBetterAuth: {"id", "email", "name", "created_at", "updated_at", "email_verified", "role", "banned"},
+			wantHeader := map[authprovider.Provider][]string{
+				authprovider.Stack:      {"id", "email", "name", "created_at", "updated_at", "deleted_at", "email_verified"},
+				authprovider.BetterAuth: {"id", "email", "name", "created_at", "updated_at", "email_verified", "role", "banned"},
 			}[gen]
 			if !slices.Equal(records[0], wantHeader) {
 				t.Errorf("header = %v, want %v", records[0], wantHeader)
@@ -150,7 +152,7 @@ func TestExportValueFormats(t *testing.T) {
 			b := f.browser(t, nil)
 			var want struct{ csv, json []string }
 			switch gen {
-			case GenerationStack:
+			case authprovider.Stack:
 				f.exec(t, `UPDATE neon_auth.users_sync SET raw_json = raw_json - 'display_name' WHERE id = 'user_bob'`)
 				want.csv = []string{
 					"id,email,name,created_at,updated_at,deleted_at,email_verified",
@@ -161,7 +163,7 @@ func TestExportValueFormats(t *testing.T) {
 					`{"id":"user_alice","email":"a@example.com","name":"A","created_at":"2026-03-01T12:00:00.123000Z","updated_at":"2026-03-01T12:01:00.123000Z","deleted_at":"2026-03-01T12:01:00.123000Z","email_verified":true}`,
 					`{"id":"user_bob","email":"b@example.com","name":null,"created_at":"2026-03-01T12:00:00.000000Z","updated_at":null,"deleted_at":null,"email_verified":false}`,
 				}
-			case GenerationBetterAuth:
+			case authprovider.BetterAuth:
 				f.exec(t, `UPDATE neon_auth."user" SET banned = true, "createdAt" = "createdAt" + interval '456 microseconds' WHERE id = $1`, f.id("alice"))
 				f.exec(t, `INSERT INTO neon_auth."user" (id, name, email, "emailVerified", "createdAt", "updatedAt", banned)
 VALUES ($1, 'C', 'c@example.com', false, $2, $2, false)`, f.id("carol"), t0.Add(-time.Hour))
@@ -193,7 +195,7 @@ VALUES ($1, 'C', 'c@example.com', false, $2, $2, false)`, f.id("carol"), t0.Add(
 }
 
 func TestExportRefusesBadInput(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	b := f.browser(t, nil)
 	var buf bytes.Buffer
 	_, err := b.Export(context.Background(), &buf, Filter{Search: "x\x00"}, ExportCSV)
@@ -266,7 +268,7 @@ func (w *failAfter) Write(p []byte) (int, error) {
 // TestExportCutShortCountsRows: an export that fails midway reports the
 // rows it did write, not zero.
 func TestExportCutShortCountsRows(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	seedMany(t, f, 300, 0)
 	for format, writes := range map[ExportFormat]int{ExportCSV: 41, ExportJSONLines: 40} {
 		w := &failAfter{n: writes}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
@@ -27,7 +28,7 @@ func newPools(t testing.TB) *Pools {
 
 // fixture is a database of one generation plus a way to seed it the way Neon does.
 type fixture struct {
-	gen        Generation
+	gen        authprovider.Provider
 	connString string
 	conn       *pgx.Conn
 }
@@ -55,7 +56,7 @@ var betterAuthIDs = map[string]string{
 }
 
 func (f *fixture) id(key string) string {
-	if f.gen == GenerationBetterAuth {
+	if f.gen == authprovider.BetterAuth {
 		if id, ok := betterAuthIDs[key]; ok {
 			return id
 		}
@@ -64,7 +65,7 @@ func (f *fixture) id(key string) string {
 	return "user_" + key
 }
 
-func newFixture(t testing.TB, gen Generation) *fixture {
+func newFixture(t testing.TB, gen authprovider.Provider) *fixture {
 	t.Helper()
 	connString := pgtest.NewDatabase(t)
 	ctx := context.Background()
@@ -75,9 +76,9 @@ func newFixture(t testing.TB, gen Generation) *fixture {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	var ddl string
 	switch gen {
-	case GenerationStack:
+	case authprovider.Stack:
 		ddl = sandbox.StackDDL()
-	case GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		ddl = sandbox.BetterAuthDDL()
 	}
 	if ddl != "" {
@@ -100,7 +101,7 @@ func (f *fixture) exec(t testing.TB, sql string, args ...any) {
 func (f *fixture) insert(t testing.TB, u seedUser) {
 	t.Helper()
 	switch f.gen {
-	case GenerationStack:
+	case authprovider.Stack:
 		raw, err := json.Marshal(map[string]any{
 			"id":                     f.id(u.key),
 			"display_name":           u.name,
@@ -118,7 +119,7 @@ func (f *fixture) insert(t testing.TB, u seedUser) {
 			f.exec(t, `UPDATE neon_auth.users_sync SET deleted_at = $2, updated_at = $2 WHERE id = $1`,
 				f.id(u.key), u.created.Add(time.Minute))
 		}
-	case GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		var role *string
 		if u.role != "" {
 			role = &u.role
@@ -145,8 +146,8 @@ func (f *fixture) directory(t testing.TB) *UserDirectory {
 	if err != nil {
 		t.Fatalf("OpenUserDirectory: %v", err)
 	}
-	if d.Generation() != f.gen {
-		t.Fatalf("detected %q, want %q", d.Generation(), f.gen)
+	if d.Provider() != f.gen {
+		t.Fatalf("detected %q, want %q", d.Provider(), f.gen)
 	}
 	return d
 }

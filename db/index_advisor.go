@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // IndexPurpose names the reads an index the advisor offers serves.
@@ -340,7 +341,7 @@ func (b *UserBrowser) estimateOffer(purpose IndexPurpose, rows UserCount, w widt
 		keyBytes, keyWords = width, fmt.Sprintf("%d-byte email %s", width, source)
 	} else {
 		width, source := b.spec.idWidth, "assumed"
-		if w.id != nil && b.gen == GenerationStack {
+		if w.id != nil && b.gen == authprovider.Stack {
 			width, source = int(*w.id), "from pg_stats"
 		}
 		keyBytes, keyWords = 8+width, fmt.Sprintf("8-byte timestamp + %d-byte id %s", width, source)

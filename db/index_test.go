@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 )
 
@@ -85,10 +86,10 @@ func TestSegmentedStatementsWalkTheIndex(t *testing.T) {
 				{"before", segDated, false, bound{after: &dated}, Filter{}},
 				{"last", segDated, false, bound{}, Filter{}},
 			}
-			if gen == GenerationBetterAuth {
+			if gen == authprovider.BetterAuth {
 				shapes = append(shapes, indexShape{"after, verified", segDated, true, bound{after: &dated}, Filter{Status: StatusVerified}})
 			}
-			if gen == GenerationStack {
+			if gen == authprovider.Stack {
 				shapes = append(shapes, []indexShape{
 					{"undated first", segUndated, true, bound{}, Filter{}},
 					{"undated after", segUndated, true, bound{after: &undated}, Filter{}},
@@ -121,9 +122,9 @@ func TestIndexLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantCreate := map[Generation]string{
-				GenerationStack:      `CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_sync_created_at_id_idx" ON neon_auth.users_sync (created_at DESC, id DESC)`,
-				GenerationBetterAuth: `CREATE INDEX CONCURRENTLY IF NOT EXISTS "user_created_at_id_idx" ON neon_auth."user" ("createdAt" DESC, id DESC)`,
+			wantCreate := map[authprovider.Provider]string{
+				authprovider.Stack:      `CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_sync_created_at_id_idx" ON neon_auth.users_sync (created_at DESC, id DESC)`,
+				authprovider.BetterAuth: `CREATE INDEX CONCURRENTLY IF NOT EXISTS "user_created_at_id_idx" ON neon_auth."user" ("createdAt" DESC, id DESC)`,
 			}[gen]
 			if a.Present() || !a.CanCreate || a.CreateSQL != wantCreate || a.Owner != "postgres" || a.Role != "postgres" ||
 				a.Rows != 200 || a.EstimatedBytes < 2*blockSize || len(a.Invalid) != 0 || a.Building != nil || a.NameTaken {
@@ -158,7 +159,7 @@ func TestIndexLifecycle(t *testing.T) {
 }
 
 func TestIndexAdvisorRecognizesOtherIndexes(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	seedMany(t, f, 10, 0)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -188,7 +189,7 @@ func TestIndexAdvisorRecognizesOtherIndexes(t *testing.T) {
 }
 
 func TestIndexAdvisorNameTakenByAnotherIndex(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	f.exec(t, "CREATE INDEX users_sync_created_at_id_idx ON neon_auth.users_sync (email)")
 	b := f.browser(t, nil)
 	a, err := b.AdviseIndex(context.Background())
@@ -201,7 +202,7 @@ func TestIndexAdvisorNameTakenByAnotherIndex(t *testing.T) {
 }
 
 func TestInvalidIndexFromFailedBuild(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	seedPeople(t, f)
 	f.insert(t, seedUser{key: "bob2", email: "bob@example.com", name: "Bob", created: t0})
 	ctx := context.Background()
@@ -231,7 +232,7 @@ func TestInvalidIndexFromFailedBuild(t *testing.T) {
 }
 
 func TestDropIndexRefusesOtherIndexes(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	f.exec(t, `CREATE INDEX user_name_idx ON neon_auth."user" (name)`)
 	b := f.browser(t, nil)
 	for _, name := range []string{"user_pkey", "user_email_key", "user_name_idx", "nope", `x"; DROP TABLE neon_auth."user"; --`} {
@@ -242,7 +243,7 @@ func TestDropIndexRefusesOtherIndexes(t *testing.T) {
 // TestIndexNeedsTableOwner connects as a role that may read the table but
 // does not own it.
 func TestIndexNeedsTableOwner(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	ctx := context.Background()
 	role := fmt.Sprintf("reader_%d", time.Now().UnixNano())
 	f.exec(t, "CREATE ROLE "+role+" LOGIN")
@@ -272,7 +273,7 @@ func TestIndexNeedsTableOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := NewUserBrowser(pool, GenerationStack, nil)
+	b := NewUserBrowser(pool, authprovider.Stack, nil)
 	a, err := b.AdviseIndex(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +293,7 @@ func TestIndexNeedsTableOwner(t *testing.T) {
 // TestIndexProgressDuringBuild holds a write open on the table so that the
 // concurrent build waits in its first phase, where it can be observed.
 func TestIndexProgressDuringBuild(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	seedMany(t, f, 50, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -320,10 +321,10 @@ func TestIndexProgressDuringBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p.Command != "CREATE INDEX CONCURRENTLY" || p.Index != specs[GenerationBetterAuth].index || p.PID == 0 || p.PhaseDone() != -1 {
+	if p.Command != "CREATE INDEX CONCURRENTLY" || p.Index != specs[authprovider.BetterAuth].index || p.PID == 0 || p.PhaseDone() != -1 {
 		t.Errorf("progress = %+v", p)
 	}
-	other := NewUserBrowser(b.pool, GenerationBetterAuth, NewCache(0))
+	other := NewUserBrowser(b.pool, authprovider.BetterAuth, NewCache(0))
 	a, err := other.AdviseIndex(ctx)
 	if err != nil || a.Building == nil || len(a.Invalid) != 0 || a.Present() || a.NameTaken {
 		t.Errorf("advice during the build = %+v, %v", a, err)
@@ -372,7 +373,7 @@ func TestEstimateIndexBytesMatchesABuild(t *testing.T) {
 }
 
 func TestEmailIndexOffer(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	seedMany(t, f, 20000, 0)
 	f.exec(t, "ANALYZE neon_auth.users_sync")
 	b := f.browser(t, nil)
@@ -435,7 +436,7 @@ func TestEmailIndexOffer(t *testing.T) {
 }
 
 func TestEmailIndexRecognition(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	seedMany(t, f, 10, 0)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -478,7 +479,7 @@ func TestEmailIndexRecognition(t *testing.T) {
 }
 
 func TestBetterAuthEmailNeedsNoOffer(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	seedMany(t, f, 10, 0)
 	b := f.browser(t, nil)
 	ctx := context.Background()

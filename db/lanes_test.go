@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 func TestLaneFrom(t *testing.T) {
@@ -70,7 +71,7 @@ func closed(ch <-chan struct{}) bool {
 // until the test ends: fast-lane work still completes, and more slow work is
 // turned away as busy after the lane's wait instead of queueing.
 func TestFastLaneNotQueuedBehindSlow(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	f.insert(t, seedUser{key: "alice", email: "alice@example.com", name: "Alice", created: t0})
 	pools := NewPools(PoolOptions{Slow: LaneLimits{MaxConns: 2, AcquireWait: 100 * time.Millisecond}})
 	t.Cleanup(pools.Close)
@@ -103,7 +104,7 @@ func TestFastLaneNotQueuedBehindSlow(t *testing.T) {
 
 	// Slow work beyond the lane's connections fails as busy while the
 	// sleepers still hold them, not as an unreachable database.
-	_, err = NewUserBrowser(slow, GenerationBetterAuth, nil).Count(ctx, Filter{Search: "ali"}, true)
+	_, err = NewUserBrowser(slow, authprovider.BetterAuth, nil).Count(ctx, Filter{Search: "ali"}, true)
 	if !errors.Is(err, ErrBusy) || errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Count on the full slow lane: %v, want ErrBusy and not ErrUnreachable", err)
 	}
@@ -133,7 +134,7 @@ func laneStat(p *Pools, lane string) PoolStat {
 // TestBusyNeedsTheRequestAlive: when the request's own deadline ends the
 // wait first, the answer is that deadline, not "busy".
 func TestBusyNeedsTheRequestAlive(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	pools := NewPools(PoolOptions{Fast: LaneLimits{MaxConns: 1, AcquireWait: time.Minute}})
 	t.Cleanup(pools.Close)
 	pool, err := pools.Get(context.Background(), f.connString)
@@ -159,7 +160,7 @@ func TestBusyNeedsTheRequestAlive(t *testing.T) {
 // no statement timeout, the request's deadline does, and neither reads as an
 // unreachable database.
 func TestSlowLaneStatementTimeout(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	f.insert(t, seedUser{key: "alice", email: "alice@example.com", created: t0})
 	pools := NewPools(PoolOptions{Slow: LaneLimits{StatementTimeout: 200 * time.Millisecond}})
 	t.Cleanup(pools.Close)
@@ -178,7 +179,7 @@ func TestSlowLaneStatementTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = NewUserBrowser(slow, GenerationStack, nil).Count(ctx, Filter{Search: "alice"}, true)
+	_, err = NewUserBrowser(slow, authprovider.Stack, nil).Count(ctx, Filter{Search: "alice"}, true)
 	if !errors.Is(err, ErrQueryTimeout) || errors.Is(err, ErrUnreachable) {
 		t.Errorf("slow count behind a lock: %v, want ErrQueryTimeout", err)
 	}
@@ -189,7 +190,7 @@ func TestSlowLaneStatementTimeout(t *testing.T) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	_, err = NewUserBrowser(fast, GenerationStack, nil).Browse(dctx, PageRequest{})
+	_, err = NewUserBrowser(fast, authprovider.Stack, nil).Browse(dctx, PageRequest{})
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrQueryTimeout) {
 		t.Errorf("fast browse past its deadline: %v, want DeadlineExceeded only", err)
 	}

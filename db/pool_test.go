@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 )
 
@@ -150,7 +151,7 @@ func TestPoolsPrintWithoutPasswords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := NewUserDirectory(pool, GenerationStack)
+	d := NewUserDirectory(pool, authprovider.Stack)
 	for _, v := range []any{pools, d, *d, pools.Stats()} {
 		if s := fmt.Sprintf("%+v", v); strings.Contains(s, "npg_S3cretPassw0rd") {
 			t.Errorf("%%+v of %T leaks the password: %s", v, s)

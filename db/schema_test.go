@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
@@ -15,21 +16,21 @@ func TestDetect(t *testing.T) {
 	tests := []struct {
 		name    string
 		setup   func(t *testing.T, f *fixture)
-		gen     Generation // of the fixture
-		want    Generation
+		gen     authprovider.Provider // of the fixture
+		want    authprovider.Provider
 		wantErr error
 	}{
-		{name: "users_sync", gen: GenerationStack, want: GenerationStack},
-		{name: "better_auth user", gen: GenerationBetterAuth, want: GenerationBetterAuth},
-		{name: "no schema", gen: GenerationUnknown, wantErr: ErrSchemaMissing},
+		{name: "users_sync", gen: authprovider.Stack, want: authprovider.Stack},
+		{name: "better_auth user", gen: authprovider.BetterAuth, want: authprovider.BetterAuth},
+		{name: "no schema", gen: authprovider.Unknown, wantErr: ErrSchemaMissing},
 		{
-			name: "schema without a user table", gen: GenerationUnknown, wantErr: ErrSchemaMissing,
+			name: "schema without a user table", gen: authprovider.Unknown, wantErr: ErrSchemaMissing,
 			setup: func(t *testing.T, f *fixture) {
 				f.exec(t, `CREATE SCHEMA neon_auth; CREATE TABLE neon_auth.session (id text)`)
 			},
 		},
 		{
-			name: "both tables prefer better_auth", gen: GenerationStack, want: GenerationBetterAuth,
+			name: "both tables prefer better_auth", gen: authprovider.Stack, want: authprovider.BetterAuth,
 			setup: func(t *testing.T, f *fixture) {
 				f.exec(t, strings.Replace(sandbox.BetterAuthDDL(), "CREATE SCHEMA neon_auth;", "", 1))
 			},
@@ -83,7 +84,7 @@ func TestDetectUnreachable(t *testing.T) {
 			if !errors.Is(err, ErrUnreachable) {
 				t.Fatalf("Detect err = %v, want ErrUnreachable", err)
 			}
-			if gen != GenerationUnknown {
+			if gen != authprovider.Unknown {
 				t.Errorf("Detect = %q alongside an error", gen)
 			}
 			msg := err.Error()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // Bucket is the width of one point of the signups chart.
@@ -69,7 +70,7 @@ func (b *UserBrowser) SignupsSQL(from, to time.Time, bucket Bucket) (string, []a
 	sql := fmt.Sprintf(`SELECT b, count(*) FILTER (WHERE kind = 0), count(*) FILTER (WHERE kind = 1)
   FROM (SELECT date_trunc($3::text, %s, 'UTC') AS b, 0 AS kind FROM %s
          WHERE %s >= $1::timestamptz AND %s < $2::timestamptz`, c, b.spec.table, c, c)
-	if b.gen == GenerationStack {
+	if b.gen == authprovider.Stack {
 		sql += `
         UNION ALL
         SELECT date_trunc($3::text, deleted_at, 'UTC'), 1 FROM neon_auth.users_sync

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 func day(m time.Month, d, h int) time.Time { return time.Date(2026, m, d, h, 0, 0, 0, time.UTC) }
@@ -18,7 +20,7 @@ func TestSignups(t *testing.T) {
 				f.insert(t, seedUser{key: fmt.Sprint("u", i), email: fmt.Sprint("u", i, "@x"), name: "U", created: at})
 			}
 			deletions := int64(0)
-			if gen == GenerationStack {
+			if gen == authprovider.Stack {
 				f.exec(t, `UPDATE neon_auth.users_sync SET deleted_at = $2 WHERE id = $1`, f.id("u0"), day(3, 2, 10))
 				deletions = 1
 			}
@@ -51,7 +53,7 @@ func TestSignups(t *testing.T) {
 }
 
 func TestSignupsAreCachedPerRange(t *testing.T) {
-	f := newFixture(t, GenerationBetterAuth)
+	f := newFixture(t, authprovider.BetterAuth)
 	f.insert(t, seedUser{key: "a", email: "a@x", name: "A", created: day(3, 1, 12)})
 	b := f.browser(t, nil)
 	now := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
@@ -82,7 +84,7 @@ func TestSignupsAreCachedPerRange(t *testing.T) {
 }
 
 func TestSignupsRejectsBadRanges(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	b := f.browser(t, nil)
 	ctx := context.Background()
 	for _, c := range []struct {

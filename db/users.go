@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // MaxLatest caps Latest so a request parameter cannot dump a whole table.
@@ -30,7 +31,7 @@ type User struct {
 	EmailVerified bool
 	Role          string // better_auth only
 	Banned        bool   // better_auth only
-	Generation    Generation
+	Provider      authprovider.Provider
 }
 
 // Deleted reports whether Neon soft-deleted the user.
@@ -65,22 +66,22 @@ func directoryQueries(s *tableSpec, count string) userQueries {
 	}
 }
 
-var queries = map[Generation]userQueries{
-	GenerationStack:      directoryQueries(specs[GenerationStack], `SELECT count(*), count(deleted_at) FROM neon_auth.users_sync`),
-	GenerationBetterAuth: directoryQueries(specs[GenerationBetterAuth], `SELECT count(*), 0::bigint FROM neon_auth."user"`),
+var queries = map[authprovider.Provider]userQueries{
+	authprovider.Stack:      directoryQueries(specs[authprovider.Stack], `SELECT count(*), count(deleted_at) FROM neon_auth.users_sync`),
+	authprovider.BetterAuth: directoryQueries(specs[authprovider.BetterAuth], `SELECT count(*), 0::bigint FROM neon_auth."user"`),
 }
 
 // UserDirectory reads the users of one database, in one generation's table.
 type UserDirectory struct {
 	pool   *pgxpool.Pool
-	gen    Generation
+	gen    authprovider.Provider
 	target string
 	q      userQueries
 }
 
 // NewUserDirectory reads users from pool's database as gen lays them out.
 // With GenerationUnknown every method returns ErrSchemaMissing.
-func NewUserDirectory(pool *pgxpool.Pool, gen Generation) *UserDirectory {
+func NewUserDirectory(pool *pgxpool.Pool, gen authprovider.Provider) *UserDirectory {
 	return &UserDirectory{pool: pool, gen: gen, target: describePool(pool), q: queries[gen]}
 }
 
@@ -105,7 +106,7 @@ func (p *Pools) Directory(ctx context.Context, connString string) (*UserDirector
 }
 
 // Generation returns the table layout the directory reads.
-func (d *UserDirectory) Generation() Generation { return d.gen }
+func (d *UserDirectory) Provider() authprovider.Provider { return d.gen }
 
 // Target returns host:port/database of the directory's database.
 func (d *UserDirectory) Target() string { return d.target }
@@ -175,7 +176,7 @@ func (d *UserDirectory) idArg(s string) (any, bool) {
 	if s == "" {
 		return nil, false
 	}
-	if d.gen == GenerationBetterAuth {
+	if d.gen == authprovider.BetterAuth {
 		u := asUUID(s)
 		return u, u.Valid
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // scanNode is a node of a plan that reads a table or an index.
@@ -83,20 +84,20 @@ func TestLookupsUseTheirIndex(t *testing.T) {
 			ctx := context.Background()
 			b := f.browser(t, nil)
 			d := f.directory(t)
-			pkey := map[Generation]string{GenerationStack: "users_sync_pkey", GenerationBetterAuth: "user_pkey"}[gen]
+			pkey := map[authprovider.Provider]string{authprovider.Stack: "users_sync_pkey", authprovider.BetterAuth: "user_pkey"}[gen]
 			emailIndex := "user_email_key"
-			if gen == GenerationStack {
+			if gen == authprovider.Stack {
 				if err := b.CreateOfferedIndex(ctx, IndexForEmail); err != nil {
 					t.Fatal(err)
 				}
 				emailIndex = s.emailIndex
 			}
 			id := f.id("x")
-			if gen == GenerationStack {
+			if gen == authprovider.Stack {
 				id = "user_12345"
 			}
 			var idArg any = id
-			if gen == GenerationBetterAuth {
+			if gen == authprovider.BetterAuth {
 				idArg = asUUID(id)
 			}
 			at := t0.Add(1000 * 1e9)

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
-var generations = []Generation{GenerationStack, GenerationBetterAuth}
+var generations = []authprovider.Provider{authprovider.Stack, authprovider.BetterAuth}
 
 // seedPeople stores five users: dave and erin signed up in the same second so
 // the id tie-break shows; carol is soft-deleted where the generation allows it.
@@ -18,7 +20,7 @@ func seedPeople(t *testing.T, f *fixture) {
 	for _, u := range []seedUser{
 		{key: "alice", email: "Alice@Example.com", name: "Alice", created: t0, verified: true, role: "admin"},
 		{key: "bob", email: "bob@example.com", name: "Bob", created: t0.Add(time.Hour)},
-		{key: "carol", email: "carol@example.com", name: "Carol", created: t0.Add(2 * time.Hour), deleted: f.gen == GenerationStack},
+		{key: "carol", email: "carol@example.com", name: "Carol", created: t0.Add(2 * time.Hour), deleted: f.gen == authprovider.Stack},
 		{key: "erin", email: "erin@example.com", name: "Erin", created: t0.Add(3 * time.Hour)},
 		{key: "dave", email: "dave@example.com", name: "Dave", created: t0.Add(3 * time.Hour)},
 	} {
@@ -61,18 +63,18 @@ func TestLatest(t *testing.T) {
 
 			alice, carol := all[4], all[2]
 			if alice.Email != "Alice@Example.com" || alice.Name != "Alice" || !alice.CreatedAt.Equal(t0) ||
-				!alice.EmailVerified || alice.Generation != gen {
+				!alice.EmailVerified || alice.Provider != gen {
 				t.Errorf("alice = %+v", alice)
 			}
 			if alice.Deleted() {
 				t.Error("alice marked deleted")
 			}
 			switch gen {
-			case GenerationStack:
+			case authprovider.Stack:
 				if !carol.Deleted() || !carol.DeletedAt.Equal(t0.Add(2*time.Hour+time.Minute)) {
 					t.Errorf("carol DeletedAt = %v, want the soft-delete time", carol.DeletedAt)
 				}
-			case GenerationBetterAuth:
+			case authprovider.BetterAuth:
 				if carol.Deleted() {
 					t.Error("better_auth user marked deleted")
 				}
@@ -102,7 +104,7 @@ func TestLatestEmpty(t *testing.T) {
 // TestLatestStackNullColumns covers raw_json documents missing the fields the
 // generated columns come from: name, email and created_at are then NULL.
 func TestLatestStackNullColumns(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	seedPeople(t, f)
 	f.exec(t, `INSERT INTO neon_auth.users_sync (raw_json) VALUES ('{"id": "user_bare"}')`)
 	d := f.directory(t)
@@ -132,7 +134,7 @@ func TestFind(t *testing.T) {
 			d := f.directory(t)
 			// Better Auth stores emails lower-cased: alice's mixed-case email
 			// is found as stored, a lower-cased one however typed.
-			mixedCase := map[Generation]string{GenerationStack: f.id("alice")}[gen]
+			mixedCase := map[authprovider.Provider]string{authprovider.Stack: f.id("alice")}[gen]
 			tests := []struct {
 				query  string
 				wantID string // "" means ErrNotFound
@@ -170,7 +172,7 @@ func TestFind(t *testing.T) {
 // TestFindStackPrefersLiveRow covers a user deleted and signed up again with
 // the same email: users_sync then holds both rows.
 func TestFindStackPrefersLiveRow(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	f.insert(t, seedUser{key: "frank_new", email: "frank@example.com", created: t0})
 	f.insert(t, seedUser{key: "frank_old", email: "Frank@example.com", created: t0.Add(time.Hour), deleted: true})
 	d := f.directory(t)
@@ -223,10 +225,10 @@ func TestGet(t *testing.T) {
 }
 
 func TestGetSeesNewUser(t *testing.T) {
-	f := newFixture(t, GenerationStack)
+	f := newFixture(t, authprovider.Stack)
 	ctx := context.Background()
 	d, err := newPools(t).Directory(ctx, f.connString)
-	if err != nil || d.Generation() != GenerationStack || d.Target() != Describe(f.connString) {
+	if err != nil || d.Provider() != authprovider.Stack || d.Target() != Describe(f.connString) {
 		t.Fatalf("Directory = %+v, %v; want a stack directory on %s", d, err, Describe(f.connString))
 	}
 	if _, err := d.Get(ctx, "user_late"); !errors.Is(err, ErrNotFound) {
@@ -240,11 +242,11 @@ func TestGetSeesNewUser(t *testing.T) {
 
 func TestCount(t *testing.T) {
 	tests := []struct {
-		gen            Generation
+		gen            authprovider.Provider
 		total, deleted int
 	}{
-		{GenerationStack, 5, 1},
-		{GenerationBetterAuth, 5, 0},
+		{authprovider.Stack, 5, 1},
+		{authprovider.BetterAuth, 5, 0},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.gen), func(t *testing.T) {
@@ -288,8 +290,8 @@ func TestDirectorySchemaGone(t *testing.T) {
 }
 
 func TestDirectoryUnknownGeneration(t *testing.T) {
-	f := newFixture(t, GenerationUnknown)
-	d := NewUserDirectory(f.pool(t), GenerationUnknown)
+	f := newFixture(t, authprovider.Unknown)
+	d := NewUserDirectory(f.pool(t), authprovider.Unknown)
 	ctx := context.Background()
 	if _, err := d.Latest(ctx, 10); !errors.Is(err, ErrSchemaMissing) {
 		t.Errorf("Latest: err = %v, want ErrSchemaMissing", err)

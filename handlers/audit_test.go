@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -35,7 +36,7 @@ func TestUsersPageMutationsAreAuditedOnce(t *testing.T) {
 	a.enableStack()
 	users := "/projects/" + a.projectID + "/users"
 
-	a.get(a.usersPath(neonapi.AuthProviderStack)).wantStatus(t, http.StatusOK)
+	a.get(a.usersPath(authprovider.Stack)).wantStatus(t, http.StatusOK)
 	created := a.htmxPost(users, url.Values{"provider": {"stack"}, "email": {"audit@example.com"}})
 	created.wantStatus(t, http.StatusCreated)
 	uid := created.text("created-user-id")

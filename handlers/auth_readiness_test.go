@@ -8,6 +8,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
@@ -212,7 +213,7 @@ func (a *testApp) fixReadiness(api neonapi.API, bid string) {
 			a.t.Fatal(err)
 		}
 	}
-	must(api.AddTrustedDomain(ctx, pid, bid, neonapi.AddTrustedDomainRequest{Domain: "https://app.example.com", AuthProvider: neonapi.AuthProviderBetterAuth}))
+	must(api.AddTrustedDomain(ctx, pid, bid, neonapi.AddTrustedDomainRequest{Domain: "https://app.example.com", AuthProvider: authprovider.BetterAuth}))
 	_, err := api.UpdateAllowLocalhost(ctx, pid, bid, false)
 	must(err)
 	must(api.DeleteOAuthProvider(ctx, pid, bid, neonapi.OAuthGoogle))

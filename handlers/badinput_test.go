@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
@@ -30,7 +30,7 @@ func TestValuesPostgresCannotStoreAreRefusedAtTheField(t *testing.T) {
 		kept  string // the field's value as shown back
 	}{
 		{"lookup with NUL", func() *testResponse {
-			return a.get(a.usersPath(neonapi.AuthProviderStack) + "&q=" + url.QueryEscape("ada\x00@example.com"))
+			return a.get(a.usersPath(authprovider.Stack) + "&q=" + url.QueryEscape("ada\x00@example.com"))
 		}, "q", "ada\uFFFD@example.com"},
 		{"lookup with invalid UTF-8 (htmx)", func() *testResponse { return a.htmxGet(users+"/lookup?provider=stack&q=ada%ff", "user-lookup") }, "q", "ada\uFFFD"},
 		{"lookup of 10 KB (htmx)", func() *testResponse { return a.htmxGet(users+"/lookup?provider=stack&q="+long, "user-lookup") }, "q", long},
@@ -66,7 +66,7 @@ func TestValuesPostgresCannotStoreAreRefusedAtTheField(t *testing.T) {
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("bad input logged an error:\n%s", logs.String())
 	}
-	if got := a.get(a.usersPath(neonapi.AuthProviderStack)).text("user-total"); got != "0" {
+	if got := a.get(a.usersPath(authprovider.Stack)).text("user-total"); got != "0" {
 		t.Errorf("users after the refused creates = %q, want 0", got)
 	}
 }
@@ -80,7 +80,7 @@ func TestUsersDatabaseDownFragments(t *testing.T) {
 	a.enableStack()
 	users := "/projects/" + a.projectID + "/users"
 
-	page := a.get(a.usersPath(neonapi.AuthProviderStack))
+	page := a.get(a.usersPath(authprovider.Stack))
 	page.wantStatus(t, http.StatusOK)
 	for _, path := range []string{users + "/browse?provider=stack", users + "/lookup?provider=stack&q=ada%40example.com"} {
 		r := a.htmxGet(path, "")

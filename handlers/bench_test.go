@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -49,9 +50,9 @@ type staticUsers struct {
 func (s *staticUsers) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirectory, error) {
 	return s, nil
 }
-func (s *staticUsers) Target() string            { return "db.example:5432/neondb" }
-func (s *staticUsers) Source() string            { return neonauth.SourceNeon }
-func (s *staticUsers) Generation() db.Generation { return db.GenerationStack }
+func (s *staticUsers) Target() string                  { return "db.example:5432/neondb" }
+func (s *staticUsers) Source() string                  { return neonauth.SourceNeon }
+func (s *staticUsers) Provider() authprovider.Provider { return authprovider.Stack }
 func (s *staticUsers) Latest(_ context.Context, n int) ([]db.User, error) {
 	return s.users[:min(n, len(s.users))], nil
 }
@@ -89,7 +90,7 @@ func BenchmarkUsersPage50(b *testing.B) {
 	h := &Handler{
 		Neon: &staticNeon{
 			project:      neonapi.Project{ID: "p-1", Name: "Shop"},
-			integrations: []neonapi.Integration{{AuthProvider: neonapi.AuthProviderStack, BranchID: "br-main", DBName: "neondb"}},
+			integrations: []neonapi.Integration{{AuthProvider: authprovider.Stack, BranchID: "br-main", DBName: "neondb"}},
 		},
 		Auth:     &staticUsers{users: users},
 		Logger:   slog.New(slog.DiscardHandler),
@@ -170,7 +171,7 @@ func newSyncBench(b *testing.B, delay time.Duration) *syncBench {
 		b.Fatal(err)
 	}
 	if _, err := client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack, ProjectID: p.ID, BranchID: p.BranchID, DatabaseName: p.DatabaseName,
+		AuthProvider: authprovider.Stack, ProjectID: p.ID, BranchID: p.BranchID, DatabaseName: p.DatabaseName,
 	}); err != nil {
 		b.Fatal(err)
 	}

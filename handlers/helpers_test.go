@@ -18,6 +18,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -188,7 +189,7 @@ func (a *testApp) createProject(name string) sandbox.CreatedProject {
 func (a *testApp) enableStack() *neonapi.IntegrationKeys {
 	a.t.Helper()
 	keys, err := a.Neon.CreateIntegration(context.Background(), neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack,
+		AuthProvider: authprovider.Stack,
 		ProjectID:    a.projectID,
 		BranchID:     a.project.BranchID,
 		DatabaseName: a.project.DatabaseName,

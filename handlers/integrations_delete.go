@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -20,7 +21,7 @@ func (h *Handler) deleteIntegration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	provider, ok := neonauth.ParseProvider(c.Param("provider"))
+	provider, ok := authprovider.Parse(c.Param("provider"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such auth provider.")
 	}
@@ -68,7 +69,7 @@ func (h *Handler) deleteIntegration(c echo.Context) error {
 // deleteFormFor returns the page's delete form for an integration.
 func deleteFormFor(forms []views.DeleteForm, in *neonapi.Integration) *views.DeleteForm {
 	for i := range forms {
-		if forms[i].Provider == neonauth.Provider(in.AuthProvider) && forms[i].BranchID == in.BranchID {
+		if forms[i].Provider == in.AuthProvider && forms[i].BranchID == in.BranchID {
 			return &forms[i]
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -52,13 +53,13 @@ func (h *Handler) enableForm(projectID, token string, d *projectData) views.Enab
 // suggestedProvider preselects Stack Auth for a project without it, and Better
 // Auth once Stack Auth is there: a project holds one Stack Auth integration, so
 // offering it again would only earn a conflict.
-func suggestedProvider(existing []neonapi.Integration) neonauth.Provider {
+func suggestedProvider(existing []neonapi.Integration) authprovider.Provider {
 	for _, in := range existing {
-		if neonauth.Provider(in.AuthProvider) == neonauth.Stack {
-			return neonauth.BetterAuth
+		if in.AuthProvider == authprovider.Stack {
+			return authprovider.BetterAuth
 		}
 	}
-	return neonauth.Stack
+	return authprovider.Stack
 }
 
 // branchFields fills the database and role selects, preselecting Neon's
@@ -152,7 +153,7 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 	if status := checkEnable(form, d, in); status != 0 {
 		return h.renderEnableForm(c, status, d, m)
 	}
-	provider := neonauth.Provider(in.Provider)
+	provider := authprovider.Provider(in.Provider)
 	keys, err := h.Auth.Enable(ctx, neonauth.EnableRequest{
 		ProjectID:    projectID,
 		Provider:     provider,
@@ -199,11 +200,11 @@ func checkEnable(form *views.EnableForm, d *projectData, in enableInput) int {
 	}) {
 		return http.StatusBadRequest
 	}
-	provider, valid := neonauth.ParseProvider(in.Provider)
+	provider, valid := authprovider.Parse(in.Provider)
 	if valid {
 		form.Provider = provider
 	} else {
-		form.Errors.Provider = "Pick " + neonauth.Stack.Name() + " or " + neonauth.BetterAuth.Name() + "."
+		form.Errors.Provider = "Pick " + authprovider.Stack.Name() + " or " + authprovider.BetterAuth.Name() + "."
 	}
 	invalid := !valid
 	if d.branchesErr == nil {
@@ -228,7 +229,7 @@ func checkEnable(form *views.EnableForm, d *projectData, in enableInput) int {
 // checkBranchFields checks the database and role against the branch's lists,
 // reporting whether either is wrong. Only a project-level integration is
 // created as a role; branch-level Neon Auth ignores it.
-func checkBranchFields(f *views.BranchFields, branch string, provider neonauth.Provider, in enableInput) (invalid bool) {
+func checkBranchFields(f *views.BranchFields, branch string, provider authprovider.Provider, in enableInput) (invalid bool) {
 	if !hasOption(f.Databases, in.Database) {
 		f.DatabaseErr = fmt.Sprintf("Pick a database of branch %s.", branch)
 		invalid = true
@@ -246,7 +247,7 @@ func checkBranchFields(f *views.BranchFields, branch string, provider neonauth.P
 
 // enableProblem explains why Neon did not enable Neon Auth, naming where it
 // already is on a conflict.
-func (h *Handler) enableProblem(err error, provider neonauth.Provider, d *projectData) views.Problem {
+func (h *Handler) enableProblem(err error, provider authprovider.Provider, d *projectData) views.Problem {
 	p := h.panelProblem(err, "Neon did not enable Neon Auth")
 	if errors.Is(err, neonapi.ErrConflict) {
 		p.Title = fmt.Sprintf("Neon Auth is already enabled with %s on this project", provider.Name())
@@ -259,10 +260,10 @@ func (h *Handler) enableProblem(err error, provider neonauth.Provider, d *projec
 
 // keysResult is the once-only keys panel of a response that issued keys;
 // provider stands in when Neon's answer does not name one.
-func keysResult(projectID string, provider neonauth.Provider, keys *neonapi.IntegrationKeys) views.EnableResult {
+func keysResult(projectID string, provider authprovider.Provider, keys *neonapi.IntegrationKeys) views.EnableResult {
 	return views.EnableResult{
 		ProjectID:             projectID,
-		Provider:              cmp.Or(neonauth.Provider(keys.AuthProvider), provider),
+		Provider:              cmp.Or(keys.AuthProvider, provider),
 		AuthProviderProjectID: keys.AuthProviderProjectID,
 		PubClientKey:          keys.PubClientKey,
 		SecretServerKey:       keys.SecretServerKey,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -15,9 +16,9 @@ var errNoStack = echo.NewHTTPError(http.StatusNotFound, "This project has no Sta
 
 // findIntegration returns the project's integration of a provider, on branch
 // when branch is set.
-func findIntegration(ints []neonapi.Integration, provider neonauth.Provider, branch string) *neonapi.Integration {
+func findIntegration(ints []neonapi.Integration, provider authprovider.Provider, branch string) *neonapi.Integration {
 	for i := range ints {
-		if neonauth.Provider(ints[i].AuthProvider) == provider && (branch == "" || ints[i].BranchID == branch) {
+		if authprovider.Provider(ints[i].AuthProvider) == provider && (branch == "" || ints[i].BranchID == branch) {
 			return &ints[i]
 		}
 	}
@@ -42,7 +43,7 @@ func (h *Handler) transferableCard(c echo.Context) (*projectData, *views.Integra
 		return d, nil, nil
 	}
 	for _, in := range d.integrations {
-		if neonauth.Provider(in.AuthProvider).HasTransfer() {
+		if in.AuthProvider.HasTransfer() {
 			panel := h.integrationsPanel(projectID, &projectData{integrations: []neonapi.Integration{in}, branches: d.branches})
 			return d, &panel.Cards[0], nil
 		}

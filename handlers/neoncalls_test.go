@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
@@ -26,10 +27,10 @@ func TestUsersPageNeonCalls(t *testing.T) {
 		connTTL time.Duration
 		// want is the number of calls for: a cold page, the same page again,
 		// then the users table's refresh; per provider.
-		want map[neonauth.Provider][3]int
+		want map[authprovider.Provider][3]int
 	}{
-		{name: "connection cached", want: map[neonauth.Provider][3]int{neonauth.Stack: {4, 2, 0}, neonauth.BetterAuth: {5, 3, 0}}},
-		{name: "connection expired each time", connTTL: time.Nanosecond, want: map[neonauth.Provider][3]int{neonauth.Stack: {5, 4, 2}, neonauth.BetterAuth: {6, 5, 2}}},
+		{name: "connection cached", want: map[authprovider.Provider][3]int{authprovider.Stack: {4, 2, 0}, authprovider.BetterAuth: {5, 3, 0}}},
+		{name: "connection expired each time", connTTL: time.Nanosecond, want: map[authprovider.Provider][3]int{authprovider.Stack: {5, 4, 2}, authprovider.BetterAuth: {6, 5, 2}}},
 	}
 	for _, tt := range tests {
 		for _, provider := range providers {
@@ -56,7 +57,7 @@ func TestUsersPageNeonCalls(t *testing.T) {
 					got[i] = len(calls)
 					t.Logf("step %d: %d Neon calls: %s", i, len(calls), strings.Join(calls, ", "))
 				}
-				if want := tt.want[neonauth.Provider(provider)]; got != want {
+				if want := tt.want[authprovider.Provider(provider)]; got != want {
 					t.Errorf("Neon calls (cold page, page again, refresh) = %v, want %v", got, want)
 				}
 			})

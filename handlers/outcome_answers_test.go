@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
@@ -114,11 +115,11 @@ func TestWriteAnswerLostIsAnUnknownOutcome(t *testing.T) {
 			setup:  func(a *testApp) string { a.enableStack(); return "" },
 			fault:  "/projects/auth/user",
 			post: func(a *testApp, _ string) *testResponse {
-				return a.htmxPost(a.usersPath(neonapi.AuthProviderStack), url.Values{"provider": {"stack"}, "email": {"once@example.com"}})
+				return a.htmxPost(a.usersPath(authprovider.Stack), url.Values{"provider": {"stack"}, "email": {"once@example.com"}})
 			},
 			checkHref: func(a *testApp) string { return "q=once%40example.com" },
 			made: func(a *testApp, _ string) bool {
-				_, err := a.Neon.CreateUser(context.Background(), neonapi.CreateUserRequest{ProjectID: a.projectID, AuthProvider: neonapi.AuthProviderStack, Email: "once@example.com"})
+				_, err := a.Neon.CreateUser(context.Background(), neonapi.CreateUserRequest{ProjectID: a.projectID, AuthProvider: authprovider.Stack, Email: "once@example.com"})
 				return errors.Is(err, neonapi.ErrConflict)
 			},
 		},
@@ -127,11 +128,11 @@ func TestWriteAnswerLostIsAnUnknownOutcome(t *testing.T) {
 			method: "DELETE",
 			setup: func(a *testApp) string {
 				a.enableBetterAuth()
-				return a.seedUser(neonapi.AuthProviderBetterAuth, "gone@example.com", "")
+				return a.seedUser(authprovider.BetterAuth, "gone@example.com", "")
 			},
 			fault: "/auth/users/",
 			post: func(a *testApp, uid string) *testResponse {
-				return a.postForm(a.usersAt(neonapi.AuthProviderBetterAuth).User(uid, "/delete"), url.Values{"confirm": {"yes"}})
+				return a.postForm(a.usersAt(authprovider.BetterAuth).User(uid, "/delete"), url.Values{"confirm": {"yes"}})
 			},
 			checkHref: func(a *testApp) string { return "watch=delete" },
 			made: func(a *testApp, uid string) bool {
@@ -144,11 +145,11 @@ func TestWriteAnswerLostIsAnUnknownOutcome(t *testing.T) {
 			method: "PUT",
 			setup: func(a *testApp) string {
 				a.enableBetterAuth()
-				return a.seedUser(neonapi.AuthProviderBetterAuth, "role@example.com", "")
+				return a.seedUser(authprovider.BetterAuth, "role@example.com", "")
 			},
 			fault: "/role",
 			post: func(a *testApp, uid string) *testResponse {
-				return a.htmxPost(a.usersAt(neonapi.AuthProviderBetterAuth).User(uid, "/role"), url.Values{"role": {"admin"}})
+				return a.htmxPost(a.usersAt(authprovider.BetterAuth).User(uid, "/role"), url.Values{"role": {"admin"}})
 			},
 			checkHref: func(a *testApp) string { return "watch=role" },
 			made:      func(*testApp, string) bool { return true }, // the sync check shows it
@@ -268,7 +269,7 @@ func TestWriteTimedOutAfterSendingIsAnUnknownOutcome(t *testing.T) {
 		a.Neon = a.directClient()
 		a.enableStack()
 		a.faultOnce(sandbox.FaultHangAfter, "POST", "/projects/auth/user")
-		r := a.postForm(a.usersPath(neonapi.AuthProviderStack), url.Values{"provider": {"stack"}, "email": {"slow@example.com"}})
+		r := a.postForm(a.usersPath(authprovider.Stack), url.Values{"provider": {"stack"}, "email": {"slow@example.com"}})
 		r.wantStatus(t, http.StatusGatewayTimeout)
 		wantUnknownBecause(t, r, http.StatusGatewayTimeout, "Neon's answer took too long", "q=slow%40example.com")
 	})
@@ -288,7 +289,7 @@ func TestWriteTimedOutAfterSendingIsAnUnknownOutcome(t *testing.T) {
 		a.faultOnce(sandbox.FaultHangAfter, "POST", "/projects/auth/user")
 		for _, htmx := range []bool{true, false} {
 			email := map[bool]string{true: "late-htmx@example.com", false: "late-plain@example.com"}[htmx]
-			r := a.post(a.usersPath(neonapi.AuthProviderStack), url.Values{"provider": {"stack"}, "email": {email}}, htmx)
+			r := a.post(a.usersPath(authprovider.Stack), url.Values{"provider": {"stack"}, "email": {email}}, htmx)
 			r.wantStatus(t, http.StatusGatewayTimeout)
 			wantUnknownBecause(t, r, http.StatusGatewayTimeout, "Neon's answer took too long", "q="+url.QueryEscape(email))
 			if id := r.text("request-id"); id == "" || (r.Header.Get("X-Request-ID") != "" && id != r.Header.Get("X-Request-ID")) {
@@ -305,7 +306,7 @@ func TestRateLimitedWriteCarriesRetryAfter(t *testing.T) {
 	a := newTestApp(t)
 	a.enableStack()
 	a.Sandbox.InjectFault(sandbox.Fault{Kind: sandbox.FaultRateLimited, Method: "POST", PathContains: "/projects/auth/user", RetryAfter: 7 * time.Second})
-	r := a.htmxPost(a.usersPath(neonapi.AuthProviderStack), url.Values{"provider": {"stack"}, "email": {"busy@example.com"}})
+	r := a.htmxPost(a.usersPath(authprovider.Stack), url.Values{"provider": {"stack"}, "email": {"busy@example.com"}})
 	r.wantStatus(t, http.StatusTooManyRequests)
 	if got := r.Header.Get("Retry-After"); got != "7" {
 		t.Errorf("Retry-After = %q, want Neon's 7", got)

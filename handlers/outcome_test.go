@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
 
@@ -88,10 +88,10 @@ func TestUnreadableAnswerToAUserChangeIsNoSuccess(t *testing.T) {
 
 func TestUnreadableAnswerToARoleChangeIsNoSuccess(t *testing.T) {
 	a := newRoleApp(t, nil)
-	a.enable(neonapi.AuthProviderBetterAuth)
-	id := a.seedUser(neonapi.AuthProviderBetterAuth, "role@example.com", "")
+	a.enable(authprovider.BetterAuth)
+	id := a.seedUser(authprovider.BetterAuth, "role@example.com", "")
 	a.malformedOnce("/role")
-	r := a.htmxPost(a.usersAt(neonapi.AuthProviderBetterAuth).User(id, "/role"), url.Values{"provider": {"better_auth"}, "role": {"admin"}})
+	r := a.htmxPost(a.usersAt(authprovider.BetterAuth).User(id, "/role"), url.Values{"provider": {"better_auth"}, "role": {"admin"}})
 	wantOutcomeUnknown(t, r, "watch=role")
 }
 

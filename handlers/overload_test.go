@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/logtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -149,7 +150,7 @@ func lanesApp(t *testing.T, opts db.PoolOptions) (a *testApp, pools *db.Pools, u
 	t.Helper()
 	a = newUsersApp(t, usersAppConfig{})
 	a.enableStack()
-	a.seedRows(neonapi.AuthProviderStack, 30)
+	a.seedRows(authprovider.Stack, 30)
 	uri, err := a.Neon.GetConnectionURI(context.Background(), a.projectID, neonapi.ConnectionURIOptions{
 		BranchID: a.project.BranchID, DatabaseName: a.project.DatabaseName, RoleName: a.project.RoleName,
 	})
@@ -182,7 +183,7 @@ func TestUsersLanes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page := a.get(a.browsePath(neonapi.AuthProviderStack, nil))
+	page := a.get(a.browsePath(authprovider.Stack, nil))
 	page.wantStatus(t, http.StatusOK)
 	if got := len(page.emails()); got != 30 {
 		t.Errorf("browse page with the slow lane full: %d rows, want 30", got)
@@ -190,10 +191,10 @@ func TestUsersLanes(t *testing.T) {
 
 	for _, search := range []func() *testResponse{
 		func() *testResponse {
-			return a.get(a.browsePath(neonapi.AuthProviderStack, url.Values{"q": {"user1"}}))
+			return a.get(a.browsePath(authprovider.Stack, url.Values{"q": {"user1"}}))
 		},
 		func() *testResponse {
-			return a.htmxGet(a.browsePath(neonapi.AuthProviderStack, url.Values{"q": {"user1"}}), "users-browser")
+			return a.htmxGet(a.browsePath(authprovider.Stack, url.Values{"q": {"user1"}}), "users-browser")
 		},
 	} {
 		r := search()
@@ -226,7 +227,7 @@ func TestUsersLanes(t *testing.T) {
 	exporting.Release()
 
 	held.Release()
-	r = a.get(a.browsePath(neonapi.AuthProviderStack, url.Values{"q": {"user1"}}))
+	r = a.get(a.browsePath(authprovider.Stack, url.Values{"q": {"user1"}}))
 	r.wantStatus(t, http.StatusOK)
 	if got := len(r.emails()); got != 11 { // user1, user10..user19
 		t.Errorf("search once the lane is free: %d rows, want 11", got)
@@ -256,7 +257,7 @@ func TestSlowSearchStatementTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := a.get(a.browsePath(neonapi.AuthProviderStack, url.Values{"q": {"user1"}}))
+	r := a.get(a.browsePath(authprovider.Stack, url.Values{"q": {"user1"}}))
 	r.wantStatus(t, http.StatusGatewayTimeout)
 	msg := r.text("api-error")
 	for _, want := range []string{"That took too long", "Narrow the filter"} {

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -48,7 +49,7 @@ func (a *testApp) createBranches(names ...string) map[string]neonapi.Branch {
 func (a *testApp) enableBetterAuthOn(b neonapi.Branch) {
 	a.t.Helper()
 	if _, err := a.Neon.EnableBranchAuth(context.Background(), a.projectID, b.ID, neonapi.EnableBranchAuthRequest{
-		AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: a.project.DatabaseName,
+		AuthProvider: authprovider.BetterAuth, DatabaseName: a.project.DatabaseName,
 	}); err != nil {
 		a.t.Fatalf("enable Better Auth on %s: %v", b.Name, err)
 	}
@@ -81,7 +82,7 @@ func TestProjectPageListsEveryBranch(t *testing.T) {
 			t.Errorf("legacy fails %t: first row is %q, want the default branch", legacyFails, first)
 		}
 		dev := r.branchRow(branches["dev"])
-		if p, _ := dev.Attr("data-provider"); p != string(neonauth.BetterAuth) {
+		if p, _ := dev.Attr("data-provider"); p != string(authprovider.BetterAuth) {
 			t.Errorf("legacy fails %t: dev provider = %q, want better_auth", legacyFails, p)
 		}
 		base := dev.Find(`[data-testid="branch-base-url"]`).Text()
@@ -124,7 +125,7 @@ func TestProjectPageIsolatesABranchFailure(t *testing.T) {
 	if dev.Find(`[data-testid="branch-auth-error"]`).Length() != 1 || dev.Find(`[data-testid="branch-request-id"]`).Text() == "" {
 		t.Errorf("dev row does not show its failure with a request id: %q", strings.Join(strings.Fields(dev.Text()), " "))
 	}
-	if p, _ := r.branchRow(branches["qa"]).Attr("data-provider"); p != string(neonauth.BetterAuth) {
+	if p, _ := r.branchRow(branches["qa"]).Attr("data-provider"); p != string(authprovider.BetterAuth) {
 		t.Errorf("qa provider = %q, want better_auth despite dev's failure", p)
 	}
 	if r.branchRow(branches["main"]).Find(`[data-testid="branch-auth-none"]`).Length() != 1 {
@@ -217,11 +218,11 @@ func TestEnablingOnABranchShowsInItsRow(t *testing.T) {
 	r := a.htmxPost("/projects/"+a.projectID+"/integrations", values)
 	r.wantStatus(t, http.StatusCreated)
 	oob := r.Doc.Find(`#integrations[hx-swap-oob="true"]`)
-	if p, _ := oob.Find(`[data-testid="branch-row"][data-branch-id="` + branches["dev"].ID + `"]`).Attr("data-provider"); p != string(neonauth.BetterAuth) {
+	if p, _ := oob.Find(`[data-testid="branch-row"][data-branch-id="` + branches["dev"].ID + `"]`).Attr("data-provider"); p != string(authprovider.BetterAuth) {
 		t.Errorf("refreshed panel's dev row provider = %q, want better_auth", p)
 	}
 	page = a.get("/projects/" + a.projectID)
-	if p, _ := page.branchRow(branches["dev"]).Attr("data-provider"); p != string(neonauth.BetterAuth) {
+	if p, _ := page.branchRow(branches["dev"]).Attr("data-provider"); p != string(authprovider.BetterAuth) {
 		t.Errorf("dev row provider after enabling = %q, want better_auth", p)
 	}
 }
@@ -343,7 +344,7 @@ func TestProjectsListReadsTheDefaultBranch(t *testing.T) {
 	if badges.Length() != 1 {
 		t.Fatalf("%d badges, want one", badges.Length())
 	}
-	if p, _ := badges.Attr("data-provider"); p != string(neonauth.BetterAuth) {
+	if p, _ := badges.Attr("data-provider"); p != string(authprovider.BetterAuth) {
 		t.Errorf("badge provider = %q, want better_auth", p)
 	}
 }

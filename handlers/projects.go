@@ -99,7 +99,7 @@ func (h *Handler) projectList(ctx context.Context, q, cursor string, limit int) 
 			}
 			for _, in := range found.Integrations() {
 				row.Auth = append(row.Auth, views.AuthBadge{
-					Provider:       neonauth.Provider(in.AuthProvider),
+					Provider:       in.AuthProvider,
 					OwnedBy:        string(in.OwnedBy),
 					TransferStatus: string(in.TransferStatus),
 				})
@@ -335,7 +335,7 @@ func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage 
 				ProjectID:   p.ID,
 				ProjectName: p.Name,
 				CSRFToken:   token,
-				Provider:    neonauth.Provider(in.AuthProvider),
+				Provider:    in.AuthProvider,
 				BranchID:    in.BranchID,
 				BranchName:  branchName(d.branches, in.BranchID),
 			})
@@ -367,7 +367,7 @@ func (h *Handler) integrationsPanel(projectID string, d *projectData) views.Inte
 		return panel
 	}
 	for _, in := range d.integrations {
-		provider := neonauth.Provider(in.AuthProvider)
+		provider := in.AuthProvider
 		panel.Cards = append(panel.Cards, views.IntegrationCard{
 			ProjectID:             projectID,
 			Provider:              provider,

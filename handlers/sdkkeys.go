@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -15,7 +16,7 @@ var errNoStackKeys = echo.NewHTTPError(http.StatusNotFound, "This project has no
 
 // keysProvider is the provider the new SDK keys routes are for: the one
 // whose auth project Neon manages and can issue keys for.
-const keysProvider = neonauth.Stack
+const keysProvider = authprovider.Stack
 
 // sdkKeysPage loads what the new SDK keys page shows: the project and its
 // Stack Auth card, nil when the list has none or could not be read (then

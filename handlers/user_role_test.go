@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -24,7 +25,7 @@ func newRoleApp(t *testing.T, id *Identity) *testApp {
 }
 
 func (a *testApp) rolePath(uid string) string {
-	return a.usersAt(neonapi.AuthProviderBetterAuth).User(uid, "/role")
+	return a.usersAt(authprovider.BetterAuth).User(uid, "/role")
 }
 
 // roleInDatabase reads the user's role column straight from the branch database.
@@ -57,9 +58,9 @@ func rowRole(r *testResponse, uid string) string {
 func TestSetUserRoleWithHTMX(t *testing.T) {
 	a := newRoleApp(t, nil)
 	a.enableBetterAuth()
-	uid := a.seedUser(neonapi.AuthProviderBetterAuth, "ada@example.com", "Ada")
+	uid := a.seedUser(authprovider.BetterAuth, "ada@example.com", "Ada")
 
-	page := a.get(a.usersPath(neonapi.AuthProviderBetterAuth))
+	page := a.get(a.usersPath(authprovider.BetterAuth))
 	page.wantStatus(t, http.StatusOK)
 	if got := rowRole(page, uid); got != "user" {
 		t.Fatalf("table role = %q, want user:\n%s", got, page.Body)
@@ -89,7 +90,7 @@ func TestSetUserRoleWithHTMX(t *testing.T) {
 	if got := a.roleInDatabase(uid); got != "admin" {
 		t.Errorf("database role = %q, want admin", got)
 	}
-	latest := a.htmxGet(a.usersSub(neonapi.AuthProviderBetterAuth, "/browse", ""), "users-browser")
+	latest := a.htmxGet(a.usersSub(authprovider.BetterAuth, "/browse", ""), "users-browser")
 	latest.wantStatus(t, http.StatusOK)
 	if got := rowRole(latest, uid); got != "admin" {
 		t.Errorf("refreshed table role = %q, want admin", got)
@@ -99,7 +100,7 @@ func TestSetUserRoleWithHTMX(t *testing.T) {
 func TestSetUserRoleWithoutJavaScript(t *testing.T) {
 	a := newRoleApp(t, nil)
 	a.enableBetterAuth()
-	uid := a.seedUser(neonapi.AuthProviderBetterAuth, "plain@example.com", "")
+	uid := a.seedUser(authprovider.BetterAuth, "plain@example.com", "")
 
 	// A list of roles, with a repeat and spaces, is sent as two roles.
 	r := a.postForm(a.rolePath(uid), url.Values{"role": {"admin, support,admin"}})
@@ -128,7 +129,7 @@ func TestSetUserRoleWithoutJavaScript(t *testing.T) {
 func TestSetUserRoleValidation(t *testing.T) {
 	a := newRoleApp(t, nil)
 	a.enableBetterAuth()
-	uid := a.seedUser(neonapi.AuthProviderBetterAuth, "val@example.com", "")
+	uid := a.seedUser(authprovider.BetterAuth, "val@example.com", "")
 	// A custom role, so the refused forms must have read it from the table.
 	if _, err := a.Neon.UpdateBranchUserRole(context.Background(), a.projectID, a.project.BranchID, uid, []string{"support"}); err != nil {
 		t.Fatal(err)
@@ -211,8 +212,8 @@ func TestSetUserRoleNeonErrorInPlace(t *testing.T) {
 func TestViewerSeesRolesWithoutControl(t *testing.T) {
 	a := newRoleApp(t, &Identity{User: "vic", Email: "vic@example.com", Role: RoleViewer})
 	a.enableBetterAuth()
-	uid := a.seedUser(neonapi.AuthProviderBetterAuth, "seen@example.com", "")
-	page := a.get(a.usersPath(neonapi.AuthProviderBetterAuth))
+	uid := a.seedUser(authprovider.BetterAuth, "seen@example.com", "")
+	page := a.get(a.usersPath(authprovider.BetterAuth))
 	page.wantStatus(t, http.StatusOK)
 	if got := rowRole(page, uid); got != "user" {
 		t.Errorf("viewer's table role = %q, want user", got)
@@ -231,8 +232,8 @@ func TestViewerSeesRolesWithoutControl(t *testing.T) {
 func TestStackUsersHaveNoRoles(t *testing.T) {
 	a := newRoleApp(t, nil)
 	a.enableStack()
-	uid := a.seedUser(neonapi.AuthProviderStack, "stack@example.com", "")
-	page := a.get(a.usersPath(neonapi.AuthProviderStack))
+	uid := a.seedUser(authprovider.Stack, "stack@example.com", "")
+	page := a.get(a.usersPath(authprovider.Stack))
 	page.wantStatus(t, http.StatusOK)
 	if page.byTestID("browse-row").Length() != 1 {
 		t.Fatalf("stack user not listed:\n%s", page.Body)

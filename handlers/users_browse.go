@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -157,8 +158,8 @@ func (h *Handler) fillBrowser(ctx context.Context, s usersScope, b *views.UsersB
 		ctx = neonauth.WithSlowLane(ctx)
 	}
 	err = h.readBrowser(ctx, s.ref(), func(ctx context.Context, br *db.UserBrowser) error {
-		b.Table = br.Generation().Table()
-		b.Statuses = statusNames(br.Generation())
+		b.Table = br.Provider().Table()
+		b.Statuses = statusNames(br.Provider())
 		page, err := br.Browse(ctx, req)
 		if err != nil {
 			return err
@@ -191,7 +192,7 @@ func (h *Handler) fillBrowser(ctx context.Context, s usersScope, b *views.UsersB
 }
 
 // statusNames are the status filter's choices for gen.
-func statusNames(gen db.Generation) []string {
+func statusNames(gen authprovider.Provider) []string {
 	var out []string
 	for _, st := range db.Statuses(gen) {
 		out = append(out, string(st))

@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -19,14 +20,14 @@ import (
 // after 2023-11-14 00:00 UTC, so user<n> is the newest. Stack Auth rows with
 // i%10 == 0 are deleted and even ones verified; Better Auth rows with
 // i%5 == 0 are admins, i%7 == 0 banned and even ones verified.
-func (a *testApp) seedRows(provider neonapi.AuthProvider, n int) {
+func (a *testApp) seedRows(provider authprovider.Provider, n int) {
 	a.t.Helper()
 	a.execUsersSQL(seedSQL(provider), n)
 }
 
 // seedSQL is the insert behind seedRows, with n as $1.
-func seedSQL(provider neonapi.AuthProvider) string {
-	if provider == neonapi.AuthProviderStack {
+func seedSQL(provider authprovider.Provider) string {
+	if provider == authprovider.Stack {
 		return `INSERT INTO neon_auth.users_sync (raw_json, deleted_at)
 			SELECT jsonb_build_object('id', 'u' || lpad(i::text, 7, '0'), 'display_name', 'User ' || i,
 				'primary_email', 'user' || i || '@example.com', 'primary_email_verified', i % 2 = 0,
@@ -66,9 +67,9 @@ func (a *testApp) execUsersSQL(sql string, args ...any) {
 }
 
 // userIDOf is the id of seeded user i as provider's table holds it.
-func (a *testApp) userIDOf(provider neonapi.AuthProvider, i int) string {
+func (a *testApp) userIDOf(provider authprovider.Provider, i int) string {
 	a.t.Helper()
-	if provider == neonapi.AuthProviderStack {
+	if provider == authprovider.Stack {
 		return fmt.Sprintf("u%07d", i)
 	}
 	r := a.htmxGet(a.browsePath(provider, url.Values{"q": {fmt.Sprintf("user%d@example.com", i)}}), "users-browser")
@@ -79,7 +80,7 @@ func (a *testApp) userIDOf(provider neonapi.AuthProvider, i int) string {
 	return id
 }
 
-func (a *testApp) browsePath(provider neonapi.AuthProvider, v url.Values) string {
+func (a *testApp) browsePath(provider authprovider.Provider, v url.Values) string {
 	return a.usersAt(provider).URL("/browse", v)
 }
 
@@ -180,7 +181,7 @@ func TestBrowseUsersFilters(t *testing.T) {
 			}
 
 			id := a.userIDOf(provider, 7)
-			if provider == neonapi.AuthProviderBetterAuth {
+			if provider == authprovider.BetterAuth {
 				exact := a.htmxGet(a.browsePath(provider, url.Values{"q": {strings.ToUpper(id)}}), "users-browser")
 				if got := exact.emails(); len(got) != 1 || got[0] != "user7@example.com" {
 					t.Errorf("id lookup = %v", got)
@@ -188,7 +189,7 @@ func TestBrowseUsersFilters(t *testing.T) {
 			}
 
 			status, want := "deleted", 12
-			if provider == neonapi.AuthProviderBetterAuth {
+			if provider == authprovider.BetterAuth {
 				status, want = "banned", 17
 			}
 			filtered := a.htmxGet(a.browsePath(provider, url.Values{"status": {status}, "size": {"200"}}), "users-browser")
@@ -198,7 +199,7 @@ func TestBrowseUsersFilters(t *testing.T) {
 			if sel := filtered.Doc.Find(`#browse-status option[selected]`).AttrOr("value", ""); sel != status {
 				t.Errorf("status select shows %q", sel)
 			}
-			if provider == neonapi.AuthProviderBetterAuth {
+			if provider == authprovider.BetterAuth {
 				admins := a.htmxGet(a.browsePath(provider, url.Values{"role": {"admin"}, "size": {"200"}}), "users-browser")
 				if got := admins.emails(); len(got) != 24 {
 					t.Errorf("role admin: %d rows, want 24", len(got))
@@ -210,8 +211,8 @@ func TestBrowseUsersFilters(t *testing.T) {
 
 func TestBrowseUsersBadInput(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
-	a.enable(neonapi.AuthProviderBetterAuth)
-	a.seedRows(neonapi.AuthProviderBetterAuth, 3)
+	a.enable(authprovider.BetterAuth)
+	a.seedRows(authprovider.BetterAuth, 3)
 	for _, tc := range []struct {
 		name   string
 		params url.Values
@@ -229,9 +230,9 @@ func TestBrowseUsersBadInput(t *testing.T) {
 			for _, htmx := range []bool{true, false} {
 				var r *testResponse
 				if htmx {
-					r = a.htmxGet(a.browsePath(neonapi.AuthProviderBetterAuth, tc.params), "users-browser")
+					r = a.htmxGet(a.browsePath(authprovider.BetterAuth, tc.params), "users-browser")
 				} else {
-					r = a.get(a.browsePath(neonapi.AuthProviderBetterAuth, tc.params))
+					r = a.get(a.browsePath(authprovider.BetterAuth, tc.params))
 				}
 				r.wantStatus(t, http.StatusBadRequest)
 				if r.byTestID("field-error-"+tc.field).Length() != 1 {
@@ -252,8 +253,8 @@ func TestBrowseUsersBadInput(t *testing.T) {
 
 func TestCountUsers(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
-	a.enable(neonapi.AuthProviderStack)
-	a.seedRows(neonapi.AuthProviderStack, 100_000)
+	a.enable(authprovider.Stack)
+	a.seedRows(authprovider.Stack, 100_000)
 	count := "/projects/" + a.projectID + "/users/count?provider=stack"
 
 	est := a.htmxGet(count, "users-count")
@@ -283,7 +284,7 @@ func TestCountUsers(t *testing.T) {
 		t.Errorf("browse page's exact count = %q", got)
 	}
 	// The users page's header estimates a large table instead of scanning it.
-	users := a.get(a.usersPath(neonapi.AuthProviderStack))
+	users := a.get(a.usersPath(authprovider.Stack))
 	users.wantStatus(t, http.StatusOK)
 	if got := users.text("user-counts"); !strings.HasPrefix(got, "about ") || !strings.HasSuffix(got, "(estimate)") {
 		t.Errorf("header counts = %q", got)
@@ -295,7 +296,7 @@ func TestCountUsers(t *testing.T) {
 	if trig := users.byTestID("users-browser-loader").AttrOr("hx-trigger", ""); !strings.HasPrefix(trig, "load") {
 		t.Errorf("deferred users table triggers on %q, want load first", trig)
 	}
-	latest := a.htmxGet(a.usersSub(neonapi.AuthProviderStack, "/browse", ""), "users-browser")
+	latest := a.htmxGet(a.usersSub(authprovider.Stack, "/browse", ""), "users-browser")
 	latest.wantStatus(t, http.StatusOK)
 	if n := latest.byTestID("browse-row").Length(); n != 50 {
 		t.Errorf("the deferred users table's own request has %d rows, want 50", n)

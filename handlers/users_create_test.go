@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
 
@@ -197,7 +197,7 @@ func TestCreateUserValidation(t *testing.T) {
 		})
 	}
 	// Nothing reached Neon.
-	list := a.get(a.usersPath(neonapi.AuthProviderStack))
+	list := a.get(a.usersPath(authprovider.Stack))
 	if got := list.text("user-total"); got != "0" {
 		t.Errorf("users after invalid creates = %q, want 0", got)
 	}

@@ -6,16 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 func TestDeleteUserWatchesTheDatabase(t *testing.T) {
 	tests := []struct {
-		provider   neonapi.AuthProvider
+		provider   authprovider.Provider
 		wantStatus string
 	}{
-		{provider: neonapi.AuthProviderStack, wantStatus: "deleted"},
-		{provider: neonapi.AuthProviderBetterAuth, wantStatus: "removed"},
+		{provider: authprovider.Stack, wantStatus: "deleted"},
+		{provider: authprovider.BetterAuth, wantStatus: "removed"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.provider), func(t *testing.T) {
@@ -45,7 +45,7 @@ func TestDeleteUserWatchesTheDatabase(t *testing.T) {
 			if got := r.Header.Get("HX-Trigger"); got != "users-changed" {
 				t.Errorf("concluded deletion HX-Trigger = %q, want users-changed", got)
 			}
-			if tt.provider == neonapi.AuthProviderStack {
+			if tt.provider == authprovider.Stack {
 				if r.text("row-deleted-at") == "" {
 					t.Error("deleted_at not shown")
 				}
@@ -64,7 +64,7 @@ func TestDeleteUserWatchesTheDatabase(t *testing.T) {
 func TestDeleteUserWithoutJavaScript(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
 	a.enableStack()
-	id := a.seedUser(neonapi.AuthProviderStack, "plain@example.com", "")
+	id := a.seedUser(authprovider.Stack, "plain@example.com", "")
 	base := "/projects/" + a.projectID + "/users/" + id + "/delete"
 	page := a.get(base + "?provider=stack")
 	page.wantStatus(t, http.StatusOK)

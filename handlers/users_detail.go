@@ -37,7 +37,7 @@ func (h *Handler) userDetail(c echo.Context) error {
 		return h.render(c, cmpStatus(problem.Status, http.StatusBadGateway), views.UserDetailPageView(p))
 	}
 	err = h.readBrowser(c.Request().Context(), info.ref(s), func(ctx context.Context, br *db.UserBrowser) error {
-		p.Header.Database, p.Header.Table = br.Target(), br.Generation().Table()
+		p.Header.Database, p.Header.Table = br.Target(), br.Provider().Table()
 		d, err := br.Detail(ctx, uid)
 		if err != nil {
 			return err

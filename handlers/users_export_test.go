@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/views"
@@ -43,7 +44,7 @@ func TestUserDetail(t *testing.T) {
 			})
 			var kinds []string
 			r.byTestID("timeline-event").Each(func(_ int, s *goquery.Selection) { kinds = append(kinds, s.AttrOr("data-kind", "")) })
-			if provider == neonapi.AuthProviderStack {
+			if provider == authprovider.Stack {
 				if cols["email"] != "user10@example.com" || cols["deleted_at"] == "NULL" || cols["updated_at"] != "NULL" {
 					t.Errorf("columns = %v", cols)
 				}
@@ -107,10 +108,10 @@ func TestExportUsers(t *testing.T) {
 	a := exportApp(t, audit)
 	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}
 	a.Client.Transport = browser
-	a.enable(neonapi.AuthProviderBetterAuth)
-	a.seedRows(neonapi.AuthProviderBetterAuth, 120)
+	a.enable(authprovider.BetterAuth)
+	a.seedRows(authprovider.BetterAuth, 120)
 
-	page := a.htmxGet(a.browsePath(neonapi.AuthProviderBetterAuth, url.Values{"role": {"admin"}}), "users-browser")
+	page := a.htmxGet(a.browsePath(authprovider.BetterAuth, url.Values{"role": {"admin"}}), "users-browser")
 	csvURL := page.byTestID("export-csv").AttrOr("href", "")
 	jsonlURL := page.byTestID("export-jsonl").AttrOr("href", "")
 	if !strings.Contains(csvURL, "role=admin") || !strings.Contains(jsonlURL, "format=jsonl") {
@@ -143,7 +144,7 @@ func TestExportUsers(t *testing.T) {
 		t.Errorf("jsonl: %d lines, first %v (%v)", len(lines), first, err)
 	}
 
-	bad := a.get(a.usersSub(neonapi.AuthProviderBetterAuth, "/export", "format=xml"))
+	bad := a.get(a.usersSub(authprovider.BetterAuth, "/export", "format=xml"))
 	bad.wantStatus(t, http.StatusBadRequest)
 	if !strings.Contains(bad.Body, "format must be csv or jsonl") {
 		t.Errorf("bad format says:\n%s", bad.Body)
@@ -152,7 +153,7 @@ func TestExportUsers(t *testing.T) {
 	browser.email = viewerEmail
 	denied := a.get(csvURL)
 	denied.wantStatus(t, http.StatusForbidden)
-	viewerPage := a.htmxGet(a.browsePath(neonapi.AuthProviderBetterAuth, nil), "users-browser")
+	viewerPage := a.htmxGet(a.browsePath(authprovider.BetterAuth, nil), "users-browser")
 	if viewerPage.byTestID("export-csv").Length() != 0 {
 		t.Error("a viewer sees the export buttons")
 	}
@@ -188,7 +189,7 @@ func TestExportCutShortFails(t *testing.T) {
 	audit := &lockedBuffer{}
 	a := exportApp(t, audit)
 	a.Client.Transport = &flowBrowser{base: http.DefaultTransport, email: adminEmail}
-	a.enable(neonapi.AuthProviderBetterAuth)
+	a.enable(authprovider.BetterAuth)
 	// Rows of 4 kB make a file far larger than the sockets on the way can
 	// hold, so the COPY is still running when the test stops reading.
 	const total = 12_000
@@ -207,7 +208,7 @@ func TestExportCutShortFails(t *testing.T) {
 	}
 
 	// A client that reads the body as it comes, as a browser does.
-	req := a.newRequest(http.MethodGet, a.usersSub(neonapi.AuthProviderBetterAuth, "/export", "format=csv"), nil)
+	req := a.newRequest(http.MethodGet, a.usersSub(authprovider.BetterAuth, "/export", "format=csv"), nil)
 	req.Header.Set("X-Forwarded-User", strings.Split(adminEmail, "@")[0])
 	req.Header.Set("X-Forwarded-Email", adminEmail)
 	resp, err := http.DefaultTransport.RoundTrip(req)
@@ -255,9 +256,9 @@ func TestExportHeadSendsNothing(t *testing.T) {
 	audit := &lockedBuffer{}
 	a := exportApp(t, audit)
 	a.Client.Transport = &flowBrowser{base: http.DefaultTransport, email: adminEmail}
-	a.enable(neonapi.AuthProviderBetterAuth)
-	a.seedRows(neonapi.AuthProviderBetterAuth, 30)
-	resp, err := a.Client.Do(a.newRequest(http.MethodHead, a.usersSub(neonapi.AuthProviderBetterAuth, "/export", "format=csv"), nil))
+	a.enable(authprovider.BetterAuth)
+	a.seedRows(authprovider.BetterAuth, 30)
+	resp, err := a.Client.Do(a.newRequest(http.MethodHead, a.usersSub(authprovider.BetterAuth, "/export", "format=csv"), nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func (h *Handler) usersLookup(c echo.Context) error {
 		return h.render(c, status, views.UserLookupSection(l))
 	}
 	err = h.readUsers(c.Request().Context(), s.ref(), func(ctx context.Context, dir neonauth.UserDirectory) error {
-		l.Table = dir.Generation().Table()
+		l.Table = dir.Provider().Table()
 		h.lookupInto(ctx, dir, &l, "")
 		return nil
 	})

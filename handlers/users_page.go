@@ -79,7 +79,7 @@ func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrati
 		return info, &p, nil
 	}
 	for _, in := range ins {
-		p := neonauth.Provider(in.AuthProvider)
+		p := in.AuthProvider
 		if p.BranchLevel() {
 			continue // a branch's users have the branch's own route
 		}
@@ -219,7 +219,7 @@ func usersCrumbs(s usersScope, info integrationInfo, inside bool) []views.Crumb 
 func (h *Handler) readUsersPanels(ctx context.Context, p *views.UsersPage, info integrationInfo, s usersScope) (small bool, problem *views.Problem) {
 	dbName := info.integration.DBName
 	err := h.readUsers(ctx, info.ref(s), func(ctx context.Context, dir neonauth.UserDirectory) error {
-		table := dir.Generation().Table()
+		table := dir.Provider().Table()
 		p.Header.Database, p.Header.Table = dir.Target(), table
 		p.Lookup.Table = table
 		p.Header.Counts = countUsers(ctx, dir)

@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
-	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -56,7 +56,7 @@ func (tb *perBranchApp) createOn(b neonapi.Branch, email string) string {
 }
 
 func (tb *perBranchApp) at(b neonapi.Branch) views.UsersAt {
-	return views.UsersAt{ProjectID: tb.projectID, Provider: neonauth.BetterAuth, BranchID: b.ID}
+	return views.UsersAt{ProjectID: tb.projectID, Provider: authprovider.BetterAuth, BranchID: b.ID}
 }
 
 // emailsInDatabase reads the branch's neon_auth."user" straight from its

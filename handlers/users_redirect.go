@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -27,7 +28,7 @@ func (h *Handler) projectUsers(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		v := c.FormValue("provider")
-		p, _ := neonauth.ParseProvider(v)
+		p, _ := authprovider.Parse(v)
 		if !p.BranchLevel() {
 			if v != "" || c.Request().Method != http.MethodGet || c.Path() != "/projects/:id/users" {
 				return next(c)
@@ -35,7 +36,7 @@ func (h *Handler) projectUsers(next echo.HandlerFunc) echo.HandlerFunc {
 			// The page without a provider: Stack Auth when the project has
 			// it (and when the list cannot be read, the page says so).
 			ins, err := h.Auth.LegacyIntegrations(c.Request().Context(), id)
-			if err != nil || slices.ContainsFunc(ins, func(in neonapi.Integration) bool { return neonauth.Provider(in.AuthProvider) == neonauth.Stack }) {
+			if err != nil || slices.ContainsFunc(ins, func(in neonapi.Integration) bool { return in.AuthProvider == authprovider.Stack }) {
 				return next(c)
 			}
 		}
@@ -64,7 +65,7 @@ func branchUsersTarget(c echo.Context, projectID, branchID string) string {
 	q := u.Query()
 	q.Del("provider")
 	q.Del("branch")
-	at := views.UsersAt{ProjectID: projectID, Provider: neonauth.BetterAuth, BranchID: branchID}
+	at := views.UsersAt{ProjectID: projectID, Provider: authprovider.BetterAuth, BranchID: branchID}
 	target := at.Path("") + rest
 	if len(q) > 0 {
 		target += "?" + q.Encode()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -24,7 +25,7 @@ const dbPanelTimeout = 5 * time.Second
 // its own users.
 type usersScope struct {
 	projectID string
-	provider  neonauth.Provider
+	provider  authprovider.Provider
 	branchID  string
 }
 
@@ -48,7 +49,7 @@ func parseUsersScope(c echo.Context, providerRequired bool) (usersScope, error) 
 		return usersScope{}, err
 	}
 	v := c.FormValue("provider")
-	p, ok := neonauth.ParseProvider(v)
+	p, ok := authprovider.Parse(v)
 	if c.Param("branch") != "" {
 		branchID, err := checkedBranchID(c.Param("branch"))
 		if err != nil {
@@ -57,7 +58,7 @@ func parseUsersScope(c echo.Context, providerRequired bool) (usersScope, error) 
 		if v != "" && !(ok && p.BranchLevel()) {
 			return usersScope{}, echo.NewHTTPError(http.StatusBadRequest, "A branch's users are branch-level Neon Auth users; provider must be better_auth or left out.")
 		}
-		return usersScope{projectID: id, provider: neonauth.BetterAuth, branchID: branchID}, nil
+		return usersScope{projectID: id, provider: authprovider.BetterAuth, branchID: branchID}, nil
 	}
 	s := usersScope{projectID: id, provider: p}
 	if !ok && (v != "" || providerRequired) {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -52,7 +53,7 @@ func (h *Handler) showSignups(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		p.Deletions = b.Generation() == db.GenerationStack
+		p.Deletions = b.Provider() == authprovider.Stack
 		for _, pt := range pts {
 			p.Points = append(p.Points, views.SignupsPoint{Start: pt.Start, Signups: pt.Signups, Deletions: pt.Deletions})
 			p.TotalSignups += pt.Signups

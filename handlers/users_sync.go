@@ -65,7 +65,7 @@ func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch
 
 	var u db.User
 	err := h.readUsers(ctx, s.ref(), func(ctx context.Context, dir neonauth.UserDirectory) error {
-		check.Database, check.Table = dir.Target(), dir.Generation().Table()
+		check.Database, check.Table = dir.Target(), dir.Provider().Table()
 		var err error
 		u, err = dir.Get(ctx, uid)
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -52,7 +53,7 @@ func (o oneUser) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirector
 }
 func (o oneUser) Target() string                                      { return "db.test:5432/neondb" }
 func (o oneUser) Source() string                                      { return neonauth.SourceNeon }
-func (o oneUser) Generation() db.Generation                           { return db.GenerationStack }
+func (o oneUser) Provider() authprovider.Provider                     { return authprovider.Stack }
 func (o oneUser) Latest(context.Context, int) ([]db.User, error)      { return []db.User{o.user}, nil }
 func (o oneUser) Count(context.Context) (int, int, error)             { return 1, 0, nil }
 func (o oneUser) Find(ctx context.Context, q string) (db.User, error) { return o.Get(ctx, q) }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
@@ -163,7 +164,7 @@ func (a *testApp) configureUsers(cfg neonauth.UserDBConfig) {
 func (a *testApp) enableBetterAuth() {
 	a.t.Helper()
 	_, err := a.Neon.EnableBranchAuth(context.Background(), a.projectID, a.project.BranchID, neonapi.EnableBranchAuthRequest{
-		AuthProvider: neonapi.AuthProviderBetterAuth,
+		AuthProvider: authprovider.BetterAuth,
 		DatabaseName: a.project.DatabaseName,
 	})
 	if err != nil {
@@ -172,9 +173,9 @@ func (a *testApp) enableBetterAuth() {
 }
 
 // enable turns on Neon Auth for provider on the seeded project.
-func (a *testApp) enable(provider neonapi.AuthProvider) {
+func (a *testApp) enable(provider authprovider.Provider) {
 	a.t.Helper()
-	if provider == neonapi.AuthProviderStack {
+	if provider == authprovider.Stack {
 		a.enableStack()
 	} else {
 		a.enableBetterAuth()
@@ -182,14 +183,14 @@ func (a *testApp) enable(provider neonapi.AuthProvider) {
 }
 
 // seedUser creates a user through the API and waits until the sandbox wrote it.
-func (a *testApp) seedUser(provider neonapi.AuthProvider, email, name string) string {
+func (a *testApp) seedUser(provider authprovider.Provider, email, name string) string {
 	a.t.Helper()
 	ctx := context.Background()
 	var (
 		u   *neonapi.CreatedUser
 		err error
 	)
-	if provider == neonapi.AuthProviderStack {
+	if provider == authprovider.Stack {
 		u, err = a.Neon.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: a.projectID, AuthProvider: provider, Email: email, Name: name})
 	} else {
 		u, err = a.Neon.CreateBranchUser(ctx, a.projectID, a.project.BranchID, neonapi.CreateBranchUserRequest{Email: email, Name: name})
@@ -210,19 +211,19 @@ func (a *testApp) waitForSync() {
 	}
 }
 
-func (a *testApp) usersPath(provider neonapi.AuthProvider) string {
+func (a *testApp) usersPath(provider authprovider.Provider) string {
 	return a.usersAt(provider).URL("", nil)
 }
 
 // usersAt addresses the seeded project's users for provider: Better Auth's
 // on the seeded branch, whose users they are.
-func (a *testApp) usersAt(provider neonapi.AuthProvider) views.UsersAt {
-	return views.UsersAt{ProjectID: a.projectID, Provider: neonauth.Provider(provider), BranchID: a.project.BranchID}
+func (a *testApp) usersAt(provider authprovider.Provider) views.UsersAt {
+	return views.UsersAt{ProjectID: a.projectID, Provider: authprovider.Provider(provider), BranchID: a.project.BranchID}
 }
 
 // usersSub is a users route below the page for provider, with query q
 // ("" for none).
-func (a *testApp) usersSub(provider neonapi.AuthProvider, sub, q string) string {
+func (a *testApp) usersSub(provider authprovider.Provider, sub, q string) string {
 	v, err := url.ParseQuery(q)
 	if err != nil {
 		a.t.Fatal(err)
@@ -258,10 +259,10 @@ func (a *testApp) pollSync(r *testResponse) *testResponse {
 	}
 }
 
-var providers = []neonapi.AuthProvider{neonapi.AuthProviderStack, neonapi.AuthProviderBetterAuth}
+var providers = []authprovider.Provider{authprovider.Stack, authprovider.BetterAuth}
 
-func tableOf(p neonapi.AuthProvider) string {
-	return db.Generation(p).Table()
+func tableOf(p authprovider.Provider) string {
+	return authprovider.Provider(p).Table()
 }
 
 func TestUsersPageShowsTheTable(t *testing.T) {
@@ -311,7 +312,7 @@ func TestUsersPageShowsTheTable(t *testing.T) {
 func TestLookupUser(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
 	a.enableStack()
-	id := a.seedUser(neonapi.AuthProviderStack, "ada@example.com", "Ada")
+	id := a.seedUser(authprovider.Stack, "ada@example.com", "Ada")
 	tests := []struct {
 		name, q   string
 		htmx      bool
@@ -328,7 +329,7 @@ func TestLookupUser(t *testing.T) {
 			if tt.htmx {
 				r = a.htmxGet("/projects/"+a.projectID+"/users/lookup?provider=stack&q="+url.QueryEscape(tt.q), "user-lookup")
 			} else {
-				r = a.get(a.usersPath(neonapi.AuthProviderStack) + "&q=" + url.QueryEscape(tt.q))
+				r = a.get(a.usersPath(authprovider.Stack) + "&q=" + url.QueryEscape(tt.q))
 			}
 			r.wantStatus(t, http.StatusOK)
 			if tt.missing {
@@ -383,7 +384,7 @@ func TestUsersPageDatabaseProblems(t *testing.T) {
 			a.configureUsers(tt.cfg(a.projectID))
 			a.enableStack()
 
-			r := a.get(a.usersPath(neonapi.AuthProviderStack))
+			r := a.get(a.usersPath(authprovider.Stack))
 			r.wantStatus(t, http.StatusOK)
 			if r.Doc.Find(`form[data-testid="create-user-form"]`).Length() != 1 {
 				t.Error("create form missing")
@@ -422,7 +423,7 @@ func TestUsersPageNeonProblems(t *testing.T) {
 	a := newUsersApp(t, usersAppConfig{})
 
 	t.Run("no integration", func(t *testing.T) {
-		r := a.get(a.usersPath(neonapi.AuthProviderStack))
+		r := a.get(a.usersPath(authprovider.Stack))
 		r.wantStatus(t, http.StatusNotFound)
 		if !strings.Contains(r.text("api-error"), "has no Stack Auth (project-level) integration") {
 			t.Errorf("error = %q", r.text("api-error"))

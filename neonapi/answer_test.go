@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -14,7 +15,7 @@ import (
 // the members at fault, with the request id, and never a zero value.
 func TestIncompleteAnswers(t *testing.T) {
 	ctx := context.Background()
-	stack := neonapi.TransferRequest{ProjectID: "p-1", AuthProvider: neonapi.AuthProviderStack}
+	stack := neonapi.TransferRequest{ProjectID: "p-1", AuthProvider: authprovider.Stack}
 	tests := []struct {
 		name string
 		resp string
@@ -56,7 +57,7 @@ func TestIncompleteAnswers(t *testing.T) {
 			[]string{"secret_server_key"}},
 		{"Better Auth enabled without its base URL", `{"auth_provider":"better_auth","auth_provider_project_id":"ap","jwks_url":"https://j"}`,
 			func(c *neonapi.Client) error {
-				return errOf(c.EnableBranchAuth(ctx, "p-1", "br-1", neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth}))
+				return errOf(c.EnableBranchAuth(ctx, "p-1", "br-1", neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth}))
 			},
 			[]string{"base_url"}},
 		{"getNeonAuth answered {}", `{}`,

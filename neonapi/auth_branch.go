@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // CreateBranchUserRequest is the body of createBranchNeonAuthNewUser.
@@ -16,8 +18,8 @@ type CreateBranchUserRequest struct {
 // EnableBranchAuthRequest is the body of createNeonAuth
 // (EnableNeonAuthIntegrationRequest).
 type EnableBranchAuthRequest struct {
-	AuthProvider AuthProvider `json:"auth_provider"`
-	DatabaseName string       `json:"database_name,omitempty"`
+	AuthProvider authprovider.Provider `json:"auth_provider"`
+	DatabaseName string                `json:"database_name,omitempty"`
 }
 
 // UpdateUserRoleRequest is the body of updateNeonAuthUserRole.

@@ -4,27 +4,29 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // TrustedDomain is a domain auth flows may redirect to
 // (NeonAuthRedirectURIWhitelistDomain).
 type TrustedDomain struct {
-	Domain       string       `json:"domain" neon:"required"`
-	AuthProvider AuthProvider `json:"auth_provider"`
+	Domain       string                `json:"domain" neon:"required"`
+	AuthProvider authprovider.Provider `json:"auth_provider"`
 }
 
 // AddTrustedDomainRequest is the body of addBranchNeonAuthTrustedDomain
 // (NeonAuthAddDomainToRedirectURIWhitelistRequest). Domain is an absolute URI
 // such as "https://app.example.com".
 type AddTrustedDomainRequest struct {
-	Domain       string       `json:"domain"`
-	AuthProvider AuthProvider `json:"auth_provider"`
+	Domain       string                `json:"domain"`
+	AuthProvider authprovider.Provider `json:"auth_provider"`
 }
 
 // DeleteTrustedDomainsRequest names the domains deleteBranchNeonAuthTrustedDomain
 // removes (NeonAuthDeleteDomainFromRedirectURIWhitelistRequest).
 type DeleteTrustedDomainsRequest struct {
-	AuthProvider AuthProvider
+	AuthProvider authprovider.Provider
 	Domains      []string
 }
 
@@ -64,8 +66,8 @@ func (c *Client) DeleteTrustedDomains(ctx context.Context, projectID, branchID s
 		Domain string `json:"domain"`
 	}
 	body := struct {
-		AuthProvider AuthProvider `json:"auth_provider"`
-		Domains      []item       `json:"domains"`
+		AuthProvider authprovider.Provider `json:"auth_provider"`
+		Domains      []item                `json:"domains"`
 	}{req.AuthProvider, make([]item, 0, len(req.Domains))}
 	for _, d := range req.Domains {
 		if d == "" {
@@ -99,8 +101,8 @@ func (c *Client) UpdateAllowLocalhost(ctx context.Context, projectID, branchID s
 }
 
 // checkProviderArg rejects an auth provider the spec does not list.
-func checkProviderArg(op string, p AuthProvider) error {
-	if !p.Valid() {
+func checkProviderArg(op string, p authprovider.Provider) error {
+	if !validProvider(p) {
 		return fmt.Errorf("%w: %s: auth provider %q is not one of mock, stack, better_auth", ErrInvalidArgument, op, p)
 	}
 	return nil

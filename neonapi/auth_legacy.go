@@ -3,15 +3,17 @@ package neonapi
 import (
 	"context"
 	"net/http"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // CreateIntegrationRequest is the body of createNeonAuthIntegration
 // (NeonAuthCreateIntegrationRequest).
 type CreateIntegrationRequest struct {
-	AuthProvider AuthProvider `json:"auth_provider"`
-	ProjectID    string       `json:"project_id"`
-	BranchID     string       `json:"branch_id"`
-	DatabaseName string       `json:"database_name,omitempty"`
+	AuthProvider authprovider.Provider `json:"auth_provider"`
+	ProjectID    string                `json:"project_id"`
+	BranchID     string                `json:"branch_id"`
+	DatabaseName string                `json:"database_name,omitempty"`
 	// RoleName is deprecated in the spec but still shown by Neon's guide.
 	RoleName string `json:"role_name,omitempty"`
 }
@@ -24,17 +26,17 @@ type ListIntegrationsResponse struct {
 // CreateUserRequest is the body of createNeonAuthNewUser
 // (NeonAuthCreateNewUserRequest).
 type CreateUserRequest struct {
-	ProjectID    string       `json:"project_id"`
-	AuthProvider AuthProvider `json:"auth_provider"`
-	Email        string       `json:"email"`
-	Name         string       `json:"name,omitempty"`
+	ProjectID    string                `json:"project_id"`
+	AuthProvider authprovider.Provider `json:"auth_provider"`
+	Email        string                `json:"email"`
+	Name         string                `json:"name,omitempty"`
 }
 
 // TransferRequest is the body of transferNeonAuthProviderProject and of
 // createNeonAuthProviderSDKKeys.
 type TransferRequest struct {
-	ProjectID    string       `json:"project_id"`
-	AuthProvider AuthProvider `json:"auth_provider"`
+	ProjectID    string                `json:"project_id"`
+	AuthProvider authprovider.Provider `json:"auth_provider"`
 }
 
 // TransferResponse carries the URL where the transfer is confirmed.
@@ -115,7 +117,7 @@ func (c *Client) TransferOwnership(ctx context.Context, req TransferRequest) (*T
 // (operationId deleteNeonAuthIntegration). With deleteData the neon_auth schema
 // is dropped as well; the body is sent only then, since the spec's default is to
 // keep the data.
-func (c *Client) DeleteIntegration(ctx context.Context, projectID string, p AuthProvider, deleteData bool) error {
+func (c *Client) DeleteIntegration(ctx context.Context, projectID string, p authprovider.Provider, deleteData bool) error {
 	const op = "deleteNeonAuthIntegration"
 	if err := require(op, "project id", projectID, "auth provider", string(p)); err != nil {
 		return err
@@ -145,8 +147,8 @@ func (c *Client) CreateSDKKeys(ctx context.Context, req TransferRequest) (*Integ
 // IntegrationKeys' own rules: for Stack Auth the pair of SDK keys, which is
 // what the person came for and cannot be read again; for Better Auth the
 // base URL its SDK talks to (Neon sends it no keys).
-func keysFor(p AuthProvider) []string {
-	if p == AuthProviderBetterAuth {
+func keysFor(p authprovider.Provider) []string {
+	if p == authprovider.BetterAuth {
 		return []string{"base_url"}
 	}
 	return []string{"pub_client_key", "secret_server_key"}

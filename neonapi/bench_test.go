@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -35,7 +36,7 @@ func benchSandbox(b *testing.B) (*httptest.Server, *neonapi.Client, sandbox.Crea
 		b.Fatal(err)
 	}
 	if _, err := c.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack, ProjectID: p.ID, BranchID: p.BranchID,
+		AuthProvider: authprovider.Stack, ProjectID: p.ID, BranchID: p.BranchID,
 		DatabaseName: p.DatabaseName, RoleName: p.RoleName,
 	}); err != nil {
 		b.Fatal(err)

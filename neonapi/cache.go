@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -29,7 +30,7 @@ type API interface {
 	CreateUser(ctx context.Context, req CreateUserRequest) (*CreatedUser, error)
 	DeleteUser(ctx context.Context, projectID, userID string) error
 	TransferOwnership(ctx context.Context, req TransferRequest) (*TransferResponse, error)
-	DeleteIntegration(ctx context.Context, projectID string, p AuthProvider, deleteData bool) error
+	DeleteIntegration(ctx context.Context, projectID string, p authprovider.Provider, deleteData bool) error
 	CreateSDKKeys(ctx context.Context, req TransferRequest) (*IntegrationKeys, error)
 	GetBranchAuth(ctx context.Context, projectID, branchID string) (*Integration, error)
 	EnableBranchAuth(ctx context.Context, projectID, branchID string, req EnableBranchAuthRequest) (*IntegrationKeys, error)
@@ -361,7 +362,7 @@ func (c *Cache) CreateSDKKeys(ctx context.Context, req TransferRequest) (*Integr
 
 // DeleteIntegration is Client.DeleteIntegration (operationId
 // deleteNeonAuthIntegration); it drops the project's entries.
-func (c *Cache) DeleteIntegration(ctx context.Context, projectID string, p AuthProvider, deleteData bool) error {
+func (c *Cache) DeleteIntegration(ctx context.Context, projectID string, p authprovider.Provider, deleteData bool) error {
 	defer c.InvalidateProject(projectID)
 	return c.API.DeleteIntegration(ctx, projectID, p, deleteData)
 }

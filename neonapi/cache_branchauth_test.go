@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // noAuthBranch is the fake's branch without Neon Auth: getNeonAuth answers 404.
@@ -24,7 +26,7 @@ func (f *fakeAPI) GetBranchAuth(ctx context.Context, projectID, branchID string)
 	if branchID == noAuthBranch {
 		return nil, &APIError{StatusCode: 404, Message: "neon auth is not enabled", RequestID: "req-404", Operation: "getNeonAuth"}
 	}
-	return &Integration{AuthProvider: AuthProviderBetterAuth, BranchID: branchID}, nil
+	return &Integration{AuthProvider: authprovider.BetterAuth, BranchID: branchID}, nil
 }
 
 // TestCacheKeepsBranchAuthNotFound: "no Neon Auth on this branch" is an
@@ -74,14 +76,14 @@ func TestCacheWritesDropBranchReads(t *testing.T) {
 	ctx := context.Background()
 	writes := map[string]func(c *Cache){
 		"EnableBranchAuth": func(c *Cache) {
-			_, _ = c.EnableBranchAuth(ctx, "p1", noAuthBranch, EnableBranchAuthRequest{AuthProvider: AuthProviderBetterAuth})
+			_, _ = c.EnableBranchAuth(ctx, "p1", noAuthBranch, EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
 		},
 		"DisableBranchAuth": func(c *Cache) { _ = c.DisableBranchAuth(ctx, "p1", "br-main", false) },
 		"CreateBranch":      func(c *Cache) { _, _ = c.CreateBranch(ctx, "p1", CreateBranchRequest{}) },
 		"CreateIntegration": func(c *Cache) {
-			_, _ = c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: "p1", AuthProvider: AuthProviderStack})
+			_, _ = c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: "p1", AuthProvider: authprovider.Stack})
 		},
-		"DeleteIntegration": func(c *Cache) { _ = c.DeleteIntegration(ctx, "p1", AuthProviderStack, false) },
+		"DeleteIntegration": func(c *Cache) { _ = c.DeleteIntegration(ctx, "p1", authprovider.Stack, false) },
 	}
 	for name, write := range writes {
 		t.Run(name, func(t *testing.T) {

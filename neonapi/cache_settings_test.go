@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // errSettingsWrite is what the fake's settings writes answer: a write that
@@ -29,7 +31,7 @@ func (f *fakeAPI) ListTrustedDomains(ctx context.Context, projectID, branchID st
 	if err := f.settingsRead(ctx, "listBranchNeonAuthTrustedDomains", projectID, branchID); err != nil {
 		return nil, err
 	}
-	return []TrustedDomain{{Domain: "https://app.example.com", AuthProvider: AuthProviderBetterAuth}}, nil
+	return []TrustedDomain{{Domain: "https://app.example.com", AuthProvider: authprovider.BetterAuth}}, nil
 }
 
 func (f *fakeAPI) GetAllowLocalhost(ctx context.Context, projectID, branchID string) (bool, error) {
@@ -247,13 +249,13 @@ func projectWrites(ctx context.Context) map[string]func(c *Cache) {
 	const p, b = "p1", "br-1"
 	return map[string]func(c *Cache){
 		"CreateIntegration": func(c *Cache) {
-			_, _ = c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: p, AuthProvider: AuthProviderStack})
+			_, _ = c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: p, AuthProvider: authprovider.Stack})
 		},
 		"TransferOwnership": func(c *Cache) { _, _ = c.TransferOwnership(ctx, TransferRequest{ProjectID: p}) },
 		"CreateSDKKeys":     func(c *Cache) { _, _ = c.CreateSDKKeys(ctx, TransferRequest{ProjectID: p}) },
-		"DeleteIntegration": func(c *Cache) { _ = c.DeleteIntegration(ctx, p, AuthProviderStack, false) },
+		"DeleteIntegration": func(c *Cache) { _ = c.DeleteIntegration(ctx, p, authprovider.Stack, false) },
 		"EnableBranchAuth": func(c *Cache) {
-			_, _ = c.EnableBranchAuth(ctx, p, b, EnableBranchAuthRequest{AuthProvider: AuthProviderBetterAuth})
+			_, _ = c.EnableBranchAuth(ctx, p, b, EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
 		},
 		"DisableBranchAuth": func(c *Cache) { _ = c.DisableBranchAuth(ctx, p, b, false) },
 		"CreateBranch":      func(c *Cache) { _, _ = c.CreateBranch(ctx, p, CreateBranchRequest{}) },

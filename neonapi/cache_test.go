@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // fakeAPI counts upstream reads and can hold them until released.
@@ -91,7 +93,7 @@ func (f *fakeAPI) CreateSDKKeys(ctx context.Context, req TransferRequest) (*Inte
 	return &IntegrationKeys{AuthProvider: req.AuthProvider, SecretServerKey: "ssk_fake"}, nil
 }
 
-func (f *fakeAPI) DeleteIntegration(ctx context.Context, projectID string, p AuthProvider, deleteData bool) error {
+func (f *fakeAPI) DeleteIntegration(ctx context.Context, projectID string, p authprovider.Provider, deleteData bool) error {
 	return nil
 }
 
@@ -243,20 +245,20 @@ func TestCacheWritesInvalidateTheirProject(t *testing.T) {
 		write func(c *Cache) error
 	}{
 		{"CreateIntegration", func(c *Cache) error {
-			_, err := c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: "p1", AuthProvider: AuthProviderStack})
+			_, err := c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: "p1", AuthProvider: authprovider.Stack})
 			return err
 		}},
 		{"TransferOwnership", func(c *Cache) error {
-			_, err := c.TransferOwnership(ctx, TransferRequest{ProjectID: "p1", AuthProvider: AuthProviderStack})
+			_, err := c.TransferOwnership(ctx, TransferRequest{ProjectID: "p1", AuthProvider: authprovider.Stack})
 			return err
 		}},
 		{"CreateSDKKeys", func(c *Cache) error {
-			_, err := c.CreateSDKKeys(ctx, TransferRequest{ProjectID: "p1", AuthProvider: AuthProviderStack})
+			_, err := c.CreateSDKKeys(ctx, TransferRequest{ProjectID: "p1", AuthProvider: authprovider.Stack})
 			return err
 		}},
-		{"DeleteIntegration", func(c *Cache) error { return c.DeleteIntegration(ctx, "p1", AuthProviderStack, true) }},
+		{"DeleteIntegration", func(c *Cache) error { return c.DeleteIntegration(ctx, "p1", authprovider.Stack, true) }},
 		{"EnableBranchAuth", func(c *Cache) error {
-			_, err := c.EnableBranchAuth(ctx, "p1", "br-main", EnableBranchAuthRequest{AuthProvider: AuthProviderBetterAuth})
+			_, err := c.EnableBranchAuth(ctx, "p1", "br-main", EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
 			return err
 		}},
 		{"CreateBranch", func(c *Cache) error { _, err := c.CreateBranch(ctx, "p1", CreateBranchRequest{}); return err }},
@@ -320,7 +322,7 @@ func TestCacheShowsOwnWriteDespiteReadInFlight(t *testing.T) {
 		stale <- got
 	}()
 	<-f.entered
-	if _, err := c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: "p1", AuthProvider: AuthProviderStack}); err != nil {
+	if _, err := c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: "p1", AuthProvider: authprovider.Stack}); err != nil {
 		t.Fatal(err)
 	}
 	f.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -24,16 +25,16 @@ func TestBranchAuthOperations(t *testing.T) {
 		{name: "listBranchNeonAuthTrustedDomains", method: "GET", path: auth + "/domains", status: 200,
 			resp: `{"domains":[{"domain":"https://a.example.com","auth_provider":"better_auth"}]}`,
 			call: func(c *neonapi.Client) (any, error) { return c.ListTrustedDomains(ctx, p, b) },
-			want: []neonapi.TrustedDomain{{Domain: "https://a.example.com", AuthProvider: neonapi.AuthProviderBetterAuth}}},
+			want: []neonapi.TrustedDomain{{Domain: "https://a.example.com", AuthProvider: authprovider.BetterAuth}}},
 		{name: "addBranchNeonAuthTrustedDomain", method: "POST", path: auth + "/domains", status: 201,
 			body: `{"domain":"https://a.example.com","auth_provider":"better_auth"}`,
 			call: func(c *neonapi.Client) (any, error) {
-				return nil, c.AddTrustedDomain(ctx, p, b, neonapi.AddTrustedDomainRequest{Domain: "https://a.example.com", AuthProvider: neonapi.AuthProviderBetterAuth})
+				return nil, c.AddTrustedDomain(ctx, p, b, neonapi.AddTrustedDomainRequest{Domain: "https://a.example.com", AuthProvider: authprovider.BetterAuth})
 			}},
 		{name: "deleteBranchNeonAuthTrustedDomain", method: "DELETE", path: auth + "/domains", status: 200,
 			body: `{"auth_provider":"better_auth","domains":[{"domain":"https://a.example.com"},{"domain":"https://b.example.com"}]}`,
 			call: func(c *neonapi.Client) (any, error) {
-				return nil, c.DeleteTrustedDomains(ctx, p, b, neonapi.DeleteTrustedDomainsRequest{AuthProvider: neonapi.AuthProviderBetterAuth, Domains: []string{"https://a.example.com", "https://b.example.com"}})
+				return nil, c.DeleteTrustedDomains(ctx, p, b, neonapi.DeleteTrustedDomainsRequest{AuthProvider: authprovider.BetterAuth, Domains: []string{"https://a.example.com", "https://b.example.com"}})
 			}},
 		{name: "getNeonAuthAllowLocalhost", method: "GET", path: auth + "/allow_localhost", status: 200, resp: `{"allow_localhost":true}`,
 			call: func(c *neonapi.Client) (any, error) { return c.GetAllowLocalhost(ctx, p, b) }, want: true},

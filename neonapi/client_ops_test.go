@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -89,7 +90,7 @@ func TestOperations(t *testing.T) {
 		{
 			name: "createNeonAuthIntegration",
 			call: func(c *neonapi.Client) (any, error) {
-				return c.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: neonapi.AuthProviderStack, ProjectID: "p-1", BranchID: "br-1", DatabaseName: "neondb", RoleName: "neondb_owner"})
+				return c.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: authprovider.Stack, ProjectID: "p-1", BranchID: "br-1", DatabaseName: "neondb", RoleName: "neondb_owner"})
 			},
 			method: "POST", path: "/projects/auth/create",
 			body:   `{"auth_provider":"stack","project_id":"p-1","branch_id":"br-1","database_name":"neondb","role_name":"neondb_owner"}`,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -43,7 +44,7 @@ func TestClientNeverPrintsKey(t *testing.T) {
 
 func TestIntegrationKeysNeverPrintSecret(t *testing.T) {
 	const secret = "ssk_0123456789abcdef"
-	keys := neonapi.IntegrationKeys{AuthProvider: neonapi.AuthProviderStack, PubClientKey: "pck_visible", SecretServerKey: secret}
+	keys := neonapi.IntegrationKeys{AuthProvider: authprovider.Stack, PubClientKey: "pck_visible", SecretServerKey: secret}
 	var outputs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		outputs = append(outputs, fmt.Sprintf(verb, keys), fmt.Sprintf(verb, &keys))

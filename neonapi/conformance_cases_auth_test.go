@@ -3,12 +3,13 @@ package neonapi_test
 import (
 	"context"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
 // branchAuthCases are the branch-level Neon Auth configuration operations.
 func branchAuthCases() []opCase {
-	better := neonapi.AuthProviderBetterAuth
+	better := authprovider.BetterAuth
 	auth := func(in target) string { return "/projects/" + in.project + "/branches/" + in.branch + "/auth" }
 	get := func(op, sub string, call func(ctx context.Context, c *neonapi.Client, in target) error) opCase {
 		return opCase{op: op, scoped: true, call: call, raw: func(in target) rawRequest { return rawRequest{"GET", auth(in) + sub, ""} }}

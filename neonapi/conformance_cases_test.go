@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -32,7 +33,7 @@ func operationCases() []opCase {
 func errOf[T any](_ T, err error) error { return err }
 
 func baseCases() []opCase {
-	stack, better := neonapi.AuthProviderStack, neonapi.AuthProviderBetterAuth
+	stack, better := authprovider.Stack, authprovider.BetterAuth
 	branchAuth := func(in target) string { return "/projects/" + in.project + "/branches/" + in.branch + "/auth" }
 	return []opCase{
 		{op: "getAuthDetails",

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -15,7 +16,7 @@ import (
 func testStateErrors(t *testing.T, c *conformance, fx fixtures) {
 	plain := conformanceProject(t, c, "conformance-errors-plain") // no Neon Auth
 	p, b := fx.branch.project, fx.branch.branch
-	better, stack := neonapi.AuthProviderBetterAuth, neonapi.AuthProviderStack
+	better, stack := authprovider.BetterAuth, authprovider.Stack
 	must(t, c, "addBranchNeonAuthTrustedDomain", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, c.client.AddTrustedDomain(ctx, p, b, neonapi.AddTrustedDomainRequest{Domain: "https://dup.example.com", AuthProvider: better})
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/internal/specvalidate"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -57,15 +58,15 @@ func testConflicts(t *testing.T, c *conformance, fx fixtures) {
 		call func(ctx context.Context) error
 	}{
 		{"createNeonAuthIntegration", func(ctx context.Context) error {
-			_, err := c.once.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: neonapi.AuthProviderStack, ProjectID: fx.stack.project, BranchID: fx.stack.branch})
+			_, err := c.once.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: authprovider.Stack, ProjectID: fx.stack.project, BranchID: fx.stack.branch})
 			return err
 		}},
 		{"createNeonAuth", func(ctx context.Context) error {
-			_, err := c.once.EnableBranchAuth(ctx, fx.branch.project, fx.branch.branch, neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth})
+			_, err := c.once.EnableBranchAuth(ctx, fx.branch.project, fx.branch.branch, neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
 			return err
 		}},
 		{"createNeonAuthNewUser", func(ctx context.Context) error {
-			_, err := c.once.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: fx.stack.project, AuthProvider: neonapi.AuthProviderStack, Email: "grace@example.com"})
+			_, err := c.once.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: fx.stack.project, AuthProvider: authprovider.Stack, Email: "grace@example.com"})
 			return err
 		}},
 		{"createBranchNeonAuthNewUser", func(ctx context.Context) error {
@@ -168,7 +169,7 @@ func testClientBadRequest(t *testing.T, c *conformance, fx fixtures) {
 		call func(ctx context.Context) error
 	}{
 		{"createNeonAuthNewUser", func(ctx context.Context) error {
-			_, err := c.once.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: fx.stack.project, AuthProvider: neonapi.AuthProviderStack, Email: "not-an-email"})
+			_, err := c.once.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: fx.stack.project, AuthProvider: authprovider.Stack, Email: "not-an-email"})
 			return err
 		}},
 		{"createBranchNeonAuthNewUser", func(ctx context.Context) error {

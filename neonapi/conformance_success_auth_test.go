@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -24,7 +25,7 @@ func testBranchAuthSuccesses(t *testing.T, c *conformance) {
 	b := conformanceProject(t, c, "conformance-branch-auth")
 	p, br := b.project, b.branch
 	must(t, c, "createNeonAuth", func(ctx context.Context) (*neonapi.IntegrationKeys, error) {
-		return c.client.EnableBranchAuth(ctx, p, br, neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth})
+		return c.client.EnableBranchAuth(ctx, p, br, neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
 	})
 
 	cfg := must(t, c, "updateNeonAuthConfig", func(ctx context.Context) (*neonapi.AuthConfig, error) {
@@ -57,7 +58,7 @@ func testBranchAuthSuccesses(t *testing.T, c *conformance) {
 }
 
 func walkDomains(t *testing.T, c *conformance, p, br string) {
-	better := neonapi.AuthProviderBetterAuth
+	better := authprovider.BetterAuth
 	must(t, c, "addBranchNeonAuthTrustedDomain", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, c.client.AddTrustedDomain(ctx, p, br, neonapi.AddTrustedDomainRequest{Domain: "https://App.Example.com/", AuthProvider: better})
 	})

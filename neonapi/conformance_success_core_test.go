@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -83,10 +84,10 @@ func testCoreSuccesses(t *testing.T, c *conformance) {
 // a user, a trusted domain and an extra database.
 func testBranchCreation(t *testing.T, c *conformance, a target) {
 	must(t, c, "createNeonAuth", func(ctx context.Context) (*neonapi.IntegrationKeys, error) {
-		return c.client.EnableBranchAuth(ctx, a.project, a.branch, neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth})
+		return c.client.EnableBranchAuth(ctx, a.project, a.branch, neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
 	})
 	must(t, c, "addBranchNeonAuthTrustedDomain", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, c.client.AddTrustedDomain(ctx, a.project, a.branch, neonapi.AddTrustedDomainRequest{Domain: "https://preview.example.com", AuthProvider: neonapi.AuthProviderBetterAuth})
+		return struct{}{}, c.client.AddTrustedDomain(ctx, a.project, a.branch, neonapi.AddTrustedDomainRequest{Domain: "https://preview.example.com", AuthProvider: authprovider.BetterAuth})
 	})
 	child := must(t, c, "createProjectBranch", func(ctx context.Context) (*neonapi.CreatedBranch, error) {
 		return c.client.CreateBranch(ctx, a.project, neonapi.CreateBranchRequest{Name: "preview", Endpoints: []neonapi.BranchEndpointOptions{{Type: neonapi.EndpointReadWrite}}})
@@ -114,7 +115,7 @@ func testBranchCreation(t *testing.T, c *conformance, a target) {
 	domains := must(t, c, "listBranchNeonAuthTrustedDomains", func(ctx context.Context) ([]neonapi.TrustedDomain, error) {
 		return c.client.ListTrustedDomains(ctx, a.project, child.Branch.ID)
 	})
-	if inherited.BranchID != child.Branch.ID || inherited.AuthProvider != neonapi.AuthProviderBetterAuth ||
+	if inherited.BranchID != child.Branch.ID || inherited.AuthProvider != authprovider.BetterAuth ||
 		len(domains) != 1 || domains[0].Domain != "https://preview.example.com" {
 		t.Errorf("the new branch's Neon Auth: %+v with domains %+v, want better_auth inherited with the parent's domain", inherited, domains)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -84,7 +85,7 @@ func testConformingSuccesses(t *testing.T, c *conformance) {
 	}
 
 	// Project-level Neon Auth (stack) on project a.
-	stack := neonapi.AuthProviderStack
+	stack := authprovider.Stack
 	createStack := func() {
 		keys := must(t, c, "createNeonAuthIntegration", func(ctx context.Context) (*neonapi.IntegrationKeys, error) {
 			return c.client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: stack, ProjectID: a.project, BranchID: a.branch, DatabaseName: "neondb"})
@@ -127,9 +128,9 @@ func testConformingSuccesses(t *testing.T, c *conformance) {
 	// Branch-level Neon Auth (better_auth) on project b.
 	enable := func() {
 		keys := must(t, c, "createNeonAuth", func(ctx context.Context) (*neonapi.IntegrationKeys, error) {
-			return c.client.EnableBranchAuth(ctx, b.project, b.branch, neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: "neondb"})
+			return c.client.EnableBranchAuth(ctx, b.project, b.branch, neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth, DatabaseName: "neondb"})
 		})
-		if keys.AuthProvider != neonapi.AuthProviderBetterAuth {
+		if keys.AuthProvider != authprovider.BetterAuth {
 			t.Errorf("createNeonAuth: provider %q, want better_auth", keys.AuthProvider)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/internal/specvalidate"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -124,13 +125,13 @@ func newFixtures(t *testing.T, c *conformance) fixtures {
 	stackT := conformanceProject(t, c, "conformance-errors-stack")
 	branchT := conformanceProject(t, c, "conformance-errors-branch")
 	must(t, c, "createNeonAuthIntegration", func(ctx context.Context) (*neonapi.IntegrationKeys, error) {
-		return c.client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: neonapi.AuthProviderStack, ProjectID: stackT.project, BranchID: stackT.branch, DatabaseName: "neondb"})
+		return c.client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{AuthProvider: authprovider.Stack, ProjectID: stackT.project, BranchID: stackT.branch, DatabaseName: "neondb"})
 	})
 	stackT.user = must(t, c, "createNeonAuthNewUser", func(ctx context.Context) (*neonapi.CreatedUser, error) {
-		return c.client.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: stackT.project, AuthProvider: neonapi.AuthProviderStack, Email: "grace@example.com"})
+		return c.client.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: stackT.project, AuthProvider: authprovider.Stack, Email: "grace@example.com"})
 	}).ID
 	must(t, c, "createNeonAuth", func(ctx context.Context) (*neonapi.IntegrationKeys, error) {
-		return c.client.EnableBranchAuth(ctx, branchT.project, branchT.branch, neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: "neondb"})
+		return c.client.EnableBranchAuth(ctx, branchT.project, branchT.branch, neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth, DatabaseName: "neondb"})
 	})
 	branchT.user = must(t, c, "createBranchNeonAuthNewUser", func(ctx context.Context) (*neonapi.CreatedUser, error) {
 		return c.client.CreateBranchUser(ctx, branchT.project, branchT.branch, neonapi.CreateBranchUserRequest{Email: "grace@example.com"})

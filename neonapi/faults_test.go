@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -95,7 +96,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	env := &faultEnv{sb: sb, base: srv.URL + "/api/v2", hits: hits, project: p}
 	c := env.client(t, fastRetries)
 	if _, err := c.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack, ProjectID: p.ID, BranchID: p.BranchID,
+		AuthProvider: authprovider.Stack, ProjectID: p.ID, BranchID: p.BranchID,
 		DatabaseName: p.DatabaseName, RoleName: p.RoleName,
 	}); err != nil {
 		t.Fatal(err)
@@ -221,14 +222,14 @@ func TestFaults(t *testing.T) {
 			var err error
 			if tt.post {
 				var u *neonapi.CreatedUser
-				u, err = c.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: env.project.ID, AuthProvider: neonapi.AuthProviderStack, Email: email})
+				u, err = c.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: env.project.ID, AuthProvider: authprovider.Stack, Email: email})
 				if err == nil && u.ID == "" {
 					t.Error("created user has no id")
 				}
 			} else {
 				var ints []neonapi.Integration
 				ints, err = c.ListIntegrations(ctx, env.project.ID)
-				if err == nil && (len(ints) != 1 || ints[0].AuthProvider != neonapi.AuthProviderStack) {
+				if err == nil && (len(ints) != 1 || ints[0].AuthProvider != authprovider.Stack) {
 					t.Errorf("integrations = %+v, want the one stack integration", ints)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -42,7 +43,7 @@ func TestWritesWithoutResultCheckTheirAnswer(t *testing.T) {
 			for name, call := range map[string]func() error{
 				"DeleteUser":        func() error { return c.DeleteUser(ctx, "p-1", "u-1") },
 				"DeleteBranchUser":  func() error { return c.DeleteBranchUser(ctx, "p-1", "br-1", "u-1") },
-				"DeleteIntegration": func() error { return c.DeleteIntegration(ctx, "p-1", neonapi.AuthProviderStack, false) },
+				"DeleteIntegration": func() error { return c.DeleteIntegration(ctx, "p-1", authprovider.Stack, false) },
 				"DisableBranchAuth": func() error { return c.DisableBranchAuth(ctx, "p-1", "br-1", false) },
 			} {
 				err := call()

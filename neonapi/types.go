@@ -4,26 +4,17 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
-// AuthProvider names a Neon Auth provider (the spec's NeonAuthSupportedAuthProvider).
-type AuthProvider string
+// providerMock is the one auth_provider the spec knows besides the two the
+// dashboard manages (authprovider.Provider); Neon uses it for tests.
+const providerMock authprovider.Provider = "mock"
 
-// The providers the spec knows. Stack is the project-level ("legacy") generation,
-// BetterAuth the branch-level one.
-const (
-	AuthProviderMock       AuthProvider = "mock"
-	AuthProviderStack      AuthProvider = "stack"
-	AuthProviderBetterAuth AuthProvider = "better_auth"
-)
-
-// Valid reports whether p is one of the providers the spec allows.
-func (p AuthProvider) Valid() bool {
-	switch p {
-	case AuthProviderMock, AuthProviderStack, AuthProviderBetterAuth:
-		return true
-	}
-	return false
+// validProvider reports whether p is one of the providers the spec allows.
+func validProvider(p authprovider.Provider) bool {
+	return p == providerMock || p.Valid()
 }
 
 // OwnedBy says who owns the auth provider project (NeonAuthProviderProjectOwnedBy).
@@ -50,14 +41,14 @@ const (
 // and never stored. Which members an answer must carry depends on the call:
 // Stack Auth's keys, or Better Auth's BaseURL (see keysFor).
 type IntegrationKeys struct {
-	AuthProvider          AuthProvider `json:"auth_provider"`
-	AuthProviderProjectID string       `json:"auth_provider_project_id" neon:"required"`
-	PubClientKey          string       `json:"pub_client_key"`
-	SecretServerKey       string       `json:"secret_server_key"`
-	JWKSURL               string       `json:"jwks_url" neon:"required,url"`
-	SchemaName            string       `json:"schema_name"`
-	TableName             string       `json:"table_name"`
-	BaseURL               string       `json:"base_url,omitempty"`
+	AuthProvider          authprovider.Provider `json:"auth_provider"`
+	AuthProviderProjectID string                `json:"auth_provider_project_id" neon:"required"`
+	PubClientKey          string                `json:"pub_client_key"`
+	SecretServerKey       string                `json:"secret_server_key"`
+	JWKSURL               string                `json:"jwks_url" neon:"required,url"`
+	SchemaName            string                `json:"schema_name"`
+	TableName             string                `json:"table_name"`
+	BaseURL               string                `json:"base_url,omitempty"`
 }
 
 // Format prints the keys with SecretServerKey replaced by a placeholder, for
@@ -76,16 +67,16 @@ func (k IntegrationKeys) LogValue() slog.Value { return slog.StringValue(fmt.Spr
 
 // Integration is one Neon Auth integration (NeonAuthIntegration).
 type Integration struct {
-	AuthProvider          AuthProvider   `json:"auth_provider" neon:"required"`
-	AuthProviderProjectID string         `json:"auth_provider_project_id"`
-	BranchID              string         `json:"branch_id" neon:"required,id"`
-	DBName                string         `json:"db_name" neon:"required"`
-	CreatedAt             time.Time      `json:"created_at"`
-	OwnedBy               OwnedBy        `json:"owned_by"`
-	TransferStatus        TransferStatus `json:"transfer_status,omitempty"`
-	JWKSURL               string         `json:"jwks_url"`
-	BaseURL               string         `json:"base_url,omitempty"`
-	Name                  string         `json:"name,omitempty"`
+	AuthProvider          authprovider.Provider `json:"auth_provider" neon:"required"`
+	AuthProviderProjectID string                `json:"auth_provider_project_id"`
+	BranchID              string                `json:"branch_id" neon:"required,id"`
+	DBName                string                `json:"db_name" neon:"required"`
+	CreatedAt             time.Time             `json:"created_at"`
+	OwnedBy               OwnedBy               `json:"owned_by"`
+	TransferStatus        TransferStatus        `json:"transfer_status,omitempty"`
+	JWKSURL               string                `json:"jwks_url"`
+	BaseURL               string                `json:"base_url,omitempty"`
+	Name                  string                `json:"name,omitempty"`
 }
 
 // CreatedUser is the answer to a user creation (NeonAuthCreateNewUserResponse).

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -15,7 +16,7 @@ type CompareSide struct {
 	Settings *SettingsSnapshot
 	// Provider is what serves the branch instead when Settings is nil: Stack
 	// Auth, or "" for nothing.
-	Provider Provider
+	Provider authprovider.Provider
 }
 
 // CompareRow is one setting of both branches. A and B are what a page may

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -67,7 +68,7 @@ func TestCompareMarksDifferencesWithoutSecrets(t *testing.T) {
 	if _, err := e.neon.UpdateEmailProvider(ctx, pid, preview, server); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.neon.AddTrustedDomain(ctx, pid, preview, neonapi.AddTrustedDomainRequest{Domain: "https://preview.example.com", AuthProvider: neonapi.AuthProviderBetterAuth}); err != nil {
+	if err := e.neon.AddTrustedDomain(ctx, pid, preview, neonapi.AddTrustedDomainRequest{Domain: "https://preview.example.com", AuthProvider: authprovider.BetterAuth}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -127,7 +128,7 @@ func TestCompareWithBranchWithoutAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := e.neon.EnableBranchAuth(ctx, e.project.ID, e.project.BranchID, neonapi.EnableBranchAuthRequest{
-		AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: e.project.DatabaseName,
+		AuthProvider: authprovider.BetterAuth, DatabaseName: e.project.DatabaseName,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestCompareWithBranchWithoutAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.A.Settings == nil || c.A.Provider != BetterAuth || c.B.Settings != nil || c.B.Provider != "" || c.B.Branch.Name != "before-auth" {
+	if c.A.Settings == nil || c.A.Provider != authprovider.BetterAuth || c.B.Settings != nil || c.B.Provider != "" || c.B.Branch.Name != "before-auth" {
 		t.Fatalf("sides: A %+v %q, B %+v %q", c.A.Branch, c.A.Provider, c.B.Branch, c.B.Provider)
 	}
 	r := rows(t, c)

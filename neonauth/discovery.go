@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -36,11 +37,11 @@ type BranchState struct {
 func (b BranchState) Enabled() bool { return b.Auth != nil }
 
 // Provider is the provider of the branch's integration, "" when none.
-func (b BranchState) Provider() Provider {
+func (b BranchState) Provider() authprovider.Provider {
 	if b.Auth == nil {
 		return ""
 	}
-	return Provider(b.Auth.AuthProvider)
+	return b.Auth.AuthProvider
 }
 
 // Discovery is a project's Neon Auth as far as it was read: the project-level
@@ -105,7 +106,7 @@ func (s *Service) LegacyIntegrations(ctx context.Context, projectID string) ([]n
 	}
 	out := ins[:0:0]
 	for _, in := range ins {
-		if !Provider(in.AuthProvider).BranchLevel() {
+		if !in.AuthProvider.BranchLevel() {
 			out = append(out, in)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -79,7 +80,7 @@ func (e *discoveryEnv) client(t *testing.T, rt http.RoundTripper, opts ...neonap
 func (e *discoveryEnv) enableBetterAuth(t *testing.T, branch string) {
 	t.Helper()
 	_, err := e.neon.EnableBranchAuth(context.Background(), e.project.ID, e.branches[branch].ID,
-		neonapi.EnableBranchAuthRequest{AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: e.project.DatabaseName})
+		neonapi.EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth, DatabaseName: e.project.DatabaseName})
 	if err != nil {
 		t.Fatalf("enable Better Auth on %s: %v", branch, err)
 	}
@@ -111,7 +112,7 @@ func TestDiscoverFindsAuthOnANonDefaultBranch(t *testing.T) {
 	}
 	states := byName(d.Branches)
 	dev := states["dev"]
-	if !dev.Enabled() || dev.Provider() != BetterAuth || dev.Auth.BranchID != e.branches["dev"].ID {
+	if !dev.Enabled() || dev.Provider() != authprovider.BetterAuth || dev.Auth.BranchID != e.branches["dev"].ID {
 		t.Fatalf("dev = %+v, want Better Auth on it", dev.Auth)
 	}
 	if !strings.HasPrefix(dev.Auth.BaseURL, "http") || !strings.HasSuffix(dev.Auth.JWKSURL, "/.well-known/jwks.json") || dev.Auth.DBName != e.project.DatabaseName {
@@ -126,7 +127,7 @@ func TestDiscoverFindsAuthOnANonDefaultBranch(t *testing.T) {
 		t.Errorf("branch flags lost: main default %t, release protected %t", states["main"].Branch.Default, states["release"].Branch.Protected)
 	}
 	ins := d.Integrations()
-	if len(ins) != 1 || Provider(ins[0].AuthProvider) != BetterAuth || ins[0].BranchID != e.branches["dev"].ID {
+	if len(ins) != 1 || ins[0].AuthProvider != authprovider.BetterAuth || ins[0].BranchID != e.branches["dev"].ID {
 		t.Errorf("integrations = %+v, want Better Auth on dev alone", ins)
 	}
 }
@@ -138,7 +139,7 @@ func TestDiscoverListsStackAuthOnce(t *testing.T) {
 	e := newDiscoveryEnv(t, "dev")
 	ctx := context.Background()
 	if _, err := e.neon.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack, ProjectID: e.project.ID, BranchID: e.project.BranchID,
+		AuthProvider: authprovider.Stack, ProjectID: e.project.ID, BranchID: e.project.BranchID,
 		DatabaseName: e.project.DatabaseName, RoleName: e.project.RoleName,
 	}); err != nil {
 		t.Fatal(err)
@@ -150,17 +151,17 @@ func TestDiscoverListsStackAuthOnce(t *testing.T) {
 	if err := d.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Legacy) != 1 || Provider(d.Legacy[0].AuthProvider) != Stack {
+	if len(d.Legacy) != 1 || d.Legacy[0].AuthProvider != authprovider.Stack {
 		t.Fatalf("legacy = %+v, want the Stack Auth integration alone", d.Legacy)
 	}
-	if main := byName(d.Branches)["main"]; main.Provider() != Stack {
+	if main := byName(d.Branches)["main"]; main.Provider() != authprovider.Stack {
 		t.Errorf("main's getNeonAuth provider = %q, want stack", main.Provider())
 	}
-	var got []Provider
+	var got []authprovider.Provider
 	for _, in := range d.Integrations() {
-		got = append(got, Provider(in.AuthProvider))
+		got = append(got, in.AuthProvider)
 	}
-	if len(got) != 2 || got[0] != Stack || got[1] != BetterAuth {
+	if len(got) != 2 || got[0] != authprovider.Stack || got[1] != authprovider.BetterAuth {
 		t.Errorf("integrations = %v, want [stack better_auth]", got)
 	}
 
@@ -191,7 +192,7 @@ func TestBranchStatesIsolateFailures(t *testing.T) {
 	if !errors.Is(d.Err(), neonapi.ErrUnavailable) {
 		t.Errorf("Err() = %v, want dev's failure", d.Err())
 	}
-	if s := states["qa"]; s.Err != nil || s.Provider() != BetterAuth {
+	if s := states["qa"]; s.Err != nil || s.Provider() != authprovider.BetterAuth {
 		t.Errorf("qa = %+v, %v; want Better Auth despite dev's failure", s.Auth, s.Err)
 	}
 	if s := states["main"]; s.Err != nil || s.Enabled() {

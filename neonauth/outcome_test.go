@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
@@ -19,10 +20,10 @@ import (
 func TestWritesWithoutUsableAnswerHaveUnknownOutcomes(t *testing.T) {
 	e := newServiceEnv(t)
 	ctx := context.Background()
-	if _, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: Stack, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName}); err != nil {
+	if _, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: authprovider.Stack, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName}); err != nil {
 		t.Fatal(err)
 	}
-	ref := Ref{ProjectID: e.project.ID, Provider: Stack}
+	ref := Ref{ProjectID: e.project.ID, Provider: authprovider.Stack}
 	tests := []struct {
 		name       string
 		fault      sandbox.Fault
@@ -60,7 +61,7 @@ func TestWritesWithoutUsableAnswerHaveUnknownOutcomes(t *testing.T) {
 				t.Errorf("error = %+v", unknown)
 			}
 			// Malformed answers come without doing anything; the others made the user.
-			_, err = e.neon.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: e.project.ID, AuthProvider: neonapi.AuthProviderStack, Email: email})
+			_, err = e.neon.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: e.project.ID, AuthProvider: authprovider.Stack, Email: email})
 			if made := errors.Is(err, neonapi.ErrConflict); made != (tt.fault.Kind != sandbox.FaultMalformed) {
 				t.Errorf("creating %s again: %v", email, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -21,7 +22,7 @@ func newAuthEnv(t *testing.T) *authEnv {
 	e := newServiceEnv(t)
 	ctx := context.Background()
 	if _, err := e.neon.EnableBranchAuth(ctx, e.project.ID, e.project.BranchID, neonapi.EnableBranchAuthRequest{
-		AuthProvider: neonapi.AuthProviderBetterAuth, DatabaseName: e.project.DatabaseName,
+		AuthProvider: authprovider.BetterAuth, DatabaseName: e.project.DatabaseName,
 	}); err != nil {
 		t.Fatalf("enable Better Auth: %v", err)
 	}
@@ -116,7 +117,7 @@ func TestReadinessRulesTurnGreen(t *testing.T) {
 		fix    func() error
 	}{
 		{"trusted-domains", StatusRed, func() error {
-			return e.neon.AddTrustedDomain(ctx, pid, bid, neonapi.AddTrustedDomainRequest{Domain: "https://app.example.com", AuthProvider: neonapi.AuthProviderBetterAuth})
+			return e.neon.AddTrustedDomain(ctx, pid, bid, neonapi.AddTrustedDomainRequest{Domain: "https://app.example.com", AuthProvider: authprovider.BetterAuth})
 		}},
 		{"localhost", StatusRed, func() error {
 			_, err := e.neon.UpdateAllowLocalhost(ctx, pid, bid, false)
@@ -199,14 +200,14 @@ func TestReadinessSecondaryRules(t *testing.T) {
 		}
 	}
 	dom := func(d string) neonapi.AddTrustedDomainRequest {
-		return neonapi.AddTrustedDomainRequest{Domain: d, AuthProvider: neonapi.AuthProviderBetterAuth}
+		return neonapi.AddTrustedDomainRequest{Domain: d, AuthProvider: authprovider.BetterAuth}
 	}
 
 	must(e.neon.AddTrustedDomain(ctx, pid, bid, dom("http://localhost:3000")))
 	check("a loopback http domain", "trusted-domains", StatusGreen)
 	must(e.neon.AddTrustedDomain(ctx, pid, bid, dom("http://app.example.com")))
 	check("a plain http domain", "trusted-domains", StatusAmber)
-	must(e.neon.DeleteTrustedDomains(ctx, pid, bid, neonapi.DeleteTrustedDomainsRequest{AuthProvider: neonapi.AuthProviderBetterAuth, Domains: []string{"http://app.example.com"}}))
+	must(e.neon.DeleteTrustedDomains(ctx, pid, bid, neonapi.DeleteTrustedDomainsRequest{AuthProvider: authprovider.BetterAuth, Domains: []string{"http://app.example.com"}}))
 	check("the http domain removed", "trusted-domains", StatusGreen)
 
 	_, err := e.neon.AddOAuthProvider(ctx, pid, bid, neonapi.AddOAuthProviderRequest{ID: neonapi.OAuthGitHub, ClientID: "gh-id", ClientSecret: neonapi.NewSecret("gh-secret")})
@@ -257,13 +258,13 @@ func TestReadinessWithoutBranchAuth(t *testing.T) {
 	}
 
 	if _, err := e.neon.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-		AuthProvider: neonapi.AuthProviderStack, ProjectID: e.project.ID, BranchID: e.project.BranchID,
+		AuthProvider: authprovider.Stack, ProjectID: e.project.ID, BranchID: e.project.BranchID,
 		DatabaseName: e.project.DatabaseName, RoleName: e.project.RoleName,
 	}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.svc.BranchReadiness(ctx, e.project.ID, e.project.BranchID)
-	if !errors.As(err, &none) || none.Provider != Stack {
+	if !errors.As(err, &none) || none.Provider != authprovider.Stack {
 		t.Errorf("Stack Auth: err = %v (%+v), want a NoBranchAuthError naming Stack Auth", err, none)
 	}
 }

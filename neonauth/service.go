@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -21,7 +22,7 @@ type API interface {
 	BranchReader
 	SettingsReader
 	CreateIntegration(ctx context.Context, req neonapi.CreateIntegrationRequest) (*neonapi.IntegrationKeys, error)
-	DeleteIntegration(ctx context.Context, projectID string, provider neonapi.AuthProvider, deleteData bool) error
+	DeleteIntegration(ctx context.Context, projectID string, provider authprovider.Provider, deleteData bool) error
 	TransferOwnership(ctx context.Context, req neonapi.TransferRequest) (*neonapi.TransferResponse, error)
 	CreateSDKKeys(ctx context.Context, req neonapi.TransferRequest) (*neonapi.IntegrationKeys, error)
 	CreateUser(ctx context.Context, req neonapi.CreateUserRequest) (*neonapi.CreatedUser, error)
@@ -67,7 +68,7 @@ func (s *Service) OpenBrowser(ctx context.Context, r Ref) (*db.UserBrowser, erro
 // database. RoleName is used by Stack Auth only.
 type EnableRequest struct {
 	ProjectID    string
-	Provider     Provider
+	Provider     authprovider.Provider
 	BranchID     string
 	DatabaseName string
 	RoleName     string
@@ -86,12 +87,12 @@ func (s *Service) Enable(ctx context.Context, req EnableRequest) (*neonapi.Integ
 		return nil, fmt.Errorf("enable %q: %w", req.Provider, ErrUnsupported)
 	case req.Provider.BranchLevel():
 		keys, err = s.neon.EnableBranchAuth(ctx, req.ProjectID, req.BranchID, neonapi.EnableBranchAuthRequest{
-			AuthProvider: req.Provider.API(),
+			AuthProvider: req.Provider,
 			DatabaseName: req.DatabaseName,
 		})
 	default:
 		keys, err = s.neon.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
-			AuthProvider: req.Provider.API(),
+			AuthProvider: req.Provider,
 			ProjectID:    req.ProjectID,
 			BranchID:     req.BranchID,
 			DatabaseName: req.DatabaseName,
@@ -106,7 +107,7 @@ func (s *Service) Enable(ctx context.Context, req EnableRequest) (*neonapi.Integ
 // deleteData the neon_auth schema and its users are dropped too.
 func (s *Service) Disable(ctx context.Context, r Ref, deleteData bool) error {
 	err := s.atLevel(ctx, r, "disable",
-		func() error { return s.neon.DeleteIntegration(ctx, r.ProjectID, r.Provider.API(), deleteData) },
+		func() error { return s.neon.DeleteIntegration(ctx, r.ProjectID, r.Provider, deleteData) },
 		func(branchID string) error { return s.neon.DisableBranchAuth(ctx, r.ProjectID, branchID, deleteData) })
 	if err == nil {
 		s.users.forget(r)
@@ -121,7 +122,7 @@ func (s *Service) TransferOwnership(ctx context.Context, r Ref) (*neonapi.Transf
 	if !r.Provider.HasTransfer() {
 		return nil, fmt.Errorf("transfer %q: %w", r.Provider, ErrUnsupported)
 	}
-	res, err := s.neon.TransferOwnership(ctx, neonapi.TransferRequest{ProjectID: r.ProjectID, AuthProvider: r.Provider.API()})
+	res, err := s.neon.TransferOwnership(ctx, neonapi.TransferRequest{ProjectID: r.ProjectID, AuthProvider: r.Provider})
 	return res, unknownOutcome(err, "the transfer was started")
 }
 
@@ -132,7 +133,7 @@ func (s *Service) CreateSDKKeys(ctx context.Context, r Ref) (*neonapi.Integratio
 	if !r.Provider.HasTransfer() {
 		return nil, fmt.Errorf("new SDK keys for %q: %w", r.Provider, ErrUnsupported)
 	}
-	keys, err := s.neon.CreateSDKKeys(ctx, neonapi.TransferRequest{ProjectID: r.ProjectID, AuthProvider: r.Provider.API()})
+	keys, err := s.neon.CreateSDKKeys(ctx, neonapi.TransferRequest{ProjectID: r.ProjectID, AuthProvider: r.Provider})
 	return keys, unknownOutcome(err, "new keys were issued")
 }
 
@@ -164,7 +165,7 @@ func (s *Service) branch(ctx context.Context, r Ref) (string, error) {
 		return "", err
 	}
 	for _, in := range ins {
-		if Provider(in.AuthProvider) == r.Provider {
+		if in.AuthProvider == r.Provider {
 			return in.BranchID, nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/neontest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -44,12 +45,12 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 // Better Auth, and leave the users table as asked.
 func TestServicePicksTheGenerationsEndpoints(t *testing.T) {
 	tests := []struct {
-		provider Provider
+		provider authprovider.Provider
 		// wantPaths are what each step's write request path contains.
 		enable, create, remove, disable string
 	}{
-		{Stack, "/projects/auth/create", "/projects/auth/user", "/auth/users/", "/auth/integration/stack"},
-		{BetterAuth, "/branches/", "/auth/users", "/auth/users/", "/auth"},
+		{authprovider.Stack, "/projects/auth/create", "/projects/auth/user", "/auth/users/", "/auth/integration/stack"},
+		{authprovider.BetterAuth, "/branches/", "/auth/users", "/auth/users/", "/auth"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.provider), func(t *testing.T) {
@@ -69,7 +70,7 @@ func TestServicePicksTheGenerationsEndpoints(t *testing.T) {
 				}
 			}
 			keys, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: tt.provider, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName})
-			if err != nil || Provider(keys.AuthProvider) != tt.provider {
+			if err != nil || keys.AuthProvider != tt.provider {
 				t.Fatalf("Enable: %+v, %v", keys, err)
 			}
 			wantWrite("Enable", tt.enable)
@@ -86,8 +87,8 @@ func TestServicePicksTheGenerationsEndpoints(t *testing.T) {
 			if err != nil {
 				t.Fatalf("OpenUsers: %v", err)
 			}
-			if dir.Generation() != tt.provider.Generation() || dir.Generation().Table() != tt.provider.Table() {
-				t.Errorf("users table %s, want %s", dir.Generation().Table(), tt.provider.Table())
+			if dir.Provider() != tt.provider || dir.Provider().Table() != tt.provider.Table() {
+				t.Errorf("users table %s, want %s", dir.Provider().Table(), tt.provider.Table())
 			}
 			if got, err := dir.Get(ctx, u.ID); err != nil || got.Email != "ada@example.com" {
 				t.Fatalf("user in the table: %+v, %v", got, err)
@@ -113,8 +114,8 @@ func TestServicePicksTheGenerationsEndpoints(t *testing.T) {
 func TestServiceRefusesWhatAProviderLacks(t *testing.T) {
 	e := newServiceEnv(t)
 	ctx := context.Background()
-	stack := Ref{ProjectID: e.project.ID, Provider: Stack}
-	better := Ref{ProjectID: e.project.ID, Provider: BetterAuth}
+	stack := Ref{ProjectID: e.project.ID, Provider: authprovider.Stack}
+	better := Ref{ProjectID: e.project.ID, Provider: authprovider.BetterAuth}
 	for name, err := range map[string]error{
 		"role of a Stack Auth user": e.svc.SetUserRole(ctx, stack, "u-1", []string{"admin"}),
 		"transfer Better Auth":      second(e.svc.TransferOwnership(ctx, better)),
@@ -141,10 +142,10 @@ func second[T any](_ T, err error) error { return err }
 func TestServiceUnreadableWriteIsOutcomeUnknown(t *testing.T) {
 	e := newServiceEnv(t)
 	ctx := context.Background()
-	if _, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: Stack, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName}); err != nil {
+	if _, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: authprovider.Stack, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName}); err != nil {
 		t.Fatal(err)
 	}
-	ref := Ref{ProjectID: e.project.ID, Provider: Stack}
+	ref := Ref{ProjectID: e.project.ID, Provider: authprovider.Stack}
 	u, err := e.svc.CreateUser(ctx, ref, "kept@example.com", "")
 	if err != nil {
 		t.Fatal(err)
@@ -168,8 +169,8 @@ func TestServiceUnreadableWriteIsOutcomeUnknown(t *testing.T) {
 func TestDisableForgetsTheDatabase(t *testing.T) {
 	e := newServiceEnv(t)
 	ctx := context.Background()
-	ref := Ref{ProjectID: e.project.ID, Provider: Stack}
-	if _, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: Stack, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName}); err != nil {
+	ref := Ref{ProjectID: e.project.ID, Provider: authprovider.Stack}
+	if _, err := e.svc.Enable(ctx, EnableRequest{ProjectID: e.project.ID, Provider: authprovider.Stack, BranchID: e.project.BranchID, DatabaseName: e.project.DatabaseName}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.OpenUsers(ctx, ref); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -100,7 +101,7 @@ type Loaded[T any] struct {
 // project-level provider that serves it, or "" when Neon Auth is off on the
 // branch.
 type NotBranchAuth struct {
-	Provider Provider
+	Provider authprovider.Provider
 }
 
 // BranchSettings is what the settings pages show of one branch. Only the
@@ -156,8 +157,8 @@ func (s *SettingsService) LoadSettings(ctx context.Context, projectID, branchID 
 		return bs, nil
 	case authErr != nil:
 		return nil, authErr
-	case !Provider(bs.Integration.AuthProvider).BranchLevel():
-		bs.NotBranchAuth = &NotBranchAuth{Provider: Provider(bs.Integration.AuthProvider)}
+	case !bs.Integration.AuthProvider.BranchLevel():
+		bs.NotBranchAuth = &NotBranchAuth{Provider: bs.Integration.AuthProvider}
 		return bs, nil
 	}
 	s.loadParts(ctx, bs, groups)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -74,7 +75,7 @@ func (s *SettingsService) AddTrustedDomain(ctx context.Context, bs *BranchSettin
 	}
 	return origin, change(bs, errs, "the trusted domain was added", func() error {
 		return s.neon.AddTrustedDomain(ctx, bs.ProjectID, bs.BranchID, neonapi.AddTrustedDomainRequest{
-			Domain: origin, AuthProvider: BetterAuth.API(),
+			Domain: origin, AuthProvider: authprovider.BetterAuth,
 		})
 	})
 }
@@ -86,7 +87,7 @@ func (s *SettingsService) RemoveTrustedDomain(ctx context.Context, bs *BranchSet
 	textField(errs, "domain", domain, true, maxDomainLen)
 	return change(bs, errs, "the trusted domain was removed", func() error {
 		return s.neon.DeleteTrustedDomains(ctx, bs.ProjectID, bs.BranchID, neonapi.DeleteTrustedDomainsRequest{
-			AuthProvider: BetterAuth.API(), Domains: []string{domain},
+			AuthProvider: authprovider.BetterAuth, Domains: []string{domain},
 		})
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -52,7 +53,7 @@ var ErrNoBranchAuth = errors.New("branch-level Neon Auth is not enabled on this 
 type NoBranchAuthError struct {
 	Branch neonapi.Branch
 	// Provider is the project-level provider on the branch, "" for none.
-	Provider Provider
+	Provider authprovider.Provider
 }
 
 // Error names the branch.
@@ -102,7 +103,7 @@ func ReadBranchSettings(ctx context.Context, r SettingsReader, projectID, branch
 	if authErr != nil {
 		return nil, &NoBranchAuthError{Branch: s.Branch}
 	}
-	if p := Provider(s.Auth.AuthProvider); !p.BranchLevel() {
+	if p := s.Auth.AuthProvider; !p.BranchLevel() {
 		return nil, &NoBranchAuthError{Branch: s.Branch, Provider: p}
 	}
 	if err := readSettings(ctx, r, s); err != nil {
@@ -193,5 +194,5 @@ func compareSide(ctx context.Context, r SettingsReader, projectID, branchID stri
 	case err != nil:
 		return CompareSide{}, err
 	}
-	return CompareSide{Branch: set.Branch, Settings: set, Provider: BetterAuth}, nil
+	return CompareSide{Branch: set.Branch, Settings: set, Provider: authprovider.BetterAuth}, nil
 }

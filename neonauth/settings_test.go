@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -45,7 +46,7 @@ func TestNormalizeTrustedDomain(t *testing.T) {
 // never called (a nil API would panic).
 func TestRefusedSettingsNeverReachNeon(t *testing.T) {
 	s := NewSettingsService(nil)
-	bs := &BranchSettings{ProjectID: "p", BranchID: "b", Integration: &neonapi.Integration{AuthProvider: neonapi.AuthProviderBetterAuth}}
+	bs := &BranchSettings{ProjectID: "p", BranchID: "b", Integration: &neonapi.Integration{AuthProvider: authprovider.BetterAuth}}
 	ctx := context.Background()
 	const secret = "never-in-an-error-9c1"
 	for name, err := range map[string]error{
@@ -79,7 +80,7 @@ func TestRefusedSettingsNeverReachNeon(t *testing.T) {
 	if _, ok := invalid.Fields["password"]; ok {
 		t.Error("test email: a typed password is refused")
 	}
-	if err := s.SetAllowLocalhost(ctx, &BranchSettings{NotBranchAuth: &NotBranchAuth{Provider: Stack}}, true); !errors.Is(err, ErrNotBranchAuth) {
+	if err := s.SetAllowLocalhost(ctx, &BranchSettings{NotBranchAuth: &NotBranchAuth{Provider: authprovider.Stack}}, true); !errors.Is(err, ErrNotBranchAuth) {
 		t.Errorf("a change to a Stack Auth branch: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -22,7 +23,7 @@ import (
 // (and, project-level, BranchID) means "look it up, or reuse the last lookup".
 type Ref struct {
 	ProjectID string
-	Provider  Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	DBName    string
 }
@@ -83,7 +84,7 @@ type resolvedDB struct {
 	connString       string
 	source           string
 	target           string
-	gen              db.Generation // GenerationUnknown until detected
+	gen              authprovider.Provider // GenerationUnknown until detected
 	expires          time.Time
 }
 
@@ -127,16 +128,16 @@ func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) 
 	if err != nil {
 		return nil, err
 	}
-	forget := func() { u.forgetGeneration(key, r) }
-	if r.gen != db.GenerationUnknown {
+	forget := func() { u.forgetProvider(key, r) }
+	if r.gen != authprovider.Unknown {
 		return &userDirectory{UserDirectory: db.NewUserDirectory(pool, r.gen), browser: db.NewUserBrowser(pool, r.gen, u.cfg.Results), source: r.source, forget: forget}, nil
 	}
 	dir, err := db.OpenUserDirectory(ctx, pool)
 	if err != nil {
 		return nil, fail(err)
 	}
-	u.rememberGeneration(key, r, dir.Generation())
-	return &userDirectory{UserDirectory: dir, browser: db.NewUserBrowser(pool, dir.Generation(), u.cfg.Results), source: r.source, forget: forget}, nil
+	u.rememberProvider(key, r, dir.Provider())
+	return &userDirectory{UserDirectory: dir, browser: db.NewUserBrowser(pool, dir.Provider(), u.cfg.Results), source: r.source, forget: forget}, nil
 }
 
 // OpenBrowser is Open for the paged browser of the users table: the same
@@ -147,14 +148,14 @@ func (u *UserDatabases) OpenBrowser(ctx context.Context, t Ref) (*db.UserBrowser
 	if err != nil {
 		return nil, err
 	}
-	if r.gen != db.GenerationUnknown {
+	if r.gen != authprovider.Unknown {
 		return db.NewUserBrowser(pool, r.gen, u.cfg.Results), nil
 	}
 	b, err := db.OpenUserBrowser(ctx, pool, u.cfg.Results)
 	if err != nil {
 		return nil, fail(err)
 	}
-	u.rememberGeneration(key, r, b.Generation())
+	u.rememberProvider(key, r, b.Provider())
 	return b, nil
 }
 
@@ -207,7 +208,7 @@ func (u *UserDatabases) lookup(key string, t Ref) *resolvedDB {
 }
 
 // rememberGeneration records the detected table layout for the next Open.
-func (u *UserDatabases) rememberGeneration(key string, r *resolvedDB, gen db.Generation) {
+func (u *UserDatabases) rememberProvider(key string, r *resolvedDB, gen authprovider.Provider) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if cur, ok := u.cache[key]; ok && cur.connString == r.connString {
@@ -217,11 +218,11 @@ func (u *UserDatabases) rememberGeneration(key string, r *resolvedDB, gen db.Gen
 
 // forgetGeneration makes the next Open detect the table again; called when a
 // query finds the table gone (integration deleted together with its data).
-func (u *UserDatabases) forgetGeneration(key string, r *resolvedDB) {
+func (u *UserDatabases) forgetProvider(key string, r *resolvedDB) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if cur, ok := u.cache[key]; ok && cur.connString == r.connString {
-		cur.gen = db.GenerationUnknown
+		cur.gen = authprovider.Unknown
 	}
 }
 
@@ -335,7 +336,7 @@ func (u *UserDatabases) findIntegration(ctx context.Context, t Ref, r *resolvedD
 		if err != nil {
 			return fmt.Errorf("read Neon Auth of branch %s: %w", t.BranchID, err)
 		}
-		if Provider(in.AuthProvider) != t.Provider {
+		if in.AuthProvider != t.Provider {
 			return fmt.Errorf("project %s branch %s: %w", t.ProjectID, t.BranchID, ErrNoIntegration)
 		}
 		r.branchID, r.dbName = t.BranchID, in.DBName
@@ -346,7 +347,7 @@ func (u *UserDatabases) findIntegration(ctx context.Context, t Ref, r *resolvedD
 		return fmt.Errorf("find the %s integration: %w", t.Provider, err)
 	}
 	for _, in := range ins {
-		if Provider(in.AuthProvider) == t.Provider {
+		if in.AuthProvider == t.Provider {
 			r.branchID, r.dbName = in.BranchID, in.DBName
 			return nil
 		}

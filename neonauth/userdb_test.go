@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
@@ -112,12 +113,12 @@ func TestUserDatabasesAskNeonAsTheOwner(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			loc := &recordingLocator{
-				ins: []neonapi.Integration{{AuthProvider: neonapi.AuthProviderBetterAuth, BranchID: "br-x"}, {AuthProvider: neonapi.AuthProviderStack, BranchID: "br-main", DBName: "appdb"}},
+				ins: []neonapi.Integration{{AuthProvider: authprovider.BetterAuth, BranchID: "br-x"}, {AuthProvider: authprovider.Stack, BranchID: "br-main", DBName: "appdb"}},
 				dbs: tt.dbs,
 				uri: dbURL,
 			}
 			u := NewUserDatabases(loc, newPools(t), UserDBConfig{})
-			dir, err := u.Open(context.Background(), Ref{ProjectID: "p-1", Provider: Stack})
+			dir, err := u.Open(context.Background(), Ref{ProjectID: "p-1", Provider: authprovider.Stack})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -128,8 +129,8 @@ func TestUserDatabasesAskNeonAsTheOwner(t *testing.T) {
 			if loc.asked[0] != want {
 				t.Errorf("asked %+v, want %+v", loc.asked[0], want)
 			}
-			if dir.Generation() != db.GenerationStack || dir.Source() != SourceNeon {
-				t.Errorf("generation %q source %q", dir.Generation(), dir.Source())
+			if dir.Provider() != authprovider.Stack || dir.Source() != SourceNeon {
+				t.Errorf("generation %q source %q", dir.Provider(), dir.Source())
 			}
 			if dir.Target() != db.Describe(dbURL) || strings.Contains(dir.Target(), "@") {
 				t.Errorf("target = %q", dir.Target())
@@ -144,7 +145,7 @@ func TestUserDatabasesAskNeonAsTheOwner(t *testing.T) {
 
 func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	loc := &recordingLocator{
-		ins: []neonapi.Integration{{AuthProvider: neonapi.AuthProviderStack, BranchID: "br-main", DBName: "neondb"}},
+		ins: []neonapi.Integration{{AuthProvider: authprovider.Stack, BranchID: "br-main", DBName: "neondb"}},
 		dbs: []neonapi.Database{{Name: "neondb", OwnerName: "neondb_owner"}},
 		uri: stackDatabase(t),
 	}
@@ -152,7 +153,7 @@ func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	u := NewUserDatabases(loc, newPools(t), UserDBConfig{CacheTTL: time.Minute})
 	u.now = func() time.Time { return now }
 	ctx := context.Background()
-	target := Ref{ProjectID: "p-1", Provider: Stack}
+	target := Ref{ProjectID: "p-1", Provider: authprovider.Stack}
 
 	// Concurrent first opens share one resolution.
 	var wg sync.WaitGroup
@@ -184,7 +185,7 @@ func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	}
 	// A page that knows the branch and finds it moved resolves again.
 	loc.ins[0].BranchID = "br-new"
-	if _, err := u.Open(ctx, Ref{ProjectID: "p-1", Provider: Stack, BranchID: "br-new", DBName: "neondb"}); err != nil {
+	if _, err := u.Open(ctx, Ref{ProjectID: "p-1", Provider: authprovider.Stack, BranchID: "br-new", DBName: "neondb"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := loc.count(); got != first+2 {
@@ -202,7 +203,7 @@ func TestUserDatabasesCacheTheResolution(t *testing.T) {
 	}
 	// Resolving another project drops expired entries, passwords and all.
 	now = now.Add(2 * time.Minute)
-	if _, err := u.Open(ctx, Ref{ProjectID: "p-2", Provider: Stack}); err != nil {
+	if _, err := u.Open(ctx, Ref{ProjectID: "p-2", Provider: authprovider.Stack}); err != nil {
 		t.Fatal(err)
 	}
 	u.mu.Lock()
@@ -226,7 +227,7 @@ func TestUserDatabasesOverrides(t *testing.T) {
 		{projectID: "p-other", wantTarget: db.Describe(fallback), wantSource: SourceDefault},
 	}
 	for _, tt := range tests {
-		dir, err := u.Open(context.Background(), Ref{ProjectID: tt.projectID, Provider: Stack})
+		dir, err := u.Open(context.Background(), Ref{ProjectID: tt.projectID, Provider: authprovider.Stack})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.projectID, err)
 		}
@@ -253,13 +254,13 @@ func TestUserDatabasesFailures(t *testing.T) {
 		{name: "unreachable", cfg: UserDBConfig{PerProject: map[string]string{"p-1": unreachable}}, loc: &recordingLocator{}, want: db.ErrUnreachable, wantTarget: db.Describe(unreachable)},
 		{name: "schema missing", cfg: UserDBConfig{Default: empty}, loc: &recordingLocator{}, want: db.ErrSchemaMissing, wantTarget: db.Describe(empty)},
 		{name: "bad override", cfg: UserDBConfig{Default: "postgres://a b:c@/::"}, loc: &recordingLocator{}, want: db.ErrBadConnString},
-		{name: "no integration", loc: &recordingLocator{ins: []neonapi.Integration{{AuthProvider: neonapi.AuthProviderBetterAuth}}}, want: ErrNoIntegration},
+		{name: "no integration", loc: &recordingLocator{ins: []neonapi.Integration{{AuthProvider: authprovider.BetterAuth}}}, want: ErrNoIntegration},
 		{name: "neon refuses", loc: &recordingLocator{err: notFound}, want: neonapi.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := NewUserDatabases(tt.loc, newPools(t), tt.cfg)
-			_, err := u.Open(context.Background(), Ref{ProjectID: "p-1", Provider: Stack})
+			_, err := u.Open(context.Background(), Ref{ProjectID: "p-1", Provider: authprovider.Stack})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -280,7 +281,7 @@ func TestUserDatabasesNoticeTheTableComingAndGoing(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	u := NewUserDatabases(&recordingLocator{}, newPools(t), UserDBConfig{Default: url})
 	ctx := context.Background()
-	target := Ref{ProjectID: "p-1", Provider: BetterAuth}
+	target := Ref{ProjectID: "p-1", Provider: authprovider.BetterAuth}
 	if _, err := u.Open(ctx, target); !errors.Is(err, db.ErrSchemaMissing) {
 		t.Fatalf("before Neon Auth: %v, want ErrSchemaMissing", err)
 	}
@@ -296,8 +297,8 @@ func TestUserDatabasesNoticeTheTableComingAndGoing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after enabling: %v", err)
 	}
-	if dir.Generation() != db.GenerationBetterAuth {
-		t.Fatalf("generation = %q", dir.Generation())
+	if dir.Provider() != authprovider.BetterAuth {
+		t.Fatalf("generation = %q", dir.Provider())
 	}
 	if _, err := conn.Exec(ctx, `DROP SCHEMA neon_auth CASCADE`); err != nil {
 		t.Fatal(err)

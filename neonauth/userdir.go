@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // UserDirectory is the users table of one database, as the users page reads
@@ -16,7 +17,7 @@ type UserDirectory interface {
 	Target() string
 	// Source says where the connection string came from, for the page header.
 	Source() string
-	Generation() db.Generation
+	Provider() authprovider.Provider
 	Latest(ctx context.Context, limit int) ([]db.User, error)
 	Find(ctx context.Context, idOrEmail string) (db.User, error)
 	Get(ctx context.Context, id string) (db.User, error)
@@ -156,7 +157,7 @@ func (d *userDirectory) Totals(ctx context.Context) (UserTotals, error) {
 		return UserTotals{Total: int64(total), Deleted: int64(deleted)}, err
 	}
 	t := UserTotals{Total: all.N, Estimated: true}
-	if d.Generation() == db.GenerationStack {
+	if d.Provider() == authprovider.Stack {
 		del, err := d.browser.Count(ctx, db.Filter{Status: db.StatusDeleted}, false)
 		if err != nil {
 			return UserTotals{}, d.check(err)

@@ -14,7 +14,7 @@ func (s *Service) CreateUser(ctx context.Context, r Ref, email, name string) (*n
 	var u *neonapi.CreatedUser
 	err := s.atLevel(ctx, r, "create a user",
 		func() (err error) {
-			u, err = s.neon.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: r.ProjectID, AuthProvider: r.Provider.API(), Email: email, Name: name})
+			u, err = s.neon.CreateUser(ctx, neonapi.CreateUserRequest{ProjectID: r.ProjectID, AuthProvider: r.Provider, Email: email, Name: name})
 			return err
 		},
 		func(branchID string) (err error) {

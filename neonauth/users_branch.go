@@ -41,7 +41,7 @@ func (s *Service) UsersOnBranch(ctx context.Context, projectID, branchID string)
 	if err != nil {
 		return out, err
 	}
-	if in != nil && Provider(in.AuthProvider).BranchLevel() {
+	if in != nil && in.AuthProvider.BranchLevel() {
 		out.Auth = in
 	}
 	return out, nil

@@ -6,15 +6,16 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 func testBranchTable() BranchTable {
 	return BranchTable{ProjectID: "p-1", Rows: []BranchRow{
 		{ID: "br-main", Name: "main", Default: true},
-		{ID: "br-dev", Name: "dev", Provider: neonauth.BetterAuth, DBName: "neondb",
+		{ID: "br-dev", Name: "dev", Provider: authprovider.BetterAuth, DBName: "neondb",
 			BaseURL: "https://auth.example/neondb/auth", JWKSURL: "https://auth.example/.well-known/jwks.json",
-			UsersURL: BranchUsersURL("p-1", neonauth.BetterAuth, "br-dev")},
+			UsersURL: BranchUsersURL("p-1", authprovider.BetterAuth, "br-dev")},
 		{ID: "br-release", Name: "release", Protected: true},
 		{ID: "br-qa", Name: "qa", Problem: &Problem{Title: "Could not read", Message: "Neon is unavailable.", RequestID: "req-7"}},
 	}}
@@ -60,11 +61,11 @@ func TestBranchTableView(t *testing.T) {
 	}
 
 	dev := row("br-dev")
-	if p, _ := dev.Attr("data-provider"); p != string(neonauth.BetterAuth) {
+	if p, _ := dev.Attr("data-provider"); p != string(authprovider.BetterAuth) {
 		t.Errorf("dev provider = %q", p)
 	}
-	if got := dev.Find(`[data-testid="branch-provider"]`).Text(); got != neonauth.BetterAuth.Name() {
-		t.Errorf("dev provider cell = %q, want %q", got, neonauth.BetterAuth.Name())
+	if got := dev.Find(`[data-testid="branch-provider"]`).Text(); got != authprovider.BetterAuth.Name() {
+		t.Errorf("dev provider cell = %q, want %q", got, authprovider.BetterAuth.Name())
 	}
 	if got := dev.Find(`[data-testid="branch-base-url"]`).Text(); got != "https://auth.example/neondb/auth" {
 		t.Errorf("dev base URL = %q", got)
@@ -94,7 +95,7 @@ func TestBranchTableView(t *testing.T) {
 // rows without one, or whose state was not read, do not.
 func TestBranchTableViewSettingsLinks(t *testing.T) {
 	table := testBranchTable()
-	table.Rows = append(table.Rows, BranchRow{ID: "br-stack", Name: "stack", Provider: neonauth.Stack})
+	table.Rows = append(table.Rows, BranchRow{ID: "br-stack", Name: "stack", Provider: authprovider.Stack})
 	doc, _ := renderDoc(t, BranchTableView(table))
 	dev := doc.Find(`[data-testid="branch-row"][data-branch-id="br-dev"]`)
 	for testID, want := range map[string]string{
@@ -125,10 +126,10 @@ func TestBranchTableViewProblem(t *testing.T) {
 }
 
 func TestBranchUsersURL(t *testing.T) {
-	if got := BranchUsersURL("p-1", neonauth.Stack, "br-main"); got != UsersURL("p-1", neonauth.Stack, "") {
+	if got := BranchUsersURL("p-1", authprovider.Stack, "br-main"); got != UsersURL("p-1", authprovider.Stack, "") {
 		t.Errorf("Stack Auth users URL = %q, want the project's", got)
 	}
-	if got := BranchUsersURL("p 1", neonauth.BetterAuth, "br-x"); got != "/projects/p%201/branches/br-x/users" {
+	if got := BranchUsersURL("p 1", authprovider.BetterAuth, "br-x"); got != "/projects/p%201/branches/br-x/users" {
 		t.Errorf("Better Auth users URL = %q", got)
 	}
 }

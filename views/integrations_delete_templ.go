@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"net/url"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // DeleteForm deletes (stack) or disables (better_auth) one integration.
@@ -20,7 +20,7 @@ type DeleteForm struct {
 	ProjectID   string
 	ProjectName string
 	CSRFToken   string
-	Provider    neonauth.Provider
+	Provider    authprovider.Provider
 	BranchID    string
 	BranchName  string
 	// Typed is what the person typed as the project name, kept on errors.
@@ -31,7 +31,7 @@ type DeleteForm struct {
 }
 
 // DeleteIntegrationURL is where a delete form posts.
-func DeleteIntegrationURL(projectID string, provider neonauth.Provider) string {
+func DeleteIntegrationURL(projectID string, provider authprovider.Provider) string {
 	return IntegrationsURL(projectID) + "/" + url.PathEscape(string(provider)) + "/delete"
 }
 

@@ -13,7 +13,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // Option is one <option> of a select.
@@ -26,7 +26,7 @@ type Option struct {
 type EnableForm struct {
 	ProjectID string
 	CSRFToken string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	Branches  []Option
 	Branch    string
 	Fields    BranchFields
@@ -57,7 +57,7 @@ type BranchFields struct {
 // EnableResult is what enabling returned, shown once.
 type EnableResult struct {
 	ProjectID             string
-	Provider              neonauth.Provider
+	Provider              authprovider.Provider
 	BranchID              string
 	AuthProviderProjectID string
 	PubClientKey          string
@@ -192,7 +192,7 @@ func EnableFormView(f EnableForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, p := range neonauth.Providers {
+		for _, p := range authprovider.All {
 			templ_7745c5c3_Err = option(string(p), p.Label(), string(f.Provider)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

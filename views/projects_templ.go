@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // ProjectsPage is the projects list: every project the API key can see, with
@@ -48,7 +48,7 @@ type ProjectRow struct {
 
 // AuthBadge summarises one integration in a table cell.
 type AuthBadge struct {
-	Provider       neonauth.Provider
+	Provider       authprovider.Provider
 	OwnedBy        string
 	TransferStatus string
 }

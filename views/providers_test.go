@@ -6,11 +6,11 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // TestTemplatesNameProvidersThroughTheType: the templates say what a provider
-// is and does through neonauth.Provider's methods, never by spelling its API
+// is and does through authprovider.Provider's methods, never by spelling its API
 // value, so the two generations are told apart in one place.
 func TestTemplatesNameProvidersThroughTheType(t *testing.T) {
 	files, err := filepath.Glob("*.templ")
@@ -18,7 +18,7 @@ func TestTemplatesNameProvidersThroughTheType(t *testing.T) {
 		t.Fatalf("templates: %v %v", files, err)
 	}
 	var spelled []*regexp.Regexp
-	for _, p := range append(neonauth.Providers, "mock") {
+	for _, p := range append(authprovider.All, "mock") {
 		spelled = append(spelled, regexp.MustCompile(`["'`+"`"+`]`+regexp.QuoteMeta(string(p))+`["'`+"`"+`]`))
 	}
 	for _, f := range files {
@@ -37,22 +37,22 @@ func TestTemplatesNameProvidersThroughTheType(t *testing.T) {
 // TestProviderWordsFollowTheType: what the pages call a provider comes from
 // its methods.
 func TestProviderWordsFollowTheType(t *testing.T) {
-	doc, _ := renderDoc(t, EnableFormView(EnableForm{ProjectID: "p-1", Provider: neonauth.BetterAuth}))
+	doc, _ := renderDoc(t, EnableFormView(EnableForm{ProjectID: "p-1", Provider: authprovider.BetterAuth}))
 	opts := doc.Find(`select[name="provider"] option`)
-	if opts.Length() != len(neonauth.Providers) {
-		t.Fatalf("provider options = %d, want %d", opts.Length(), len(neonauth.Providers))
+	if opts.Length() != len(authprovider.All) {
+		t.Fatalf("provider options = %d, want %d", opts.Length(), len(authprovider.All))
 	}
-	for i, p := range neonauth.Providers {
+	for i, p := range authprovider.All {
 		o := opts.Eq(i)
 		if v, _ := o.Attr("value"); v != string(p) || o.Text() != p.Label() {
 			t.Errorf("option %d = %q %q, want %q %q", i, v, o.Text(), p, p.Label())
 		}
-		if _, sel := o.Attr("selected"); sel != (p == neonauth.BetterAuth) {
+		if _, sel := o.Attr("selected"); sel != (p == authprovider.BetterAuth) {
 			t.Errorf("option %s selected = %v", p, sel)
 		}
 	}
-	card, _ := renderDoc(t, IntegrationsPanelView(IntegrationsPanel{ProjectID: "p-1", Cards: []IntegrationCard{{ProjectID: "p-1", Provider: neonauth.Stack}}}))
-	if got := card.Find(`[data-testid="card-provider"]`).Text(); got != neonauth.Stack.Label() {
-		t.Errorf("card names %q, want %q", got, neonauth.Stack.Label())
+	card, _ := renderDoc(t, IntegrationsPanelView(IntegrationsPanel{ProjectID: "p-1", Cards: []IntegrationCard{{ProjectID: "p-1", Provider: authprovider.Stack}}}))
+	if got := card.Find(`[data-testid="card-provider"]`).Text(); got != authprovider.Stack.Label() {
+		t.Errorf("card names %q, want %q", got, authprovider.Stack.Label())
 	}
 }

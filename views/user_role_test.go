@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 func TestRoleFormViewOptions(t *testing.T) {
@@ -66,7 +66,7 @@ func TestRoleSyncCheck(t *testing.T) {
 func TestUsersTableRoleColumn(t *testing.T) {
 	rows := []BrowseRow{{UserRow: UserRow{ID: "u-1", Email: "ada@example.com", Role: "admin", CreatedAt: time.Unix(0, 0)}}}
 	tests := []struct {
-		provider        neonauth.Provider
+		provider        authprovider.Provider
 		canWrite        bool
 		wantRole, forms int
 	}{

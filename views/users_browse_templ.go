@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // BrowseQuery is the users browser's state as the URL carries it, kept as
@@ -33,7 +33,7 @@ type BrowseQuery struct {
 // that move through it.
 type UsersBrowser struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	Table     string
 	Query     BrowseQuery

@@ -10,14 +10,14 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // CreateUserForm is the create-user form with what was typed and what is wrong
 // with it. After a successful create, Check holds the live sync check.
 type CreateUserForm struct {
 	ProjectID  string
-	Provider   neonauth.Provider
+	Provider   authprovider.Provider
 	BranchID   string
 	CSRFToken  string
 	CanWrite   bool

@@ -12,13 +12,13 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"net/url"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // DeleteUserForm is the confirmation step before deleting a user.
 type DeleteUserForm struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	UserID    string
 	// Email is shown when the row is known, so the person sees whom they delete.

@@ -13,14 +13,14 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // UsersPanelRef names the users table a panel of the users page reads, and
 // whether the person may change things.
 type UsersPanelRef struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	CanWrite  bool
 }

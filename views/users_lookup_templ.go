@@ -12,13 +12,13 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"net/url"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // UserLookup is the "check sync" box: any email or id, looked up in the table.
 type UserLookup struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	Query     string
 	// Searched is set once a query ran; Row nil then means not found.

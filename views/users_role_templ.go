@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"slices"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // RoleForm is the role control of one Better Auth user: a table row's
@@ -20,7 +20,7 @@ import (
 // in the activity slot.
 type RoleForm struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	UserID    string
 	// Email names the user to screen readers and in the activity slot.

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // SyncWatch says what a sync check waits for.
@@ -49,7 +49,7 @@ const (
 // expected change, then shows the row and how long it took.
 type SyncCheck struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 	UserID    string
 	Watch     SyncWatch

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // UsersPage is the users screen of one Neon Auth integration: who the project
@@ -41,7 +41,7 @@ type UsersPage struct {
 type UsersHeader struct {
 	ProjectID   string
 	ProjectName string
-	Provider    neonauth.Provider
+	Provider    authprovider.Provider
 	BranchID    string
 	// BranchName names BranchID for people; Branches are the project's
 	// other branches whose users a click shows (branch-level only).
@@ -96,7 +96,7 @@ type UserRow struct {
 // branch's own.
 type UsersAt struct {
 	ProjectID string
-	Provider  neonauth.Provider
+	Provider  authprovider.Provider
 	BranchID  string
 }
 
@@ -149,7 +149,7 @@ func (u UsersAt) ProviderField() string {
 
 // UsersURL is the users page of an integration: a project's Stack Auth
 // users, or a branch's Better Auth users.
-func UsersURL(projectID string, provider neonauth.Provider, branchID string) string {
+func UsersURL(projectID string, provider authprovider.Provider, branchID string) string {
 	return UsersAt{projectID, provider, branchID}.URL("", nil)
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // Config says what to measure.
@@ -60,9 +61,9 @@ type Report struct {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Config: cfg}
 	for _, t := range []struct {
-		gen  db.Generation
+		gen  authprovider.Provider
 		rows int
-	}{{db.GenerationStack, cfg.StackRows}, {db.GenerationBetterAuth, cfg.BetterAuthRows}} {
+	}{{authprovider.Stack, cfg.StackRows}, {authprovider.BetterAuth, cfg.BetterAuthRows}} {
 		if t.rows <= 0 {
 			continue
 		}
@@ -77,7 +78,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-func runTable(ctx context.Context, cfg Config, rep *Report, gen db.Generation, rows int) error {
+func runTable(ctx context.Context, cfg Config, rep *Report, gen authprovider.Provider, rows int) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, format+"\n", args...) }
 	start := time.Now()
 	d, err := createDatabase(ctx, cfg.AdminURL, gen, rows)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
@@ -47,7 +48,7 @@ func (s *suite) bareCase(ctx context.Context, c *Case, sql string, args ...any) 
 func (s *suite) lookupCases(ctx context.Context) []*Case {
 	byID := fmt.Sprintf("SELECT %s FROM %s WHERE id = $1", s.cols, s.table)
 	email, byEmail := strings.ToUpper(s.lookupEmail), fmt.Sprintf("SELECT %s FROM %s WHERE lower(email) = lower($1)", s.cols, s.table)
-	if s.d.gen == db.GenerationBetterAuth {
+	if s.d.gen == authprovider.BetterAuth {
 		// Better Auth stores emails as given and keeps them unique.
 		email, byEmail = s.lookupEmail, fmt.Sprintf("SELECT %s FROM %s WHERE email = $1", s.cols, s.table)
 	}
@@ -123,7 +124,7 @@ func (s *suite) latest() func(context.Context) error {
 func (s *suite) httpCases(ctx context.Context) []*Case {
 	lookup := s.lookupCases(ctx)
 	email := strings.ToUpper(s.lookupEmail)
-	if s.d.gen == db.GenerationBetterAuth {
+	if s.d.gen == authprovider.BetterAuth {
 		email = s.lookupEmail
 	}
 	cases := []*Case{

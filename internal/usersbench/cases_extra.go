@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 )
 
 // extraCases are the rest of the users browser: paging backwards, jumping
@@ -52,11 +53,11 @@ func (s *suite) filterCases(ctx context.Context) []*Case {
 			scan("email ILIKE $1 OR name ILIKE $1 ")+order, "%example%"),
 	}
 	switch s.d.gen {
-	case db.GenerationStack:
+	case authprovider.Stack:
 		cases = append(cases, s.bareCase(ctx, &Case{Name: "status deleted (page 1)",
 			Ours: s.browse(db.PageRequest{Filter: db.Filter{Status: db.StatusDeleted}}, min(50, s.d.seeded/20))},
 			scan("deleted_at IS NOT NULL ")+order))
-	case db.GenerationBetterAuth:
+	case authprovider.BetterAuth:
 		cases = append(cases, s.bareCase(ctx, &Case{Name: "status banned (page 1)",
 			Ours: s.browse(db.PageRequest{Filter: db.Filter{Status: db.StatusBanned}}, min(50, s.d.seeded/200))},
 			scan("banned IS TRUE ")+order),
@@ -109,7 +110,7 @@ func (s *suite) httpExtraCases(ctx context.Context) []*Case {
 			Ours: fetch(s.srv, s.users.url("browse", url.Values{"q": {s.rareSearch}}), true, s.rareSearch)},
 			scan("email ILIKE $1 OR name ILIKE $1"), "%"+s.rareSearch+"%"),
 	}
-	if s.d.gen == db.GenerationBetterAuth {
+	if s.d.gen == authprovider.BetterAuth {
 		cases = append(cases, s.bareCase(ctx, &Case{Name: "HTTP exact id in the search box (htmx)",
 			Ours: fetch(s.srv, s.users.url("browse", url.Values{"q": {s.someID}}), true, s.someID)},
 			scan("id = $1"), s.someID))

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
@@ -32,11 +32,11 @@ const requestTimeout = 30 * time.Second
 // the HTTP cases time the dashboard and the database, not an API.
 type benchNeon struct {
 	handlers.NeonAPI
-	provider db.Generation
+	provider authprovider.Provider
 }
 
 func (n benchNeon) integration() neonapi.Integration {
-	return neonapi.Integration{AuthProvider: neonapi.AuthProvider(n.provider), BranchID: benchBranch, DBName: benchDB}
+	return neonapi.Integration{AuthProvider: authprovider.Provider(n.provider), BranchID: benchBranch, DBName: benchDB}
 }
 
 func (n benchNeon) GetProject(context.Context, string) (*neonapi.Project, error) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
 
@@ -60,14 +60,14 @@ SELECT gen_random_uuid(), 'User ' || i, 'user' || i || '@example.com', i %% 3 <>
 // database is one throw-away database holding one generation's table.
 type database struct {
 	name, url string
-	gen       db.Generation
+	gen       authprovider.Provider
 	rows      int // rows in the table
 	seeded    int // rows of the generate_series (rows without undated ones)
 }
 
 // createDatabase makes a database with Neon's exact DDL for gen, seeds rows
 // users and runs VACUUM ANALYZE, as a long-lived table would be.
-func createDatabase(ctx context.Context, adminURL string, gen db.Generation, rows int) (*database, error) {
+func createDatabase(ctx context.Context, adminURL string, gen authprovider.Provider, rows int) (*database, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := fmt.Sprintf("usersbench_%s_%s", gen, hex.EncodeToString(b))
@@ -93,7 +93,7 @@ func createDatabase(ctx context.Context, adminURL string, gen db.Generation, row
 	step := seedSpan.Milliseconds() / int64(max(rows, 1))
 	ddl, seed := sandbox.StackDDL(), fmt.Sprintf(seedStackSQL, rows, step, seedStart.UnixMilli(), undatedRows)
 	d.rows = rows + undatedRows
-	if gen == db.GenerationBetterAuth {
+	if gen == authprovider.BetterAuth {
 		ddl, seed = sandbox.BetterAuthDDL(), fmt.Sprintf(seedBetterAuthSQL, rows, step, seedStart.UnixMilli())
 		d.rows = rows
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
@@ -64,7 +65,7 @@ func newSuite(ctx context.Context, d *database) (*suite, error) {
 	}
 	s := &suite{d: d, bare: bare, table: d.gen.Table()}
 	s.created, s.cols = "created_at", "id, email, name, created_at"
-	if d.gen == db.GenerationBetterAuth {
+	if d.gen == authprovider.BetterAuth {
 		s.created, s.cols = `"createdAt"`, `id, email, name, "createdAt"`
 	}
 	if err := s.open(ctx); err != nil {
@@ -182,7 +183,7 @@ func (s *suite) close(ctx context.Context) {
 // ref names the benchmark's integration to the Neon Auth service as the
 // users routes do: Stack Auth by project, Better Auth by branch.
 func (s *suite) ref() neonauth.Ref {
-	r := neonauth.Ref{ProjectID: benchProject, Provider: neonauth.Provider(s.d.gen)}
+	r := neonauth.Ref{ProjectID: benchProject, Provider: authprovider.Provider(s.d.gen)}
 	if r.Provider.BranchLevel() {
 		r.BranchID = benchBranch
 	}

@@ -1,33 +1,33 @@
-package neonauth
+// Package authprovider names the two generations of Neon Auth. Provider is the
+// one type every layer uses for them: the Neon client sends its value as the
+// API's auth_provider, the users database code picks its table layout from it,
+// and pages take its name and capabilities from its methods, so no package
+// spells a provider out.
+package authprovider
 
-import (
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/neonapi"
-)
-
-// Provider is a generation of Neon Auth, named by the auth_provider value the
-// Neon API uses for it. Everything the dashboard says about a provider (its
-// name, its level, its users table, whether users have roles) is answered by
-// Provider's methods, so no other package spells a provider out.
+// Provider is a generation of Neon Auth. Its value is the auth_provider the
+// Neon API uses for it.
 type Provider string
 
 // The providers the dashboard manages.
 const (
+	// Unknown is the zero value: not known, or not one the dashboard manages.
+	Unknown Provider = ""
 	// Stack is project-level ("legacy") Neon Auth: one Stack Auth project per
 	// Neon project, managed through the project-level endpoints, syncing users
 	// into neon_auth.users_sync.
-	Stack Provider = Provider(neonapi.AuthProviderStack)
+	Stack Provider = "stack"
 	// BetterAuth is branch-level Neon Auth: enabled per branch through the
 	// branch endpoints, keeping users in Better Auth's neon_auth."user".
-	BetterAuth Provider = Provider(neonapi.AuthProviderBetterAuth)
+	BetterAuth Provider = "better_auth"
 )
 
-// Providers lists the providers in the order the dashboard offers them.
-var Providers = []Provider{Stack, BetterAuth}
+// All lists the providers in the order the dashboard offers them.
+var All = []Provider{Stack, BetterAuth}
 
-// ParseProvider returns the provider v names, and false when v is none the
-// dashboard manages.
-func ParseProvider(v string) (Provider, bool) {
+// Parse returns the provider v names, and false when v is none the dashboard
+// manages.
+func Parse(v string) (Provider, bool) {
 	p := Provider(v)
 	return p, p.Valid()
 }
@@ -75,12 +75,23 @@ func (p Provider) HasRoles() bool { return p == BetterAuth }
 // Auth project on the user's behalf, which Better Auth does not have.
 func (p Provider) HasTransfer() bool { return p == Stack }
 
-// Generation is the users table layout the provider writes to.
-func (p Provider) Generation() db.Generation { return db.Generation(p) }
+// SoftDeletes reports whether deleted users stay in the users table, marked
+// deleted (Stack Auth's users_sync), rather than being removed.
+func (p Provider) SoftDeletes() bool { return p == Stack }
+
+// SyncsUsers reports whether users reach the database asynchronously, some
+// time after the Neon API created them (Stack Auth's sync), rather than being
+// written there directly.
+func (p Provider) SyncsUsers() bool { return p == Stack }
 
 // Table is the qualified users table the provider writes to, "" for a
 // provider the dashboard does not manage.
-func (p Provider) Table() string { return p.Generation().Table() }
-
-// API is the provider's auth_provider value in the Neon API.
-func (p Provider) API() neonapi.AuthProvider { return neonapi.AuthProvider(p) }
+func (p Provider) Table() string {
+	switch p {
+	case Stack:
+		return "neon_auth.users_sync"
+	case BetterAuth:
+		return `neon_auth."user"`
+	}
+	return ""
+}

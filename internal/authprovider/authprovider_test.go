@@ -1,10 +1,6 @@
-package neonauth
+package authprovider
 
-import (
-	"testing"
-
-	"github.com/neonauth-admin/dashboard/neonapi"
-)
+import "testing"
 
 func TestProviderNames(t *testing.T) {
 	tests := []struct {
@@ -31,11 +27,8 @@ func TestProviderNames(t *testing.T) {
 			if tt.p.BranchLevel() != tt.branchLevel || tt.p.HasRoles() != tt.roles || tt.p.HasTransfer() != tt.transfer || tt.p.Valid() != tt.valid {
 				t.Errorf("BranchLevel %v HasRoles %v HasTransfer %v Valid %v", tt.p.BranchLevel(), tt.p.HasRoles(), tt.p.HasTransfer(), tt.p.Valid())
 			}
-			if p, ok := ParseProvider(string(tt.p)); p != tt.p || ok != tt.valid {
+			if p, ok := Parse(string(tt.p)); p != tt.p || ok != tt.valid {
 				t.Errorf("ParseProvider = %q, %v", p, ok)
-			}
-			if tt.p.API() != neonapi.AuthProvider(tt.p) {
-				t.Errorf("API = %q", tt.p.API())
 			}
 		})
 	}
