@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -362,44 +361,7 @@ func (b *UserBrowser) queryRows(ctx context.Context, sql string, args []any) ([]
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (UserRow, error) { return b.scanRow(r) })
-}
-
-// scanRow scans the columns of tableSpec.rowCols, then into extra any
-// columns the statement adds after them.
-func (b *UserBrowser) scanRow(row pgx.CollectableRow, extra ...any) (UserRow, error) {
-	return scanUserRow(b.gen, row, extra...)
-}
-
-// scanUserRow scans the columns of gen's tableSpec.rowCols, then into extra
-// any columns the statement adds after them.
-func scanUserRow(gen authprovider.Provider, row pgx.CollectableRow, extra ...any) (UserRow, error) {
-	u := UserRow{User: User{Provider: gen}}
-	var created *time.Time
-	var lastActive *string
-	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &created, &u.UpdatedAt, &u.DeletedAt,
-		&u.EmailVerified, &u.Role, &u.Banned, &lastActive, &u.ImageURL}, extra...)...)
-	if created != nil {
-		u.CreatedAt = *created
-	}
-	u.undated = created == nil
-	u.LastActiveAt = millisTime(lastActive)
-	return u, err
-}
-
-// millisTime reads a raw_json milliseconds field, which Stack Auth writes as
-// a number; anything unparsable or absurd is treated as absent rather than
-// failing the page.
-func millisTime(s *string) *time.Time {
-	if s == nil {
-		return nil
-	}
-	ms, err := strconv.ParseFloat(*s, 64)
-	if err != nil || ms < -62135596800000 || ms > 253402300799999 {
-		return nil
-	}
-	t := time.UnixMilli(int64(ms)).UTC()
-	return &t
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (UserRow, error) { return scanUserRow(b.gen, r) })
 }
 
 // Cursor returns the cursor of u's place in the browse order: a page

@@ -42,11 +42,10 @@ type tableSpec struct {
 	// emailPrefer orders the rows matching the email $1, of the table
 	// aliased u, best first.
 	emailPrefer string
-	// rowCols selects a UserRow from the table aliased u.
-	rowCols string
-	// exportCols are the exported columns, of the table aliased u.
-	exportCols []exportCol
-	status     map[Status]string
+	// cols are the columns of a UserRow, which every statement reading
+	// users selects and scanUserRow scans, and the exported columns.
+	cols   []userCol
+	status map[Status]string
 	// statsColumn names, for the statuses that test one plain column, that
 	// column: ANALYZE keeps statistics on it that the planner estimates
 	// the status from. The other statuses test expressions it has none for.
@@ -69,15 +68,7 @@ var specs = map[authprovider.Provider]*tableSpec{
 		// users_sync has no unique email: a user deleted and signed up
 		// again has two rows. The live one wins, then the newest.
 		emailPrefer: "u.deleted_at IS NULL DESC, u.created_at DESC NULLS LAST, u.id",
-		rowCols: `u.id, coalesce(u.email, ''), coalesce(u.name, ''), u.created_at, u.updated_at, u.deleted_at,
-       coalesce(u.raw_json -> 'primary_email_verified' = 'true'::jsonb, false), ''::text, false,
-       u.raw_json ->> 'last_active_at_millis', coalesce(u.raw_json ->> 'profile_image_url', '')`,
-		exportCols: []exportCol{
-			{"id", "u.id", exportText}, {"email", "u.email", exportText}, {"name", "u.name", exportText},
-			{"created_at", "u.created_at", exportTime}, {"updated_at", "u.updated_at", exportTime},
-			{"deleted_at", "u.deleted_at", exportTime},
-			{"email_verified", "coalesce(u.raw_json -> 'primary_email_verified' = 'true'::jsonb, false)", exportBool},
-		},
+		cols:        stackColumns,
 		status: map[Status]string{
 			StatusActive:     "deleted_at IS NULL",
 			StatusDeleted:    "deleted_at IS NOT NULL",
@@ -97,15 +88,7 @@ var specs = map[authprovider.Provider]*tableSpec{
 		emailMatch:  "email = ANY(ARRAY[%[1]s, lower(%[1]s)])",
 		emailKey:    "email",
 		emailPrefer: `u.email = $1::text DESC, u."createdAt" DESC, u.id`,
-		rowCols: `u.id::text, u.email, u.name, u."createdAt", u."updatedAt", NULL::timestamptz,
-       u."emailVerified", coalesce(u.role, ''), coalesce(u.banned, false),
-       NULL::text, coalesce(u.image, '')`,
-		exportCols: []exportCol{
-			{"id", "u.id", exportText}, {"email", "u.email", exportText}, {"name", "u.name", exportText},
-			{"created_at", `u."createdAt"`, exportTime}, {"updated_at", `u."updatedAt"`, exportTime},
-			{"email_verified", `u."emailVerified"`, exportBool}, {"role", "u.role", exportText},
-			{"banned", "u.banned", exportBool},
-		},
+		cols:        betterAuthColumns,
 		status: map[Status]string{
 			StatusVerified:   `"emailVerified"`,
 			StatusUnverified: `NOT "emailVerified"`,
@@ -279,7 +262,7 @@ func (s *tableSpec) joinBack(keys string, seg segment, newest bool) string {
 	return fmt.Sprintf(`SELECT %s
   FROM (%s) k
   JOIN %s u ON u.id = k.id
- ORDER BY %s`, s.rowCols, keys, s.table, s.orderBy("k.", seg, newest))
+ ORDER BY %s`, s.selectList(), keys, s.table, s.orderBy("k.", seg, newest))
 }
 
 // windowSQL returns the statement reading up to limit rows of f among the

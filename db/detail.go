@@ -61,14 +61,14 @@ func (b *UserBrowser) Detail(ctx context.Context, id string) (UserDetail, error)
 	// row as JSON, whose keys keep the table's column order.
 	var a sqlArgs
 	sql := fmt.Sprintf("SELECT %s, row_to_json(u)::text FROM %s u WHERE u.id = %s",
-		b.spec.rowCols, b.spec.table, a.text(id, b.spec.idType))
+		b.spec.selectList(), b.spec.table, a.text(id, b.spec.idType))
 	rows, err := b.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, a.args...)...)
 	if err != nil {
 		return UserDetail{}, wrapErr(op, b.target, err)
 	}
 	var whole string
 	row, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (UserRow, error) {
-		return b.scanRow(r, &whole)
+		return scanUserRow(b.gen, r, &whole)
 	})
 	if err != nil {
 		return UserDetail{}, wrapErr(op, b.target, err)

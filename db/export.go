@@ -24,13 +24,6 @@ const (
 	ExportJSONLines ExportFormat = "jsonl"
 )
 
-// exportCol is one exported column: its name in the header or JSON key,
-// and its value.
-type exportCol struct {
-	name, expr string
-	kind       exportKind
-}
-
 // exportKind says how a column's values are written, so that both formats
 // write each value the same way whatever the server's settings.
 type exportKind int
@@ -44,11 +37,16 @@ const (
 	// (2026-01-02T03:04:05.123456Z), which DateStyle and TimeZone do not
 	// change; an infinite time is written infinity or -infinity.
 	exportTime
+	// notExported marks a column a UserRow holds but exports leave out.
+	notExported
 )
 
-// sql returns the select-list entry writing c in format.
-func (c exportCol) sql(format ExportFormat) string {
-	expr := c.expr
+// exportSQL returns the select-list entry writing c in format.
+func (c userCol) exportSQL(format ExportFormat) string {
+	expr := c.export
+	if expr == "" {
+		expr = c.sel
+	}
 	switch {
 	case c.kind == exportTime:
 		expr = fmt.Sprintf(`coalesce(to_char(%[1]s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), %[1]s::text)`, expr)
@@ -64,10 +62,10 @@ func (c exportCol) sql(format ExportFormat) string {
 
 // ExportQuery returns the SELECT an export of f runs, with f's values
 // inlined as quoted literals: COPY takes no bind parameters. Rows come in
-// browse order. Its columns are id, email, name, created_at, updated_at,
-// then deleted_at and email_verified for users_sync, or email_verified, role
-// and banned for better_auth. A NULL column is written as NULL (an empty
-// CSV field, JSON null); times and booleans as exportTime and exportBool say.
+// browse order. Its columns are the exported ones of the table's column
+// list (stackColumns, betterAuthColumns), in its order. A NULL column is
+// written as NULL (an empty CSV field, JSON null); times and booleans as
+// exportTime and exportBool say.
 func (b *UserBrowser) ExportQuery(f Filter, format ExportFormat) (string, error) {
 	if err := b.check("export users"); err != nil {
 		return "", err
@@ -79,9 +77,11 @@ func (b *UserBrowser) ExportQuery(f Filter, format ExportFormat) (string, error)
 	if format != ExportCSV && format != ExportJSONLines {
 		return "", inputErr("format", "must be csv or jsonl")
 	}
-	cols := make([]string, len(b.spec.exportCols))
-	for i, c := range b.spec.exportCols {
-		cols[i] = c.sql(format)
+	var cols []string
+	for _, c := range b.spec.cols {
+		if c.kind != notExported {
+			cols = append(cols, c.exportSQL(format))
+		}
 	}
 	a := sqlArgs{literal: true}
 	q := fmt.Sprintf("SELECT %s FROM %s u%s ORDER BY %s",

@@ -37,8 +37,8 @@ type User struct {
 // Deleted reports whether Neon soft-deleted the user.
 func (u User) Deleted() bool { return u.DeletedAt != nil }
 
-// userQueries are the statements of a UserDirectory. Each reads the
-// columns of tableSpec.rowCols, so one scan serves them and the browser.
+// userQueries are the statements of a UserDirectory. Each selects the
+// table's selectList, so scanUserRow serves them and the browser.
 type userQueries struct {
 	latest, get, findEmail, count string
 }
@@ -52,8 +52,8 @@ func directoryQueries(s *tableSpec, count string) userQueries {
 		latest: fmt.Sprintf(`SELECT %[1]s
   FROM (SELECT id, %[2]s FROM %[3]s ORDER BY %[2]s DESC NULLS LAST, id LIMIT $1) k
   JOIN %[3]s u ON u.id = k.id
- ORDER BY k.%[2]s DESC NULLS LAST, k.id`, s.rowCols, s.created, s.table),
-		get: fmt.Sprintf("SELECT %s FROM %s u WHERE u.id = $1", s.rowCols, s.table),
+ ORDER BY k.%[2]s DESC NULLS LAST, k.id`, s.selectList(), s.created, s.table),
+		get: fmt.Sprintf("SELECT %s FROM %s u WHERE u.id = $1", s.selectList(), s.table),
 		// OFFSET 0 keeps the email match a subquery planned on its own, for
 		// all its rows: the planner cannot then answer the ORDER BY ...
 		// LIMIT 1 by walking a browse-order index on the signup time and
@@ -61,7 +61,7 @@ func directoryQueries(s *tableSpec, count string) userQueries {
 		// many rows match.
 		findEmail: fmt.Sprintf(`SELECT %s
   FROM (SELECT * FROM %s WHERE %s OFFSET 0) u
- ORDER BY %s LIMIT 1`, s.rowCols, s.table, fmt.Sprintf(s.emailMatch, "$1::text"), s.emailPrefer),
+ ORDER BY %s LIMIT 1`, s.selectList(), s.table, fmt.Sprintf(s.emailMatch, "$1::text"), s.emailPrefer),
 		count: count,
 	}
 }
