@@ -4,14 +4,184 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/metrics"
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
+
+// sessionMaxAge is how long the cookie carrying flash messages lives: a
+// working day.
+const sessionMaxAge = 8 * time.Hour
+
+// runServe runs the dashboard until ctx is cancelled, then shuts down
+// gracefully within SHUTDOWN_GRACE: running requests finish or are answered
+// with 503, the demo sandbox drops its databases.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, os.Getenv, os.Environ(), stderr)
+	if err != nil {
+		return err
+	}
+	limits, err := loadServerLimits(os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Demo, stderr)
+	if cfg.SessionGen && !cfg.Demo {
+		// A demo lives for one process anyway.
+		logger.Warn("SESSION_KEYS is not set: using a random key for this process only; cookies will not survive a restart or work across replicas")
+	}
+
+	apiKey, apiURL := cfg.NeonAPIKey.Reveal(), cfg.NeonAPIURL
+	if cfg.Demo {
+		demo, err := startDemo(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := demo.Close(); err != nil {
+				logger.Error("demo: shut down sandbox", "err", err)
+			}
+		}()
+		apiKey, apiURL = demo.APIKey, demo.APIURL
+	}
+	h, closeHandler, err := newHandler(ctx, cfg, limits.UsersDB, apiKey, apiURL, logger, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeHandler()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv, cancelRequests := newHTTPServer(h.Echo(), limits, logger)
+	url := "http://" + ln.Addr().String() + "/"
+	if cfg.Demo {
+		printDemoBanner(stdout, url, apiURL)
+	} else {
+		logger.Info("dashboard listening", "url", url, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
+		fmt.Fprintf(stdout, "Dashboard: %s\n", url)
+	}
+	return serveUntil(ctx, srv, ln, cancelRequests, limits.ShutdownGrace, logger)
+}
+
+// newHandler builds the dashboard on a Neon client for apiKey at apiURL,
+// reaching users databases through pools bounded by lanes. The
+// returned func closes what it opened: index builds, database pools and the
+// audit log.
+func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
+	metrics := metrics.New(cfg.Auth.MetricsToken)
+	client, err := neonapi.New(apiKey,
+		neonapi.WithBaseURL(apiURL),
+		neonapi.WithUserAgent("neon-auth-dashboard/"+version),
+		neonapi.WithHTTPClient(neonHTTPClient()),
+		neonapi.WithObserver(metrics),
+		neonapi.WithReadCache(cfg.CacheTTL),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("neon api client: %w", err)
+	}
+
+	pools := db.NewPools(lanes)
+	if err := metrics.RegisterPools(pools.Stats); err != nil {
+		pools.Close()
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	audit, closeAudit, err := openAuditLog(cfg.AuditLog, stdout, stderr)
+	if err != nil {
+		pools.Close()
+		return nil, nil, err
+	}
+	// Index builds outlive the request that starts them and run on while
+	// the server drains; closing the handler cancels what still runs, before
+	// the pools they use close.
+	builds := handlers.NewIndexBuilds(context.WithoutCancel(ctx))
+	closeAll := func() {
+		builds.Close()
+		closeAudit()
+		pools.Close()
+	}
+	sec, err := identity.NewSecurity(ctx, identity.SecurityOptions{
+		Auth:       cfg.Auth,
+		ListenAddr: cfg.Listen,
+		Logger:     logger,
+		AuditLog:   audit,
+	})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	userDBs := cfg.UserDBs()
+	// One results cache for the process, so every request's browser shares
+	// the exact counts and index checks another just paid for.
+	cache := db.NewCache(db.DefaultCacheTTL)
+	userDBs.Results = cache
+	svc := neonauth.New(client, pools, userDBs)
+	return &handlers.Handler{
+		Auth:         svc,
+		Checks:       svc,
+		AuthSettings: neonauth.NewSettingsService(client),
+		Sessions:     identity.NewSessionStore(cfg.SessionKeys, cfg.CookieSecure, int(sessionMaxAge/time.Second)),
+		Logger:       logger,
+		Security:     sec,
+		Metrics:      metrics,
+		Ready:        handlers.NewReadiness(handlers.NeonReadiness(svc), nil),
+		SyncMetrics:  metrics,
+		IndexBuilds:  builds,
+		Settings: handlers.Settings{
+			Demo:            cfg.Demo,
+			SyncTimeout:     cfg.SyncTimeout,
+			IndexAdviceRows: int64(cfg.IndexAdviceRows),
+		},
+	}, closeAll, nil
+}
+
+// newLogger logs text for a person watching the demo, JSON for log pipelines.
+func newLogger(demo bool, w io.Writer) *slog.Logger {
+	if demo {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// neonHTTPClient is how the Neon client reaches Neon: through the audit
+// transport, so each audit line records Neon's answer to the change. The API
+// never redirects; following one could only lead somewhere unexpected.
+func neonHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{
+		Transport:     identity.AuditTransport(t),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// openAuditLog opens where audit lines go. A file is opened for appending,
+// readable by the dashboard's user only: the lines name people and what they
+// changed.
+func openAuditLog(where string, stdout, stderr io.Writer) (io.Writer, func(), error) {
+	switch where {
+	case "", "stderr":
+		return stderr, func() {}, nil
+	case "stdout":
+		return stdout, func() {}, nil
+	}
+	f, err := os.OpenFile(where, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("AUDIT_LOG: %w", err)
+	}
+	return f, func() { _ = f.Close() }, nil
+}
 
 // Server timeouts besides the request's own (REQUEST_TIMEOUT).
 const (

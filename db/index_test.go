@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -245,31 +243,9 @@ func TestDropIndexRefusesOtherIndexes(t *testing.T) {
 func TestIndexNeedsTableOwner(t *testing.T) {
 	f := newFixture(t, authprovider.Stack)
 	ctx := context.Background()
-	role := fmt.Sprintf("reader_%d", time.Now().UnixNano())
-	f.exec(t, "CREATE ROLE "+role+" LOGIN")
-	t.Cleanup(func() {
-		admin, err := pgx.Connect(context.Background(), pgtest.URL())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close(context.Background())
-		// The test database, and the grants in it, are dropped after this
-		// cleanup runs: revoke them first so the role can go.
-		f.exec(t, "DROP OWNED BY "+role)
-		if _, err := admin.Exec(context.Background(), "DROP ROLE "+role); err != nil {
-			t.Error(err)
-		}
-	})
-	f.exec(t, "GRANT USAGE ON SCHEMA neon_auth TO "+role)
-	f.exec(t, "GRANT SELECT ON neon_auth.users_sync TO "+role)
+	role, asRole := pgtest.NewRole(t, f.connString, "USAGE ON SCHEMA neon_auth", "SELECT ON neon_auth.users_sync")
 	f.exec(t, "CREATE INDEX users_sync_created_at_id_idx ON neon_auth.users_sync (created_at DESC, id DESC)")
-	u, err := url.Parse(f.connString)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	pool, err := newPools(t).Get(ctx, u.String())
+	pool, err := newPools(t).Get(ctx, asRole)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -33,7 +32,7 @@ func (h *Handler) compareBranches(c echo.Context) error {
 	ctx := c.Request().Context()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		m.Branches, err = h.Neon.ListBranches(gctx, projectID)
+		m.Branches, err = h.Auth.Branches(gctx, projectID)
 		return err
 	})
 	g.Go(func() error {
@@ -44,7 +43,7 @@ func (h *Handler) compareBranches(c echo.Context) error {
 		return err
 	}
 	// The default branch first, then by name: the order people look for.
-	slices.SortStableFunc(m.Branches, func(x, y neonapi.Branch) int {
+	slices.SortStableFunc(m.Branches, func(x, y neonauth.Branch) int {
 		if x.Default != y.Default {
 			if x.Default {
 				return -1
@@ -69,7 +68,7 @@ func (h *Handler) compareBranches(c echo.Context) error {
 // pickBranches fills in the branches not asked for: the default branch for
 // the first, the first other branch for the second. With fewer than two
 // branches there is nothing to compare, unless both were asked for.
-func pickBranches(branches []neonapi.Branch, a, b string) (string, string) {
+func pickBranches(branches []neonauth.Branch, a, b string) (string, string) {
 	if a == "" {
 		for _, br := range branches {
 			if br.Default {

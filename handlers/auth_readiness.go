@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -46,7 +45,7 @@ func (h *Handler) branchReadiness(c echo.Context) error {
 	}
 	// The checklist is read live, past the cache, since a person acts on
 	// it; what it reads refreshes the cache the badges come from.
-	ctx := neonapi.ReadLive(c.Request().Context())
+	ctx := neonauth.ReadLive(c.Request().Context())
 	var (
 		r    *neonauth.Readiness
 		name string
@@ -85,9 +84,9 @@ func (h *Handler) noBranchAuth(c echo.Context, projectID, projectName string, e 
 // when Neon does not say: the page is about the branch, and a failed read
 // of the name should not take it down.
 func (h *Handler) projectName(ctx context.Context, projectID string) string {
-	p, err := h.Neon.GetProject(ctx, projectID)
+	p, err := h.Auth.Project(ctx, projectID)
 	if err != nil || p.Name == "" {
-		if err != nil && !errors.Is(err, neonapi.ErrNotFound) && !errors.Is(err, context.Canceled) {
+		if err != nil && !errors.Is(err, neonauth.ErrNotFound) && !errors.Is(err, context.Canceled) {
 			h.logger().Warn("read project name", "project", projectID, "err", err)
 		}
 		return projectID

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -35,7 +34,7 @@ func (h *Handler) branchReadinessBadge(c echo.Context) error {
 		return err
 	}
 	readinessURL := views.ReadinessURL(projectID, branchID)
-	ctx := neonapi.BackgroundReads(c.Request().Context(), neonauth.SettingsReads)
+	ctx := neonauth.BackgroundReads(c.Request().Context(), neonauth.SettingsReads)
 	r, err := h.Checks.BranchReadiness(ctx, projectID, branchID)
 	var none *neonauth.NoBranchAuthError
 	switch {

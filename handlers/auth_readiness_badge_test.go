@@ -60,7 +60,7 @@ func TestReadinessBadgeFollowsWritesThroughTheCache(t *testing.T) {
 	if s := a.badgeStatus(t, bid); s != "red" {
 		t.Errorf("fresh branch: badge %q, want red", s)
 	}
-	a.fixReadiness(a.Handler.Neon.(*neonapi.Cache), bid)
+	a.fixReadiness(a.API, bid)
 	if s := a.badgeStatus(t, bid); s != "green" {
 		t.Errorf("after the fixes through the cache: badge %q, want green", s)
 	}

@@ -200,9 +200,9 @@ func TestReadinessBadgeAfterFixes(t *testing.T) {
 }
 
 // fixReadiness makes every readiness check of a branch with Better Auth
-// green (webhooks stay optional) through api: the client straight to the
-// sandbox, or the dashboard's cache in front of it.
-func (a *testApp) fixReadiness(api neonapi.API, bid string) {
+// green (webhooks stay optional) through api: the test's own client straight
+// to the sandbox, or the dashboard's client with its read cache.
+func (a *testApp) fixReadiness(api *neonapi.Client, bid string) {
 	a.t.Helper()
 	ctx := context.Background()
 	pid := a.projectID

@@ -23,28 +23,23 @@ import (
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
-// staticNeon answers the two calls the users page makes from memory; any other
-// call panics through the nil embedded interface, which a benchmark would show.
-type staticNeon struct {
-	NeonReader
+// staticUsers is a users table held in memory, and the two Neon reads the
+// users page makes; any other call panics through the nil embedded
+// interface, which a benchmark would show.
+type staticUsers struct {
+	NeonAuth
 	project      neonapi.Project
 	integrations []neonapi.Integration
+	users        []db.User
 }
 
-func (n *staticNeon) GetProject(context.Context, string) (*neonapi.Project, error) {
-	p := n.project
+func (s *staticUsers) Project(context.Context, string) (*neonapi.Project, error) {
+	p := s.project
 	return &p, nil
 }
 
-func (n *staticNeon) ListIntegrations(context.Context, string) ([]neonapi.Integration, error) {
-	return n.integrations, nil
-}
-
-// staticUsers is a users table held in memory; the Neon Auth calls that
-// change something are left nil.
-type staticUsers struct {
-	NeonAuth
-	users []db.User
+func (s *staticUsers) Integrations(context.Context, string) ([]neonapi.Integration, error) {
+	return s.integrations, nil
 }
 
 func (s *staticUsers) OpenUsers(context.Context, neonauth.Ref) (neonauth.UserDirectory, error) {
@@ -88,11 +83,11 @@ func BenchmarkUsersPage50(b *testing.B) {
 		}
 	}
 	h := &Handler{
-		Neon: &staticNeon{
+		Auth: &staticUsers{
 			project:      neonapi.Project{ID: "p-1", Name: "Shop"},
 			integrations: []neonapi.Integration{{AuthProvider: authprovider.Stack, BranchID: "br-main", DBName: "neondb"}},
+			users:        users,
 		},
-		Auth:     &staticUsers{users: users},
 		Logger:   slog.New(slog.DiscardHandler),
 		Settings: Settings{SyncTimeout: 30 * time.Second},
 	}
@@ -177,7 +172,6 @@ func newSyncBench(b *testing.B, delay time.Duration) *syncBench {
 	}
 	pools := db.NewPools(db.PoolOptions{})
 	h := &Handler{
-		Neon:     client,
 		Auth:     neonauth.New(client, pools, neonauth.UserDBConfig{}),
 		Logger:   slog.New(slog.DiscardHandler),
 		Settings: Settings{SyncTimeout: 30 * time.Second},

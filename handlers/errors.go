@@ -8,8 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -78,11 +76,11 @@ func (h *Handler) HTTPErrorHandler(err error, c echo.Context) {
 // expected is false for failures nobody could act on from the browser; those
 // get a generic message and are logged.
 func problemFor(err error) (p views.Problem, expected bool) {
-	var apiErr *neonapi.APIError
-	var reqErr *neonapi.RequestError
+	var apiErr *neonauth.APIError
+	var reqErr *neonauth.RequestError
 	var httpErr *echo.HTTPError
 	var unknown *neonauth.OutcomeUnknownError
-	var incomplete *neonapi.IncompleteAnswerError
+	var incomplete *neonauth.IncompleteAnswerError
 	if p, _, ok := overloadProblem(err); ok {
 		return p, true
 	}
@@ -98,27 +96,27 @@ func problemFor(err error) (p views.Problem, expected bool) {
 			RequestID: reqErr.RequestID,
 			Status:    http.StatusBadGateway,
 		}, true
-	case errors.As(err, &reqErr) && errors.Is(err, neonapi.ErrInvalidResponse):
+	case errors.As(err, &reqErr) && errors.Is(err, neonauth.ErrInvalidResponse):
 		return views.Problem{
 			Title:     "Neon's answer could not be read",
 			Message:   "Neon answered with something the dashboard could not read. Try again in a moment; if it keeps happening, quote the request id to Neon support.",
 			RequestID: reqErr.RequestID,
 			Status:    http.StatusBadGateway,
 		}, true
-	case errors.As(err, &reqErr) && errors.Is(err, neonapi.ErrUnavailable):
+	case errors.As(err, &reqErr) && errors.Is(err, neonauth.ErrUnavailable):
 		return views.Problem{
 			Title:     "Neon did not answer",
 			Message:   "The Neon API could not be reached or timed out. Try again in a moment.",
 			RequestID: reqErr.RequestID,
 			Status:    http.StatusBadGateway,
 		}, true
-	case errors.Is(err, neonapi.ErrRateLimited):
+	case errors.Is(err, neonauth.ErrRateLimited):
 		return views.Problem{
 			Title:   "Too many requests to Neon",
 			Message: "The dashboard is holding back to stay under Neon's rate limit. Try again in a few seconds.",
 			Status:  http.StatusTooManyRequests,
 		}, true
-	case errors.Is(err, db.ErrQueryTimeout):
+	case errors.Is(err, neonauth.ErrQueryTimeout):
 		return queryTimeoutProblem(), true
 	case errors.Is(err, context.DeadlineExceeded):
 		return views.Problem{
@@ -146,7 +144,7 @@ func problemFor(err error) (p views.Problem, expected bool) {
 // neonProblem maps a Neon refusal to what the dashboard answers. A 401/403 from
 // Neon is about the dashboard's own API key, not the person's rights, so it is
 // a bad gateway rather than a forbidden.
-func neonProblem(e *neonapi.APIError) views.Problem {
+func neonProblem(e *neonauth.APIError) views.Problem {
 	p := views.Problem{Message: e.Message, RequestID: e.RequestID}
 	switch {
 	case e.StatusCode == http.StatusNotFound:

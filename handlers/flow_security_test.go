@@ -91,7 +91,7 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 			h.Security = sec
 			h.Metrics = metrics
 			h.SyncMetrics = metrics
-			h.Ready = NewReadiness(NeonReadiness(h.Neon.(AuthDetailsGetter)), nil)
+			h.Ready = NewReadiness(NeonReadiness(h.Auth.(NeonChecker)), nil)
 			h.Logger = logger
 		}))
 	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}

@@ -9,51 +9,35 @@ import (
 
 	"github.com/gorilla/sessions"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/metrics"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
-
-// NeonReader is the part of the Neon API the handlers read directly: projects,
-// branches, databases, roles and the integration the users page shows. Which
-// branches have Neon Auth, and every change to it, go through NeonAuth.
-type NeonReader interface {
-	ListProjects(ctx context.Context, opts neonapi.ListProjectsOptions) (*neonapi.ProjectsPage, error)
-	GetProject(ctx context.Context, projectID string) (*neonapi.Project, error)
-	ListBranches(ctx context.Context, projectID string) ([]neonapi.Branch, error)
-	ListDatabases(ctx context.Context, projectID, branchID string) ([]neonapi.Database, error)
-	ListRoles(ctx context.Context, projectID, branchID string) ([]neonapi.Role, error)
-	ListIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
-}
-
-// NeonAPI is every Neon API call the dashboard makes: the handlers' reads and
-// the Neon Auth service's. *neonapi.Client and the caching decorator around it
-// satisfy it; main passes one to both.
-type NeonAPI interface {
-	NeonReader
-	neonauth.API
-	neonauth.SettingsAPI
-}
 
 // NeonAuth is the Neon Auth service as the handlers use it: where Neon Auth
 // is enabled, changes to integrations and users, whichever generation of Neon
 // Auth a project uses, and the users tables. *neonauth.Service is one.
 type NeonAuth interface {
-	LegacyIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error)
-	BranchStates(ctx context.Context, projectID string, branches []neonapi.Branch) []neonauth.BranchState
+	Projects(ctx context.Context, opts neonauth.ListProjectsOptions) (*neonauth.ProjectsPage, error)
+	Project(ctx context.Context, projectID string) (*neonauth.Project, error)
+	Branches(ctx context.Context, projectID string) ([]neonauth.Branch, error)
+	Databases(ctx context.Context, projectID, branchID string) ([]neonauth.Database, error)
+	Roles(ctx context.Context, projectID, branchID string) ([]neonauth.Role, error)
+	Integrations(ctx context.Context, projectID string) ([]neonauth.Integration, error)
+
+	LegacyIntegrations(ctx context.Context, projectID string) ([]neonauth.Integration, error)
+	BranchStates(ctx context.Context, projectID string, branches []neonauth.Branch) []neonauth.BranchState
 	DiscoverDefault(ctx context.Context, projectID string) neonauth.Discovery
 
-	Enable(ctx context.Context, req neonauth.EnableRequest) (*neonapi.IntegrationKeys, error)
+	Enable(ctx context.Context, req neonauth.EnableRequest) (*neonauth.IntegrationKeys, error)
 	Disable(ctx context.Context, r neonauth.Ref, deleteData bool) error
-	TransferOwnership(ctx context.Context, r neonauth.Ref) (*neonapi.TransferResponse, error)
-	CreateSDKKeys(ctx context.Context, r neonauth.Ref) (*neonapi.IntegrationKeys, error)
-	CreateUser(ctx context.Context, r neonauth.Ref, email, name string) (*neonapi.CreatedUser, error)
+	TransferOwnership(ctx context.Context, r neonauth.Ref) (*neonauth.TransferResponse, error)
+	CreateSDKKeys(ctx context.Context, r neonauth.Ref) (*neonauth.IntegrationKeys, error)
+	CreateUser(ctx context.Context, r neonauth.Ref, email, name string) (*neonauth.CreatedUser, error)
 	DeleteUser(ctx context.Context, r neonauth.Ref, userID string) error
 	SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error
 	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
-	OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error)
+	OpenBrowser(ctx context.Context, r neonauth.Ref) (neonauth.UserBrowser, error)
 	UsersOnBranch(ctx context.Context, projectID, branchID string) (neonauth.BranchUsers, error)
 	UsersBranch(ctx context.Context, projectID, hint string) (string, error)
 	UsersChanged(ctx context.Context, r neonauth.Ref)
@@ -80,7 +64,6 @@ type SyncObserver interface {
 // Handler serves every dashboard route. Its fields are the services it needs,
 // passed in by main; tests pass the sandbox or fakes.
 type Handler struct {
-	Neon NeonReader
 	Auth NeonAuth
 	// Checks reads branches' Neon Auth settings for the readiness and
 	// comparison pages.

@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"golang.org/x/sync/singleflight"
-
-	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
 // Probe and metrics routes. None needs an identity: orchestrators and
@@ -32,19 +31,15 @@ const readyTimeout = 5 * time.Second
 // ready.
 type ReadyFunc func(ctx context.Context) error
 
-// AuthDetailsGetter is the one Neon call readiness needs.
-type AuthDetailsGetter interface {
-	GetAuthDetails(ctx context.Context) (*neonapi.AuthDetails, error)
+// NeonChecker checks that the Neon API answers with the configured key.
+// *neonauth.Service is one.
+type NeonChecker interface {
+	CheckNeon(ctx context.Context) error
 }
 
-// NeonReadiness checks that the Neon API answers with the configured key
+// NeonReadiness is ready when the Neon API answers with the configured key
 // (GET /auth), which covers both reachability and a revoked key.
-func NeonReadiness(neon AuthDetailsGetter) ReadyFunc {
-	return func(ctx context.Context) error {
-		_, err := neon.GetAuthDetails(ctx)
-		return err
-	}
-}
+func NeonReadiness(neon NeonChecker) ReadyFunc { return neon.CheckNeon }
 
 // Readiness caches ReadyFunc's answer and runs at most one check at a time,
 // so probes every few seconds from several places do not spend the Neon API
@@ -115,13 +110,13 @@ func (h *Handler) readyz(c echo.Context) error {
 // notReadyReason names the failure class for a probe's answer.
 func notReadyReason(err error) string {
 	switch {
-	case errors.Is(err, neonapi.ErrUnauthorized):
+	case errors.Is(err, neonauth.ErrUnauthorized):
 		return "neon api rejected the api key"
-	case errors.Is(err, neonapi.ErrRateLimited):
+	case errors.Is(err, neonauth.ErrRateLimited):
 		return "neon api is rate limiting"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "neon api timed out"
-	case errors.Is(err, neonapi.ErrUnavailable):
+	case errors.Is(err, neonauth.ErrUnavailable):
 		return "neon api unreachable"
 	}
 	return "neon api check failed"

@@ -36,6 +36,7 @@ type testApp struct {
 	Sandbox   *sandbox.Sandbox
 	NeonSrv   *httptest.Server // the sandbox; NeonSrv.URL + "/api/v2" is the API base
 	Neon      *neonapi.Client  // talks to the sandbox directly, for arranging and checking
+	API       *neonapi.Client  // the dashboard's client: Neon itself, through its read cache if any
 	Handler   *Handler         // the dashboard under test
 	Server    *httptest.Server // the dashboard
 	Client    *http.Client     // keeps cookies, does not follow redirects
@@ -53,7 +54,7 @@ type appOptions struct {
 	syncDelay   time.Duration
 	cacheTTL    time.Duration
 	projectName string
-	handler     func(*Handler)
+	handler     func(h *Handler, neon *neonapi.Client)
 	apiKey      string
 	neonOpts    []neonapi.Option
 	identity    *Identity
@@ -65,11 +66,20 @@ type appOption func(*appOptions)
 // withSyncDelay sets the sandbox's user sync delay (default: at once).
 func withSyncDelay(d time.Duration) appOption { return func(o *appOptions) { o.syncDelay = d } }
 
-// withCache puts the caching decorator between the dashboard and the sandbox.
+// withCache gives the dashboard's Neon client (a.API) a read cache of ttl;
+// a.Neon keeps none, so its changes are ones the dashboard does not see.
 func withCache(ttl time.Duration) appOption { return func(o *appOptions) { o.cacheTTL = ttl } }
 
 // withHandler edits the Handler (e.g. sets Auth) before the server starts.
-func withHandler(f func(*Handler)) appOption { return func(o *appOptions) { o.handler = f } }
+func withHandler(f func(*Handler)) appOption {
+	return func(o *appOptions) { o.handler = func(h *Handler, _ *neonapi.Client) { f(h) } }
+}
+
+// withHandlerNeon is withHandler for adjustments that need the dashboard's
+// own Neon client (the one behind its read cache, when there is one).
+func withHandlerNeon(f func(h *Handler, neon *neonapi.Client)) appOption {
+	return func(o *appOptions) { o.handler = f }
+}
 
 // withNeonClient sets the dashboard's API key (default "test-key") and adds
 // client options.
@@ -97,23 +107,27 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	if apiKey == "" {
 		apiKey = "test-key"
 	}
-	client, err := neonapi.New(apiKey, append([]neonapi.Option{
+	neonOpts := append([]neonapi.Option{
 		neonapi.WithBaseURL(neonSrv.URL + "/api/v2"),
 		neonapi.WithoutRateLimit(),
 		neonapi.WithRetryPolicy(neonapi.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
-	}, o.neonOpts...)...)
+	}, o.neonOpts...)
+	// client is the test's own view of Neon, never cached; the dashboard's
+	// client reads through the read cache when the test asks for one.
+	client, err := neonapi.New(apiKey, neonOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var api NeonAPI = client
+	api := client
 	if o.cacheTTL > 0 {
-		api = neonapi.NewCache(client, o.cacheTTL)
+		if api, err = neonapi.New(apiKey, append(neonOpts, neonapi.WithReadCache(o.cacheTTL))...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	store := sessions.NewCookieStore(testSessionKey)
 	store.Options = &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	svc := neonauth.New(api, testPools(t), neonauth.UserDBConfig{})
 	h := &Handler{
-		Neon:         api,
 		Auth:         svc,
 		Checks:       svc,
 		AuthSettings: neonauth.NewSettingsService(api),
@@ -122,7 +136,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		Settings:     Settings{SyncTimeout: 5 * time.Second},
 	}
 	if o.handler != nil {
-		o.handler(h)
+		o.handler(h, api)
 	}
 	e := h.Echo()
 	if o.identity != nil {
@@ -142,6 +156,7 @@ func newTestApp(t testing.TB, opts ...appOption) *testApp {
 		Sandbox: sb,
 		NeonSrv: neonSrv,
 		Neon:    client,
+		API:     api,
 		Handler: h,
 		Server:  srv,
 		Client: &http.Client{

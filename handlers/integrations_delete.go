@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -67,7 +66,7 @@ func (h *Handler) deleteIntegration(c echo.Context) error {
 }
 
 // deleteFormFor returns the page's delete form for an integration.
-func deleteFormFor(forms []views.DeleteForm, in *neonapi.Integration) *views.DeleteForm {
+func deleteFormFor(forms []views.DeleteForm, in *neonauth.Integration) *views.DeleteForm {
 	for i := range forms {
 		if forms[i].Provider == in.AuthProvider && forms[i].BranchID == in.BranchID {
 			return &forms[i]

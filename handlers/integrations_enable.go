@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -50,30 +50,30 @@ func (h *Handler) enableForm(projectID, token string, d *projectData) views.Enab
 	return f
 }
 
-// suggestedProvider preselects Stack Auth for a project without it, and Better
-// Auth once Stack Auth is there: a project holds one Stack Auth integration, so
-// offering it again would only earn a conflict.
-func suggestedProvider(existing []neonapi.Integration) authprovider.Provider {
-	for _, in := range existing {
-		if in.AuthProvider == authprovider.Stack {
-			return authprovider.BetterAuth
+// suggestedProvider preselects the first provider the project can still
+// enable: a project-level provider is enabled once per project, so offering
+// it again would only earn a conflict.
+func suggestedProvider(existing []neonauth.Integration) authprovider.Provider {
+	for _, p := range authprovider.All {
+		if p.BranchLevel() || !slices.ContainsFunc(existing, func(in neonauth.Integration) bool { return in.AuthProvider == p }) {
+			return p
 		}
 	}
-	return authprovider.Stack
+	return authprovider.All[0]
 }
 
 // branchFields fills the database and role selects, preselecting Neon's
 // defaults (neondb, neondb_owner) when the branch has them.
-func (h *Handler) branchFields(dbs []neonapi.Database, roles []neonapi.Role, err error) views.BranchFields {
+func (h *Handler) branchFields(dbs []neonauth.Database, roles []neonauth.Role, err error) views.BranchFields {
 	var f views.BranchFields
 	if err != nil {
 		p := h.panelProblem(err, "Could not list the branch’s databases and roles")
 		f.Problem = &p
 	}
-	for _, db := range dbs {
-		f.Databases = append(f.Databases, views.Option{Value: db.Name, Label: db.Name})
-		if db.Name == defaultDatabase || f.Database == "" {
-			f.Database = pick(f.Database, db.Name, defaultDatabase)
+	for _, d := range dbs {
+		f.Databases = append(f.Databases, views.Option{Value: d.Name, Label: d.Name})
+		if d.Name == defaultDatabase || f.Database == "" {
+			f.Database = pick(f.Database, d.Name, defaultDatabase)
 		}
 	}
 	for _, r := range roles {
@@ -249,7 +249,7 @@ func checkBranchFields(f *views.BranchFields, branch string, provider authprovid
 // already is on a conflict.
 func (h *Handler) enableProblem(err error, provider authprovider.Provider, d *projectData) views.Problem {
 	p := h.panelProblem(err, "Neon did not enable Neon Auth")
-	if errors.Is(err, neonapi.ErrConflict) {
+	if errors.Is(err, neonauth.ErrConflict) {
 		p.Title = fmt.Sprintf("Neon Auth is already enabled with %s on this project", provider.Name())
 		if provider.BranchLevel() {
 			p.Title = fmt.Sprintf("Neon Auth is already enabled on branch %s", d.branch.Name)
@@ -260,7 +260,7 @@ func (h *Handler) enableProblem(err error, provider authprovider.Provider, d *pr
 
 // keysResult is the once-only keys panel of a response that issued keys;
 // provider stands in when Neon's answer does not name one.
-func keysResult(projectID string, provider authprovider.Provider, keys *neonapi.IntegrationKeys) views.EnableResult {
+func keysResult(projectID string, provider authprovider.Provider, keys *neonauth.IntegrationKeys) views.EnableResult {
 	return views.EnableResult{
 		ProjectID:             projectID,
 		Provider:              cmp.Or(keys.AuthProvider, provider),
@@ -278,7 +278,7 @@ func keysResult(projectID string, provider authprovider.Provider, keys *neonapi.
 // Auth again, in parallel, after a change to them.
 func (h *Handler) reloadAuth(ctx context.Context, projectID string, d *projectData) {
 	var (
-		legacy []neonapi.Integration
+		legacy []neonauth.Integration
 		g      errgroup.Group
 	)
 	g.Go(func() error {

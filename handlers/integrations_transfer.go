@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -16,7 +15,7 @@ var errNoStack = echo.NewHTTPError(http.StatusNotFound, "This project has no Sta
 
 // findIntegration returns the project's integration of a provider, on branch
 // when branch is set.
-func findIntegration(ints []neonapi.Integration, provider authprovider.Provider, branch string) *neonapi.Integration {
+func findIntegration(ints []neonauth.Integration, provider authprovider.Provider, branch string) *neonauth.Integration {
 	for i := range ints {
 		if authprovider.Provider(ints[i].AuthProvider) == provider && (branch == "" || ints[i].BranchID == branch) {
 			return &ints[i]
@@ -44,7 +43,7 @@ func (h *Handler) transferableCard(c echo.Context) (*projectData, *views.Integra
 	}
 	for _, in := range d.integrations {
 		if in.AuthProvider.HasTransfer() {
-			panel := h.integrationsPanel(projectID, &projectData{integrations: []neonapi.Integration{in}, branches: d.branches})
+			panel := h.integrationsPanel(projectID, &projectData{integrations: []neonauth.Integration{in}, branches: d.branches})
 			return d, &panel.Cards[0], nil
 		}
 	}
@@ -52,7 +51,7 @@ func (h *Handler) transferableCard(c echo.Context) (*projectData, *views.Integra
 }
 
 // stepCrumbs are the breadcrumbs of a step below the project page.
-func stepCrumbs(p *neonapi.Project, step string) []views.Crumb {
+func stepCrumbs(p *neonauth.Project, step string) []views.Crumb {
 	return []views.Crumb{
 		{Label: "Projects", Href: "/projects"},
 		{Label: p.Name, Href: views.ProjectURL(p.ID)},

@@ -10,8 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -41,8 +39,8 @@ const busyRetryAfter = 2 * time.Second
 // database whose lane stayed full. All are a 503 with a Retry-After, so the
 // browser, a proxy or a script knows when to try again; retry is that delay.
 func overloadProblem(err error) (p views.Problem, retry time.Duration, ok bool) {
-	var shed *neonapi.ShedError
-	var busy *db.BusyError
+	var shed *neonauth.ShedError
+	var busy *neonauth.BusyError
 	switch {
 	case errors.Is(err, ErrShuttingDown):
 		return views.Problem{
@@ -66,8 +64,8 @@ func overloadProblem(err error) (p views.Problem, retry time.Duration, ok bool) 
 
 // busyProblem explains a full lane. It is the database being in demand, not
 // out of reach: nothing to check, only to retry.
-func busyProblem(busy *db.BusyError) views.Problem {
-	if busy.Lane == db.LaneExport {
+func busyProblem(busy *neonauth.BusyError) views.Problem {
+	if busy.Lane == neonauth.LaneExport {
 		return views.Problem{
 			Title:   "Another export is running",
 			Message: "Another export from this users database is still running, and exports run one after another. Retry when it has finished.",
@@ -123,6 +121,6 @@ func setRetryAfter(c echo.Context, err error) {
 func defaultRetryAfter(c echo.Context, status int) {
 	hdr := c.Response().Header()
 	if status == http.StatusServiceUnavailable && hdr.Get("Retry-After") == "" {
-		hdr.Set("Retry-After", retryAfterSeconds(max(neonapi.DefaultMaxQueueWait, busyRetryAfter)))
+		hdr.Set("Retry-After", retryAfterSeconds(max(neonauth.DefaultMaxQueueWait, busyRetryAfter)))
 	}
 }

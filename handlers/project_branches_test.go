@@ -247,10 +247,14 @@ func BenchmarkProjectPage10Branches(b *testing.B) {
 	}
 	path := "/projects/" + a.projectID
 
-	cache := neonapi.NewCache(a.Handler.Neon.(*neonapi.Client), time.Hour)
+	cache, err := neonapi.New("test-key", neonapi.WithBaseURL(a.NeonSrv.URL+"/api/v2"), neonapi.WithoutRateLimit(),
+		neonapi.WithHTTPClient(&http.Client{Transport: counter}), neonapi.WithReadCache(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
 	cached := *a.Handler
 	svc := neonauth.New(cache, testPools(b), neonauth.UserDBConfig{})
-	cached.Neon, cached.Auth, cached.Checks = cache, svc, svc
+	cached.Auth, cached.Checks = svc, svc
 
 	b.Run("sandbox-getProject", func(b *testing.B) {
 		req, err := http.NewRequest(http.MethodGet, a.NeonSrv.URL+"/api/v2"+path, nil)

@@ -12,8 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -78,7 +76,7 @@ func (h *Handler) listProjects(c echo.Context) error {
 // failed lookup marks its row; it never fails the page.
 func (h *Handler) projectList(ctx context.Context, q, cursor string, limit int) views.ProjectList {
 	list := views.ProjectList{Query: q}
-	page, err := h.Neon.ListProjects(ctx, neonapi.ListProjectsOptions{Search: q, Cursor: cursor, Limit: limit})
+	page, err := h.Auth.Projects(ctx, neonauth.ListProjectsOptions{Search: q, Cursor: cursor, Limit: limit})
 	if err != nil {
 		p := h.panelProblem(err, "Could not list projects")
 		list.Problem = &p
@@ -173,30 +171,30 @@ func (h *Handler) panelProblem(err error, title string) views.Problem {
 // which dbProblem explains.
 func usersDBFailure(err error) bool {
 	var located *neonauth.UserDBError
-	return errors.As(err, &located) || errors.Is(err, db.ErrUnreachable) ||
-		errors.Is(err, db.ErrSchemaMissing) || errors.Is(err, db.ErrBadConnString)
+	return errors.As(err, &located) || errors.Is(err, neonauth.ErrUnreachable) ||
+		errors.Is(err, neonauth.ErrSchemaMissing) || errors.Is(err, neonauth.ErrBadConnString)
 }
 
 // projectData is everything the project page reads from Neon, fetched in
 // parallel; each part fails on its own.
 type projectData struct {
-	project    *neonapi.Project
+	project    *neonauth.Project
 	projectErr error
 
-	branches    []neonapi.Branch
+	branches    []neonauth.Branch
 	branchesErr error
 
 	// integrations are the project-level integrations and, once
 	// branchStates are read, the branch-level ones found on the branches.
-	integrations []neonapi.Integration
+	integrations []neonauth.Integration
 	// integrationsErr is why the project-level integrations could not be
 	// listed.
 	integrationsErr error
 
 	// branch is the one the enable form shows (the default unless picked).
-	branch     *neonapi.Branch
-	databases  []neonapi.Database
-	roles      []neonapi.Role
+	branch     *neonauth.Branch
+	databases  []neonauth.Database
+	roles      []neonauth.Role
 	optionsErr error
 
 	// branchStates is every branch's Neon Auth (read by loadProject only).
@@ -240,7 +238,7 @@ func (h *Handler) fetchProject(ctx context.Context, projectID string, withBranch
 	d := &projectData{}
 	var g errgroup.Group
 	g.Go(func() error {
-		d.project, d.projectErr = h.Neon.GetProject(ctx, projectID)
+		d.project, d.projectErr = h.Auth.Project(ctx, projectID)
 		return nil
 	})
 	g.Go(func() error {
@@ -248,7 +246,7 @@ func (h *Handler) fetchProject(ctx context.Context, projectID string, withBranch
 		return nil
 	})
 	g.Go(func() error {
-		d.branches, d.branchesErr = h.Neon.ListBranches(ctx, projectID)
+		d.branches, d.branchesErr = h.Auth.Branches(ctx, projectID)
 		if d.branchesErr == nil && withBranches != nil {
 			withBranches(d)
 		}
@@ -285,15 +283,15 @@ func (h *Handler) loadBranchDetails(ctx context.Context, projectID, pickBranch s
 }
 
 // branchOptionLists reads a branch's databases and roles in parallel.
-func (h *Handler) branchOptionLists(ctx context.Context, projectID, branchID string) ([]neonapi.Database, []neonapi.Role, error) {
+func (h *Handler) branchOptionLists(ctx context.Context, projectID, branchID string) ([]neonauth.Database, []neonauth.Role, error) {
 	var (
-		dbs          []neonapi.Database
-		roles        []neonapi.Role
+		dbs          []neonauth.Database
+		roles        []neonauth.Role
 		dbErr, rlErr error
 		g            errgroup.Group
 	)
-	g.Go(func() error { dbs, dbErr = h.Neon.ListDatabases(ctx, projectID, branchID); return nil })
-	g.Go(func() error { roles, rlErr = h.Neon.ListRoles(ctx, projectID, branchID); return nil })
+	g.Go(func() error { dbs, dbErr = h.Auth.Databases(ctx, projectID, branchID); return nil })
+	g.Go(func() error { roles, rlErr = h.Auth.Roles(ctx, projectID, branchID); return nil })
 	_ = g.Wait()
 	return dbs, roles, errors.Join(dbErr, rlErr)
 }
@@ -314,7 +312,7 @@ func (h *Handler) showProject(c echo.Context) error {
 	return h.render(c, http.StatusOK, views.ProjectView(h.chrome(c, d.project.Name, projectCrumbs(d.project)...), m))
 }
 
-func projectCrumbs(p *neonapi.Project) []views.Crumb {
+func projectCrumbs(p *neonauth.Project) []views.Crumb {
 	return []views.Crumb{{Label: "Projects", Href: "/projects"}, {Label: p.Name}}
 }
 
@@ -381,7 +379,7 @@ func (h *Handler) integrationsPanel(projectID string, d *projectData) views.Inte
 			JWKSURL:               in.JWKSURL,
 			BaseURL:               in.BaseURL,
 			CanTransfer: provider.HasTransfer() &&
-				in.OwnedBy == neonapi.OwnedByNeon && in.TransferStatus != neonapi.TransferFinished,
+				in.OwnedBy == neonauth.OwnedByNeon && in.TransferStatus != neonauth.TransferFinished,
 		})
 	}
 	return panel
@@ -414,7 +412,7 @@ func (h *Handler) branchAuthPanel(d *projectData) views.BranchAuthPanel {
 }
 
 // branchName is the branch's name, or its id when the branches are unknown.
-func branchName(bs []neonapi.Branch, id string) string {
+func branchName(bs []neonauth.Branch, id string) string {
 	for _, b := range bs {
 		if b.ID == id {
 			return b.Name

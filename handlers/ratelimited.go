@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // defaultNeonRetryAfter is the Retry-After of a 429 whose cause gave none:
@@ -18,8 +17,8 @@ const defaultNeonRetryAfter = 5 * time.Second
 // Retry-After of Neon's 429, or defaultNeonRetryAfter when Neon sent none or
 // the client-side limiter refused. ok is false for other errors.
 func neonRetryAfter(err error) (d time.Duration, ok bool) {
-	var apiErr *neonapi.APIError
-	var shed *neonapi.ShedError
+	var apiErr *neonauth.APIError
+	var shed *neonauth.ShedError
 	switch {
 	case errors.As(err, &shed):
 		return max(shed.RetryAfter(), time.Second), true
@@ -30,7 +29,7 @@ func neonRetryAfter(err error) (d time.Duration, ok bool) {
 		return defaultNeonRetryAfter, true
 	case errors.As(err, &apiErr):
 		return 0, false
-	case errors.Is(err, neonapi.ErrRateLimited):
+	case errors.Is(err, neonauth.ErrRateLimited):
 		return defaultNeonRetryAfter, true
 	}
 	return 0, false

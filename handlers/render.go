@@ -5,7 +5,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/internal/web"
-	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -39,4 +39,4 @@ func redirect(c echo.Context, url string) error { return web.Redirect(c, url) }
 func cut(s string, n int) string { return web.Cut(s, n) }
 
 // requestID is the id the security middleware gave this request.
-func requestID(c echo.Context) string { return neonapi.RequestIDFrom(c.Request().Context()) }
+func requestID(c echo.Context) string { return neonauth.RequestIDFrom(c.Request().Context()) }

@@ -16,7 +16,7 @@ var errNoStackKeys = echo.NewHTTPError(http.StatusNotFound, "This project has no
 
 // keysProvider is the provider the new SDK keys routes are for: the one
 // whose auth project Neon manages and can issue keys for.
-const keysProvider = authprovider.Stack
+var keysProvider = authprovider.Transferable()
 
 // sdkKeysPage loads what the new SDK keys page shows: the project and its
 // Stack Auth card, nil when the list has none or could not be read (then

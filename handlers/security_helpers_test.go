@@ -8,6 +8,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/logtest"
+	"github.com/neonauth-admin/dashboard/internal/routetest"
 )
 
 // lockedBuffer is a log sink that tests read while servers write.
@@ -45,17 +46,4 @@ func serve(e http.Handler, r *http.Request) *httptest.ResponseRecorder {
 }
 
 // concretePath fills a route pattern's parameters with sample values.
-func concretePath(pattern string) string {
-	parts := strings.Split(pattern, "/")
-	for i, p := range parts {
-		if strings.HasPrefix(p, ":") {
-			switch p {
-			case ":provider":
-				parts[i] = "stack"
-			default:
-				parts[i] = "sample-" + strings.TrimPrefix(p, ":")
-			}
-		}
-	}
-	return strings.Join(parts, "/")
-}
+var concretePath = routetest.ConcretePath

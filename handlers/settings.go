@@ -8,7 +8,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -26,7 +25,7 @@ type AuthSettings interface {
 	UpdateOAuthProvider(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.OAuthProviderForm) error
 	RemoveOAuthProvider(ctx context.Context, bs *neonauth.BranchSettings, id string) error
 	UpdateEmailServer(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.EmailServerForm) error
-	SendTestEmail(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.TestEmailForm) (*neonapi.SendTestEmailResult, error)
+	SendTestEmail(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.TestEmailForm) (*neonauth.SendTestEmailResult, error)
 	UpdateOrganization(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.OrganizationForm) error
 	UpdateMagicLink(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.MagicLinkForm) error
 	UpdatePhoneNumber(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.PhoneNumberForm) error
@@ -49,7 +48,7 @@ func (h *Handler) loadSettings(c echo.Context, group neonauth.SettingsGroup) (*n
 		return nil, errNoBranch
 	}
 	// Read live: the form shows what Neon has now, to be changed from.
-	return h.AuthSettings.LoadSettings(neonapi.ReadLive(c.Request().Context()), projectID, branchID, group)
+	return h.AuthSettings.LoadSettings(neonauth.ReadLive(c.Request().Context()), projectID, branchID, group)
 }
 
 // settingsFrame is the part of every settings page around its group.

@@ -8,7 +8,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -38,7 +37,7 @@ func readEmailServerForm(c echo.Context) neonauth.EmailServerForm {
 		Host:        strings.TrimSpace(c.FormValue("host")),
 		Port:        strings.TrimSpace(c.FormValue("port")),
 		Username:    c.FormValue("username"),
-		Password:    neonapi.NewSecret(c.FormValue("password")),
+		Password:    neonauth.NewSecret(c.FormValue("password")),
 		SenderEmail: strings.TrimSpace(c.FormValue("sender_email")),
 		SenderName:  strings.TrimSpace(c.FormValue("sender_name")),
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -42,7 +41,7 @@ func readOAuthForm(c echo.Context, id string) neonauth.OAuthProviderForm {
 		ID:                id,
 		Credentials:       c.FormValue("credentials"),
 		ClientID:          strings.TrimSpace(c.FormValue("client_id")),
-		ClientSecret:      neonapi.NewSecret(c.FormValue("client_secret")),
+		ClientSecret:      neonauth.NewSecret(c.FormValue("client_secret")),
 		MicrosoftTenantID: strings.TrimSpace(c.FormValue("microsoft_tenant_id")),
 	}
 }
@@ -77,7 +76,7 @@ func (h *Handler) addOAuthProvider(c echo.Context) error {
 		refused: "Neon did not add the provider",
 		typed:   typedOAuth(form),
 		apply: func(ctx context.Context, bs *neonauth.BranchSettings) (string, error) {
-			name := neonauth.OAuthProviderName(neonapi.OAuthProviderID(form.ID))
+			name := neonauth.OAuthProviderName(neonauth.OAuthProviderID(form.ID))
 			return name + " sign-in added.", h.AuthSettings.AddOAuthProvider(ctx, bs, form)
 		},
 		render: func(c echo.Context, bs *neonauth.BranchSettings, st views.FormState, status int, fresh bool) error {
@@ -101,7 +100,7 @@ func (h *Handler) updateOAuthProvider(c echo.Context) error {
 		refused: "Neon did not change the provider",
 		typed:   typedOAuth(form),
 		apply: func(ctx context.Context, bs *neonauth.BranchSettings) (string, error) {
-			name := neonauth.OAuthProviderName(neonapi.OAuthProviderID(form.ID))
+			name := neonauth.OAuthProviderName(neonauth.OAuthProviderID(form.ID))
 			return name + " credentials saved.", h.AuthSettings.UpdateOAuthProvider(ctx, bs, form)
 		},
 		render: func(c echo.Context, bs *neonauth.BranchSettings, st views.FormState, status int, fresh bool) error {
@@ -139,7 +138,7 @@ func (h *Handler) removeOAuthProvider(c echo.Context) error {
 		refused: "Neon did not remove the provider",
 		typed:   map[string]string{"provider": id},
 		apply: func(ctx context.Context, bs *neonauth.BranchSettings) (string, error) {
-			name := neonauth.OAuthProviderName(neonapi.OAuthProviderID(id))
+			name := neonauth.OAuthProviderName(neonauth.OAuthProviderID(id))
 			return name + " sign-in removed.", h.AuthSettings.RemoveOAuthProvider(ctx, bs, id)
 		},
 		render: func(c echo.Context, bs *neonauth.BranchSettings, st views.FormState, status int, fresh bool) error {

@@ -11,9 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -37,27 +35,27 @@ func readBrowseQuery(c echo.Context) views.BrowseQuery {
 }
 
 // browseFilter is q's filter: a uuid in the search box looks up that id.
-func browseFilter(q views.BrowseQuery) db.Filter {
-	f := db.ParseSearch(q.Q)
-	f.Status, f.Role = db.Status(q.Status), q.Role
+func browseFilter(q views.BrowseQuery) neonauth.Filter {
+	f := neonauth.ParseSearch(q.Q)
+	f.Status, f.Role = neonauth.UserStatus(q.Status), q.Role
 	return f
 }
 
 // browseRequest turns q into a page request; the fields only HTTP knows
 // (numbers and dates as text) are checked here, the rest by the browser.
-func browseRequest(q views.BrowseQuery) (db.PageRequest, error) {
-	req := db.PageRequest{After: q.After, Before: q.Before, Last: q.Last, Filter: browseFilter(q)}
+func browseRequest(q views.BrowseQuery) (neonauth.PageRequest, error) {
+	req := neonauth.PageRequest{After: q.After, Before: q.Before, Last: q.Last, Filter: browseFilter(q)}
 	if q.Size != "" {
 		n, err := strconv.Atoi(q.Size)
 		if err != nil {
-			return req, &db.InputError{Field: "size", Reason: "must be 50, 100 or 200"}
+			return req, &neonauth.InputError{Field: "size", Reason: "must be 50, 100 or 200"}
 		}
 		req.Size = n
 	}
 	if q.At != "" {
 		day, err := time.Parse(browseDateLayout, q.At)
 		if err != nil {
-			return req, &db.InputError{Field: "at", Reason: "must be a date (YYYY-MM-DD)"}
+			return req, &neonauth.InputError{Field: "at", Reason: "must be a date (YYYY-MM-DD)"}
 		}
 		// Jumping to a day starts with its last moment, newest first.
 		req.At = day.Add(24*time.Hour - time.Microsecond)
@@ -121,7 +119,7 @@ func (h *Handler) newBrowser(c echo.Context, s usersScope, q views.BrowseQuery) 
 // fieldError puts a refused input next to its field and reports whether err
 // was one. An id the search box turned into a lookup belongs to the box.
 func fieldError(b *views.UsersBrowser, err error) bool {
-	var in *db.InputError
+	var in *neonauth.InputError
 	if !errors.As(err, &in) {
 		return false
 	}
@@ -135,7 +133,7 @@ func fieldError(b *views.UsersBrowser, err error) bool {
 
 // readBrowser opens r's users browser and runs read on it within the time a
 // panel may take.
-func (h *Handler) readBrowser(ctx context.Context, r neonauth.Ref, read func(context.Context, *db.UserBrowser) error) error {
+func (h *Handler) readBrowser(ctx context.Context, r neonauth.Ref, read func(context.Context, neonauth.UserBrowser) error) error {
 	ctx, cancel := dbContext(ctx, dbPanelTimeout)
 	defer cancel()
 	br, err := h.Auth.OpenBrowser(ctx, r)
@@ -157,7 +155,7 @@ func (h *Handler) fillBrowser(ctx context.Context, s usersScope, b *views.UsersB
 	if req.Filter.Search != "" || (withCount && exact) {
 		ctx = neonauth.WithSlowLane(ctx)
 	}
-	err = h.readBrowser(ctx, s.ref(), func(ctx context.Context, br *db.UserBrowser) error {
+	err = h.readBrowser(ctx, s.ref(), func(ctx context.Context, br neonauth.UserBrowser) error {
 		b.Table = br.Provider().Table()
 		b.Statuses = statusNames(br.Provider())
 		page, err := br.Browse(ctx, req)
@@ -194,14 +192,14 @@ func (h *Handler) fillBrowser(ctx context.Context, s usersScope, b *views.UsersB
 // statusNames are the status filter's choices for gen.
 func statusNames(gen authprovider.Provider) []string {
 	var out []string
-	for _, st := range db.Statuses(gen) {
+	for _, st := range neonauth.UserStatuses(gen) {
 		out = append(out, string(st))
 	}
 	return out
 }
 
 // browseRow is the view of one browsed user, linking to its detail page.
-func browseRow(s usersScope, u db.UserRow) views.BrowseRow {
+func browseRow(s usersScope, u neonauth.UserRow) views.BrowseRow {
 	return views.BrowseRow{UserRow: userRow(u.User), DetailURL: views.UserDetailURL(s.at(), u.ID)}
 }
 
@@ -259,7 +257,7 @@ func usersHeader(s usersScope, info integrationInfo) views.UsersHeader {
 	h.BranchID, h.BranchName = s.branchID, info.branch.Name
 	// The default branch first, then the others in Neon's order.
 	branches := slices.Clone(info.branches)
-	slices.SortStableFunc(branches, func(a, b neonapi.Branch) int {
+	slices.SortStableFunc(branches, func(a, b neonauth.Branch) int {
 		switch {
 		case a.Default == b.Default:
 			return 0

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -24,7 +23,7 @@ func withParam(u, key, value string) string {
 
 // countView is the view of a count under a filter; a failed count shows as
 // unknown, since the table beside it already says what is wrong.
-func countView(countURL string, n db.UserCount, err error) *views.BrowseCount {
+func countView(countURL string, n neonauth.UserCount, err error) *views.BrowseCount {
 	c := &views.BrowseCount{ExactURL: withParam(countURL, "exact", "1")}
 	if err != nil {
 		c.Unreadable = true
@@ -56,7 +55,7 @@ func (h *Handler) userCount(c echo.Context) error {
 	}
 	b := h.newBrowser(c, s, q)
 	var count *views.BrowseCount
-	err = h.readBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), func(ctx context.Context, br *db.UserBrowser) error {
+	err = h.readBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), func(ctx context.Context, br neonauth.UserBrowser) error {
 		n, err := br.Count(ctx, browseFilter(q), exact)
 		if err != nil {
 			return err
@@ -72,7 +71,7 @@ func (h *Handler) userCount(c echo.Context) error {
 		} else {
 			status = http.StatusBadRequest
 		}
-		count = countView(b.CountURL, db.UserCount{}, err)
+		count = countView(b.CountURL, neonauth.UserCount{}, err)
 	}
 	return h.render(c, status, views.BrowseCountView(b.CountURL, *count))
 }

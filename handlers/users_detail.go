@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -36,7 +36,7 @@ func (h *Handler) userDetail(c echo.Context) error {
 	if problem != nil {
 		return h.render(c, cmpStatus(problem.Status, http.StatusBadGateway), views.UserDetailPageView(p))
 	}
-	err = h.readBrowser(c.Request().Context(), info.ref(s), func(ctx context.Context, br *db.UserBrowser) error {
+	err = h.readBrowser(c.Request().Context(), info.ref(s), func(ctx context.Context, br neonauth.UserBrowser) error {
 		p.Header.Database, p.Header.Table = br.Target(), br.Provider().Table()
 		d, err := br.Detail(ctx, uid)
 		if err != nil {
@@ -55,7 +55,7 @@ func (h *Handler) userDetail(c echo.Context) error {
 		p.Header.Counts = h.headerCounts(c.Request().Context(), s)
 	}
 	switch {
-	case errors.Is(err, db.ErrNotFound):
+	case errors.Is(err, neonauth.ErrUserNotFound):
 		status = http.StatusNotFound
 		p.Problem = &views.Problem{Title: "No such user", Message: "The users table has no row with this id.", Status: status}
 	case err != nil:

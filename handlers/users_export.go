@@ -10,15 +10,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
 // exportContentTypes are the media types of the export formats.
-var exportContentTypes = map[db.ExportFormat]string{
-	db.ExportCSV:       "text/csv; charset=utf-8",
-	db.ExportJSONLines: "application/jsonl; charset=utf-8",
+var exportContentTypes = map[neonauth.ExportFormat]string{
+	neonauth.ExportCSV:       "text/csv; charset=utf-8",
+	neonauth.ExportJSONLines: "application/jsonl; charset=utf-8",
 }
 
 // exportWriter sends the export's headers with its first byte, so a failure
@@ -49,7 +48,7 @@ func (h *Handler) exportUsers(c echo.Context) error {
 		return err
 	}
 	q := readBrowseQuery(c)
-	format := db.ExportFormat(c.QueryParam("format"))
+	format := neonauth.ExportFormat(c.QueryParam("format"))
 	f := browseFilter(q)
 	identity.AddAuditAttrs(c, slog.String("filter", browseValues(q).Encode()), slog.String("format", string(format)))
 	ctx, cancel := context.WithTimeout(neonauth.WithExportLane(c.Request().Context()), dbPanelTimeout)
@@ -93,7 +92,7 @@ func (h *Handler) exportUsers(c echo.Context) error {
 
 // exportRefusal is the error page of an export that sent nothing.
 func (h *Handler) exportRefusal(err error) error {
-	var in *db.InputError
+	var in *neonauth.InputError
 	if errors.As(err, &in) {
 		return echo.NewHTTPError(http.StatusBadRequest, in.Field+" "+in.Reason+".")
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -22,7 +21,7 @@ import (
 const dropTimeout = 30 * time.Second
 
 // withBrowser opens r's users table and runs read on it within timeout.
-func (h *Handler) withBrowser(ctx context.Context, r neonauth.Ref, timeout time.Duration, read func(context.Context, *db.UserBrowser) error) error {
+func (h *Handler) withBrowser(ctx context.Context, r neonauth.Ref, timeout time.Duration, read func(context.Context, neonauth.UserBrowser) error) error {
 	ctx, cancel := dbContext(ctx, timeout)
 	defer cancel()
 	b, err := h.Auth.OpenBrowser(ctx, r)
@@ -58,8 +57,8 @@ func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersSco
 	if failed != nil {
 		p.LastFailure = buildFailure(failed)
 	}
-	var a db.IndexAdvice
-	err := h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+	var a neonauth.IndexAdvice
+	err := h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b neonauth.UserBrowser) error {
 		var err error
 		a, err = b.AdviseIndex(ctx)
 		return err
@@ -77,7 +76,7 @@ func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersSco
 	for _, name := range a.Invalid {
 		p.Invalid = append(p.Invalid, views.IndexDrop{Name: name, SQL: a.DropSQL(name)})
 	}
-	if o, ok := a.Offer(db.IndexForEmail); ok && (o.Present() || a.Rows >= p.Threshold) {
+	if o, ok := a.Offer(neonauth.IndexForEmail); ok && (o.Present() || a.Rows >= p.Threshold) {
 		p.Lookup = &views.IndexLookupOffer{
 			Name: o.Name, CreateSQL: o.CreateSQL, EstimateBasis: o.EstimateBasis,
 			EstimatedSize: views.HumanBytes(o.EstimatedBytes),
@@ -119,11 +118,11 @@ func buildFailure(err error) string {
 	switch {
 	case errors.As(err, &pg):
 		return pg.Message
-	case errors.Is(err, db.ErrPermission):
+	case errors.Is(err, neonauth.ErrPermission):
 		return "the dashboard's role does not own the table."
-	case errors.Is(err, db.ErrIndexInvalid):
+	case errors.Is(err, neonauth.ErrIndexInvalid):
 		return "an INVALID index with the same name is in the way; drop it first."
-	case errors.Is(err, db.ErrIndexBuilding):
+	case errors.Is(err, neonauth.ErrIndexBuilding):
 		return "another build was running on the table."
 	case errors.Is(err, context.Canceled):
 		return "the dashboard stopped while it ran; drop what it left and create it again."
@@ -168,9 +167,9 @@ func (h *Handler) createUsersIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var b *db.UserBrowser
-	var a db.IndexAdvice
-	err = h.withBrowser(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, ub *db.UserBrowser) error {
+	var b neonauth.UserBrowser
+	var a neonauth.IndexAdvice
+	err = h.withBrowser(c.Request().Context(), s.ref(), dbPanelTimeout, func(ctx context.Context, ub neonauth.UserBrowser) error {
 		b = ub
 		var aerr error
 		a, aerr = ub.AdviseIndex(ctx)
@@ -184,7 +183,7 @@ func (h *Handler) createUsersIndex(c echo.Context) error {
 		p.LastFailure = fmt.Sprintf("role %s does not own %s (owner %s).", a.Role, a.Table, a.Owner)
 		return h.renderIndexPanel(c, http.StatusForbidden, p)
 	}
-	purpose := db.IndexPurpose(cmp.Or(c.FormValue("purpose"), string(db.IndexForBrowse)))
+	purpose := neonauth.IndexPurpose(cmp.Or(c.FormValue("purpose"), string(neonauth.IndexForBrowse)))
 	offer, offered := a.Offer(purpose)
 	if !offered {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "This users table is offered no such index.")
@@ -211,19 +210,19 @@ func (h *Handler) dropUsersIndex(c echo.Context) error {
 		return err
 	}
 	name := c.FormValue("index")
-	err = h.withBrowser(c.Request().Context(), s.ref(), dropTimeout, func(ctx context.Context, b *db.UserBrowser) error {
+	err = h.withBrowser(c.Request().Context(), s.ref(), dropTimeout, func(ctx context.Context, b neonauth.UserBrowser) error {
 		return b.DropIndex(ctx, name)
 	})
-	var inErr *db.InputError
+	var inErr *neonauth.InputError
 	switch {
 	case errors.As(err, &inErr):
 		// The reason never quotes the name, which came from the form.
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "That index "+inErr.Reason+".")
-	case errors.Is(err, db.ErrPermission):
+	case errors.Is(err, neonauth.ErrPermission):
 		p := h.indexPanel(c, ref, s)
 		p.LastFailure = "the dashboard's role does not own the table, so it may not drop its indexes."
 		return h.renderIndexPanel(c, http.StatusForbidden, p)
-	case errors.Is(err, db.ErrIndexBuilding):
+	case errors.Is(err, neonauth.ErrIndexBuilding):
 		return echo.NewHTTPError(http.StatusConflict, "That index is being built; wait for the build to end.")
 	case err != nil:
 		return err

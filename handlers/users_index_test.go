@@ -15,6 +15,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
@@ -79,8 +80,8 @@ func (d *usersDB) seed(t *testing.T, n int) {
 // an index from threshold rows.
 func newIndexApp(t *testing.T, connString string, threshold int64, opts ...appOption) *testApp {
 	t.Helper()
-	return newTestApp(t, append([]appOption{withHandler(func(h *Handler) {
-		h.Auth = neonauth.New(h.Neon.(NeonAPI), testPools(t), neonauth.UserDBConfig{Default: connString})
+	return newTestApp(t, append([]appOption{withHandlerNeon(func(h *Handler, neon *neonapi.Client) {
+		h.Auth = neonauth.New(neon, testPools(t), neonauth.UserDBConfig{Default: connString})
 		h.Settings.IndexAdviceRows = threshold
 		h.IndexBuilds = NewIndexBuilds(context.Background())
 		t.Cleanup(h.IndexBuilds.Close)
@@ -225,28 +226,8 @@ func TestIndexAdvisorForViewer(t *testing.T) {
 func TestIndexAdvisorRoleWithoutOwnership(t *testing.T) {
 	d := newUsersDB(t)
 	d.seed(t, 20)
-	role := fmt.Sprintf("reader_%d", time.Now().UnixNano())
-	d.exec(t, "CREATE ROLE "+role+" LOGIN")
-	t.Cleanup(func() {
-		admin, err := pgx.Connect(context.Background(), pgtest.URL())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close(context.Background())
-		d.exec(t, "DROP OWNED BY "+role)
-		if _, err := admin.Exec(context.Background(), "DROP ROLE "+role); err != nil {
-			t.Error(err)
-		}
-	})
-	d.exec(t, "GRANT USAGE ON SCHEMA neon_auth TO "+role)
-	d.exec(t, "GRANT SELECT ON neon_auth.users_sync TO "+role)
-	u, err := url.Parse(d.connString)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	a := newIndexApp(t, u.String(), 10)
+	role, asRole := pgtest.NewRole(t, d.connString, "USAGE ON SCHEMA neon_auth", "SELECT ON neon_auth.users_sync")
+	a := newIndexApp(t, asRole, 10)
 
 	r := a.indexPanel()
 	why := r.text("index-why-not")
@@ -307,8 +288,8 @@ func TestIndexChangesAreAudited(t *testing.T) {
 	d := newUsersDB(t)
 	d.seed(t, 20)
 	audit := &lockedBuffer{}
-	a := newIndexApp(t, d.connString, 10, withHandler(func(h *Handler) {
-		h.Auth = neonauth.New(h.Neon.(NeonAPI), testPools(t), neonauth.UserDBConfig{Default: d.connString})
+	a := newIndexApp(t, d.connString, 10, withHandlerNeon(func(h *Handler, neon *neonapi.Client) {
+		h.Auth = neonauth.New(neon, testPools(t), neonauth.UserDBConfig{Default: d.connString})
 		h.Settings.IndexAdviceRows = 10
 		h.IndexBuilds = NewIndexBuilds(context.Background())
 		t.Cleanup(h.IndexBuilds.Close)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -46,7 +45,7 @@ func (h *Handler) lookupInto(ctx context.Context, dir neonauth.UserDirectory, l 
 	case err == nil:
 		row := userRow(u)
 		l.Row = &row
-	case errors.Is(err, db.ErrNotFound):
+	case errors.Is(err, neonauth.ErrUserNotFound):
 	default:
 		prob := h.dbProblem(err, dbName)
 		l.Problem = &prob

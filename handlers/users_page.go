@@ -9,8 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -20,9 +18,9 @@ import (
 // and the project's other branches.
 type integrationInfo struct {
 	projectName string
-	integration neonapi.Integration
-	branch      neonapi.Branch
-	branches    []neonapi.Branch
+	integration neonauth.Integration
+	branch      neonauth.Branch
+	branches    []neonauth.Branch
 }
 
 // ref names the integration with where it lives, so opening its users table
@@ -46,25 +44,25 @@ func (i integrationInfo) ref(s usersScope) neonauth.Ref {
 func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrationInfo, *views.Problem, error) {
 	var (
 		wg      sync.WaitGroup
-		project *neonapi.Project
+		project *neonauth.Project
 		projErr error
 	)
-	wg.Go(func() { project, projErr = h.Neon.GetProject(ctx, s.projectID) })
+	wg.Go(func() { project, projErr = h.Auth.Project(ctx, s.projectID) })
 	var (
-		ins    []neonapi.Integration
+		ins    []neonauth.Integration
 		bu     neonauth.BranchUsers
 		insErr error
 	)
 	if s.branchID != "" {
 		bu, insErr = h.Auth.UsersOnBranch(ctx, s.projectID, s.branchID)
 	} else {
-		ins, insErr = h.Neon.ListIntegrations(ctx, s.projectID)
+		ins, insErr = h.Auth.Integrations(ctx, s.projectID)
 	}
 	wg.Wait()
 
 	info := integrationInfo{projectName: s.projectID, branch: bu.Branch, branches: bu.Branches}
 	if projErr != nil {
-		if errors.Is(projErr, neonapi.ErrNotFound) {
+		if errors.Is(projErr, neonauth.ErrNotFound) {
 			return info, nil, projErr
 		}
 		p := h.panelProblem(projErr, "Could not read the project")
@@ -105,7 +103,7 @@ func (h *Handler) loadIntegration(ctx context.Context, s *usersScope) (integrati
 // branchIntegration finishes loadIntegration for a branch's users.
 func (h *Handler) branchIntegration(s *usersScope, info integrationInfo, bu neonauth.BranchUsers, err error) (integrationInfo, *views.Problem, error) {
 	switch {
-	case errors.Is(err, neonapi.ErrNotFound):
+	case errors.Is(err, neonauth.ErrNotFound):
 		return info, nil, errNoBranch
 	case err != nil:
 		p := h.panelProblem(err, "Could not read the branch's Neon Auth")
@@ -123,15 +121,15 @@ func (h *Handler) branchIntegration(s *usersScope, info integrationInfo, bu neon
 }
 
 // branchLabel names a branch for a sentence: its name, else its id.
-func branchLabel(b neonapi.Branch) string {
+func branchLabel(b neonauth.Branch) string {
 	if b.Name != "" {
 		return b.Name
 	}
 	return b.ID
 }
 
-// userRow is the view of a db.User.
-func userRow(u db.User) views.UserRow {
+// userRow is the view of a neonauth.User.
+func userRow(u neonauth.User) views.UserRow {
 	return views.UserRow{
 		ID:        u.ID,
 		Email:     u.Email,

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -49,22 +47,22 @@ func (h *Handler) dbProblem(err error, dbName string) views.Problem {
 	if source != neonauth.SourceNeon {
 		via = fmt.Sprintf(" The dashboard reads this project's users through the %s: check that it points at the integration's database.", source)
 	}
-	var apiErr *neonapi.APIError
+	var apiErr *neonauth.APIError
 	switch {
-	case errors.Is(err, db.ErrSchemaMissing):
+	case errors.Is(err, neonauth.ErrSchemaMissing):
 		return views.Problem{
 			Title:   "No Neon Auth users table",
 			Message: fmt.Sprintf("The neon_auth schema (users_sync or \"user\") does not exist in %s — is Neon Auth enabled for this branch/database?%s", where, via),
 			Status:  http.StatusServiceUnavailable,
 		}
-	case errors.Is(err, db.ErrUnreachable):
+	case errors.Is(err, neonauth.ErrUnreachable):
 		h.logger().Warn("users database unreachable", "target", target, "source", source, "err", err)
 		return views.Problem{
 			Title:   "Database unreachable",
 			Message: fmt.Sprintf("Could not connect to %s. Check that the branch's compute is running and reachable from the dashboard.%s", where, via),
 			Status:  http.StatusServiceUnavailable,
 		}
-	case errors.Is(err, db.ErrBadConnString):
+	case errors.Is(err, neonauth.ErrBadConnString):
 		return views.Problem{
 			Title:   "Invalid connection string",
 			Message: fmt.Sprintf("The %s is not a connection string the dashboard can use.", source),

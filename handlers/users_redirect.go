@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
-	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -36,7 +35,7 @@ func (h *Handler) projectUsers(next echo.HandlerFunc) echo.HandlerFunc {
 			// The page without a provider: Stack Auth when the project has
 			// it (and when the list cannot be read, the page says so).
 			ins, err := h.Auth.LegacyIntegrations(c.Request().Context(), id)
-			if err != nil || slices.ContainsFunc(ins, func(in neonapi.Integration) bool { return in.AuthProvider == authprovider.Stack }) {
+			if err != nil || slices.ContainsFunc(ins, func(in neonauth.Integration) bool { return !in.AuthProvider.BranchLevel() }) {
 				return next(c)
 			}
 		}

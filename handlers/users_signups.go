@@ -8,8 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
-	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -18,7 +16,7 @@ import (
 var signupRangeDays = map[string]int{"30d": 30, "90d": 90, "365d": 365}
 
 // showSignups serves the signups chart panel (a full page without htmx).
-// The series is cached per range by the db layer for db.DefaultCacheTTL.
+// The series is cached per range by the db layer for neonauth.DefaultResultTTL.
 // Ranges end at the next UTC midnight, so every request on the same day
 // asks for the same range and the cache answers.
 func (h *Handler) showSignups(c echo.Context) error {
@@ -26,19 +24,19 @@ func (h *Handler) showSignups(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.SignupsPanel{Ref: ref, Range: c.QueryParam("range"), Bucket: c.QueryParam("bucket"), CacheTTL: db.DefaultCacheTTL.String()}
+	p := views.SignupsPanel{Ref: ref, Range: c.QueryParam("range"), Bucket: c.QueryParam("bucket"), CacheTTL: neonauth.DefaultResultTTL.String()}
 	if p.Range == "" {
 		p.Range = "30d"
 	}
 	if p.Bucket == "" {
-		p.Bucket = string(db.BucketDay)
+		p.Bucket = string(neonauth.BucketDay)
 	}
 	days, ok := signupRangeDays[p.Range]
 	if !ok {
 		p.RangeError = "Choose a range: " + joinRanges() + "."
 		p.Range = ""
 	}
-	if p.Bucket != string(db.BucketDay) && p.Bucket != string(db.BucketWeek) {
+	if p.Bucket != string(neonauth.BucketDay) && p.Bucket != string(neonauth.BucketWeek) {
 		p.BucketError = "Choose day or week."
 		p.Bucket = ""
 	}
@@ -48,12 +46,12 @@ func (h *Handler) showSignups(c echo.Context) error {
 	now := time.Now().UTC()
 	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 	from := to.AddDate(0, 0, -days)
-	err = h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b *db.UserBrowser) error {
-		pts, err := b.Signups(ctx, from, to, db.Bucket(p.Bucket))
+	err = h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b neonauth.UserBrowser) error {
+		pts, err := b.Signups(ctx, from, to, neonauth.Bucket(p.Bucket))
 		if err != nil {
 			return err
 		}
-		p.Deletions = b.Provider() == authprovider.Stack
+		p.Deletions = b.Provider().SoftDeletes()
 		for _, pt := range pts {
 			p.Points = append(p.Points, views.SignupsPoint{Start: pt.Start, Signups: pt.Signups, Deletions: pt.Deletions})
 			p.TotalSignups += pt.Signups

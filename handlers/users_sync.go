@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -63,7 +62,7 @@ func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch
 	now := time.Now()
 	check.Elapsed = max(now.Sub(since), 0)
 
-	var u db.User
+	var u neonauth.User
 	err := h.readUsers(ctx, s.ref(), func(ctx context.Context, dir neonauth.UserDirectory) error {
 		check.Database, check.Table = dir.Target(), dir.Provider().Table()
 		var err error
@@ -90,7 +89,7 @@ func (h *Handler) syncCheck(ctx context.Context, s usersScope, uid string, watch
 				check.State = views.SyncSynced
 			}
 		}
-	case errors.Is(err, db.ErrNotFound):
+	case errors.Is(err, neonauth.ErrUserNotFound):
 		if watch == views.WatchDelete {
 			check.State = views.SyncGone
 		}

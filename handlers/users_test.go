@@ -53,7 +53,7 @@ func (r *syncRecorder) observed() []time.Duration {
 // switchableAuth lets a test change how the running dashboard reaches users
 // tables once it knows the seeded project's id.
 type switchableAuth struct {
-	neon  NeonAPI
+	neon  *neonapi.Client
 	pools *db.Pools
 	cur   atomic.Pointer[neonauth.Service]
 }
@@ -64,6 +64,30 @@ func (s *switchableAuth) configure(cfg neonauth.UserDBConfig) {
 		cfg.Results = db.NewCache(0)
 	}
 	s.cur.Store(neonauth.New(s.neon, s.pools, cfg))
+}
+
+func (s *switchableAuth) Projects(ctx context.Context, opts neonauth.ListProjectsOptions) (*neonauth.ProjectsPage, error) {
+	return s.cur.Load().Projects(ctx, opts)
+}
+
+func (s *switchableAuth) Project(ctx context.Context, projectID string) (*neonauth.Project, error) {
+	return s.cur.Load().Project(ctx, projectID)
+}
+
+func (s *switchableAuth) Branches(ctx context.Context, projectID string) ([]neonauth.Branch, error) {
+	return s.cur.Load().Branches(ctx, projectID)
+}
+
+func (s *switchableAuth) Databases(ctx context.Context, projectID, branchID string) ([]neonauth.Database, error) {
+	return s.cur.Load().Databases(ctx, projectID, branchID)
+}
+
+func (s *switchableAuth) Roles(ctx context.Context, projectID, branchID string) ([]neonauth.Role, error) {
+	return s.cur.Load().Roles(ctx, projectID, branchID)
+}
+
+func (s *switchableAuth) Integrations(ctx context.Context, projectID string) ([]neonauth.Integration, error) {
+	return s.cur.Load().Integrations(ctx, projectID)
 }
 
 func (s *switchableAuth) LegacyIntegrations(ctx context.Context, projectID string) ([]neonapi.Integration, error) {
@@ -122,7 +146,7 @@ func (s *switchableAuth) OpenUsers(ctx context.Context, r neonauth.Ref) (neonaut
 	return s.cur.Load().OpenUsers(ctx, r)
 }
 
-func (s *switchableAuth) OpenBrowser(ctx context.Context, r neonauth.Ref) (*db.UserBrowser, error) {
+func (s *switchableAuth) OpenBrowser(ctx context.Context, r neonauth.Ref) (neonauth.UserBrowser, error) {
 	return s.cur.Load().OpenBrowser(ctx, r)
 }
 
@@ -137,8 +161,8 @@ func newUsersApp(t *testing.T, cfg usersAppConfig) *testApp {
 	counter := &neontest.Requests{}
 	a := newTestApp(t, withSyncDelay(50*time.Millisecond),
 		withNeonClient("test-key", neonapi.WithHTTPClient(&http.Client{Transport: counter})),
-		withHandler(func(h *Handler) {
-			sw := &switchableAuth{neon: h.Neon.(NeonAPI), pools: testPools(t)}
+		withHandlerNeon(func(h *Handler, neon *neonapi.Client) {
+			sw := &switchableAuth{neon: neon, pools: testPools(t)}
 			sw.configure(cfg.db)
 			h.Auth = sw
 			if cfg.settings != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 	"github.com/neonauth-admin/dashboard/internal/logtest"
+	"github.com/neonauth-admin/dashboard/internal/routetest"
 )
 
 // lockedBuffer is a log sink that tests read while servers write.
@@ -155,20 +156,7 @@ func mutatingRoutes() []route {
 }
 
 // concretePath fills a route pattern's parameters with sample values.
-func concretePath(pattern string) string {
-	parts := strings.Split(pattern, "/")
-	for i, p := range parts {
-		if strings.HasPrefix(p, ":") {
-			switch p {
-			case ":provider":
-				parts[i] = "stack"
-			default:
-				parts[i] = "sample-" + strings.TrimPrefix(p, ":")
-			}
-		}
-	}
-	return strings.Join(parts, "/")
-}
+var concretePath = routetest.ConcretePath
 
 // req builds a request from peer with headers given as name, value pairs.
 func req(method, target, peer string, form url.Values, headers ...string) *http.Request {

@@ -39,6 +39,7 @@ type Client struct {
 	hc        *http.Client
 	userAgent string
 	observer  Observer
+	cache     *readCache // nil without WithReadCache
 }
 
 // secretKey keeps the key out of anything printed: it formats as a placeholder
@@ -88,13 +89,17 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	}
 	hc.Transport = newRetryTransport(base, cfg.retry, lim, cfg.observer)
 
-	return &Client{
+	c := &Client{
 		baseURL:   cfg.baseURL,
 		key:       &secretKey{v: apiKey},
 		hc:        &hc,
 		userAgent: cfg.userAgent,
 		observer:  cfg.observer,
-	}, nil
+	}
+	if cfg.readCacheTTL > 0 {
+		c.cache = newReadCache(cfg.readCacheTTL)
+	}
+	return c, nil
 }
 
 // String describes the client without its key.
@@ -132,9 +137,34 @@ type call struct {
 	required []string
 }
 
-// do sends c and decodes the answer. It is the only place requests are built,
-// so headers, ids and error shapes are the same for every operation.
-func (c *Client) do(ctx context.Context, cl call) (err error) {
+// do makes the call cl and decodes its answer into cl.out. It is the only
+// place requests are made, so headers, ids, error shapes and the read cache
+// (see readcache.go) are the same for every operation.
+func (c *Client) do(ctx context.Context, cl call) error {
+	if c.cache != nil {
+		return c.cache.do(ctx, c, cl)
+	}
+	return c.send(ctx, cl, decodeInto(ctx, cl))
+}
+
+// answerFunc takes the body of a successful answer; its error is the call's.
+// reqErr wraps a cause in the call's *RequestError.
+type answerFunc func(body io.Reader, reqErr func(error) error) error
+
+// decodeInto is the answerFunc that decodes the answer into cl.out, or checks
+// the answer of an operation without a result.
+func decodeInto(ctx context.Context, cl call) answerFunc {
+	return func(body io.Reader, reqErr func(error) error) error {
+		if cl.out == nil {
+			return checkEmptyBody(ctx, body, reqErr)
+		}
+		return decodeAnswer(ctx, body, cl, reqErr)
+	}
+}
+
+// send sends cl to Neon and hands a successful answer to answer. It is the
+// only place requests are built, and every call through it is observed once.
+func (c *Client) send(ctx context.Context, cl call, answer answerFunc) (err error) {
 	start := time.Now()
 	status := 0
 	defer func() { c.observer.ObserveCall(cl.op, status, time.Since(start)) }()
@@ -194,10 +224,7 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(resp, cl.op, reqID, append([]string{c.key.v}, cl.secrets...)...)
 	}
-	if cl.out == nil {
-		return checkEmptyBody(ctx, resp.Body, reqErr)
-	}
-	return decodeAnswer(ctx, resp.Body, cl, reqErr)
+	return answer(resp.Body, reqErr)
 }
 
 // maxAnswer bounds a successful answer held in memory: Neon's largest, a
@@ -208,13 +235,28 @@ const maxAnswer = 32 << 20
 // carries what the call requires (see checkAnswer). Any failure is an
 // ErrInvalidResponse, an incomplete answer an *IncompleteAnswerError too.
 func decodeAnswer(ctx context.Context, body io.Reader, cl call, reqErr func(error) error) error {
+	data, err := readAnswer(ctx, body, reqErr)
+	if err != nil {
+		return err
+	}
+	return decodeData(data, cl, reqErr)
+}
+
+// readAnswer reads a successful answer, up to maxAnswer bytes.
+func readAnswer(ctx context.Context, body io.Reader, reqErr func(error) error) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(body, maxAnswer))
 	if err != nil {
 		if ctx.Err() != nil {
-			return reqErr(ctx.Err())
+			return nil, reqErr(ctx.Err())
 		}
-		return reqErr(fmt.Errorf("%w: reading response: %v", ErrInvalidResponse, err))
+		return nil, reqErr(fmt.Errorf("%w: reading response: %v", ErrInvalidResponse, err))
 	}
+	return data, nil
+}
+
+// decodeData decodes the successful answer data into cl.out and checks it as
+// decodeAnswer says.
+func decodeData(data []byte, cl call, reqErr func(error) error) error {
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(cl.out); err != nil {
 		var syntaxErr *json.SyntaxError
 		var typeErr *json.UnmarshalTypeError

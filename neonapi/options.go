@@ -91,6 +91,8 @@ type config struct {
 	burst      int
 	noLimit    bool
 	observer   Observer
+	// readCacheTTL is how long the read cache keeps an answer; 0 for none.
+	readCacheTTL time.Duration
 }
 
 func defaultConfig() config {
@@ -195,6 +197,17 @@ func WithObserver(o Observer) Option {
 			return errors.New("observer must not be nil")
 		}
 		c.observer = o
+		return nil
+	}
+}
+
+// WithReadCache gives the client a read cache (see readcache.go): answers to
+// reads are kept for ttl, identical concurrent reads are sent once, and writes
+// drop what they may have changed. A ttl of zero or less keeps nothing, as
+// without the option.
+func WithReadCache(ttl time.Duration) Option {
+	return func(c *config) error {
+		c.readCacheTTL = max(ttl, 0)
 		return nil
 	}
 }

@@ -40,9 +40,10 @@ func backgroundFrom(ctx context.Context) *backgroundBatch {
 	return b
 }
 
-// flightClass keeps a Cache's shared reads of one priority apart from the
-// other's: an interactive caller joining a background read would be refused
-// with it, and a background caller joining an interactive read would queue.
+// flightClass keeps the read cache's shared reads of one priority apart
+// from the other's: an interactive caller joining a background read would be
+// refused with it, and a background caller joining an interactive read would
+// queue.
 func flightClass(ctx context.Context) string {
 	if backgroundFrom(ctx) != nil {
 		return "background\x00"

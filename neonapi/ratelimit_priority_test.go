@@ -139,33 +139,33 @@ func TestBackgroundPanelRecoversAfterAFlood(t *testing.T) {
 // background read of the same thing in flight, which the limiter may refuse
 // on the background read's terms; it asks on its own.
 func TestCacheKeepsBackgroundFlightsApart(t *testing.T) {
-	f := newFakeAPI()
-	f.gate = make(chan struct{})
-	f.entered = make(chan string, 4)
-	c := NewCache(f, time.Minute)
+	e := newCacheEnv(t)
+	c, w, _ := e.client(t, time.Minute)
+	entered := make(chan string, 4)
+	release := w.holdGets(entered)
 
 	done := make(chan error, 2)
 	go func() {
-		_, err := c.GetProject(BackgroundReads(context.Background(), 1), "p1")
+		_, err := c.GetProject(BackgroundReads(context.Background(), 1), e.p1.ID)
 		done <- err
 	}()
-	<-f.entered
+	<-entered
 	go func() {
-		_, err := c.GetProject(context.Background(), "p1")
+		_, err := c.GetProject(context.Background(), e.p1.ID)
 		done <- err
 	}()
 	select {
-	case <-f.entered:
+	case <-entered:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the interactive read joined the background read in flight")
 	}
-	close(f.gate)
+	close(release)
 	for range 2 {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := f.count("getProject:p1"); n != 2 {
+	if n := w.count("GET /projects/" + e.p1.ID); n != 2 {
 		t.Errorf("%d upstream reads, want 2", n)
 	}
 }

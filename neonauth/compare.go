@@ -140,7 +140,7 @@ func oauthFields(a, b *SettingsSnapshot) []field {
 		if oauthProvider(a, id) == nil && oauthProvider(b, id) == nil {
 			continue
 		}
-		name, key := OAuthName(id), "oauth-"+string(id)
+		name, key := OAuthProviderName(id), "oauth-"+string(id)
 		out = append(out,
 			field{key: key, label: name, show: func(s *SettingsSnapshot) string {
 				p := oauthProvider(s, id)

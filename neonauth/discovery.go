@@ -11,12 +11,6 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// BranchReader is the part of the Neon API that finds Neon Auth per branch.
-type BranchReader interface {
-	ListBranches(ctx context.Context, projectID string) ([]neonapi.Branch, error)
-	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
-}
-
 // branchLookups bounds the getNeonAuth calls one project's discovery has in
 // flight: a project with many branches then takes a few rounds of the rate
 // budget, not a burst that starves every other page.

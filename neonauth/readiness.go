@@ -225,9 +225,9 @@ func checkOAuth(s *SettingsSnapshot) ReadinessItem {
 	var shared, own []string
 	for _, p := range s.OAuth {
 		if p.Type == neonapi.OAuthShared {
-			shared = append(shared, OAuthName(p.ID))
+			shared = append(shared, OAuthProviderName(p.ID))
 		} else {
-			own = append(own, OAuthName(p.ID))
+			own = append(own, OAuthProviderName(p.ID))
 		}
 	}
 	switch {
@@ -338,21 +338,6 @@ func WebhookHost(raw string) string {
 		return "an address that cannot be parsed"
 	}
 	return u.Scheme + "://" + u.Host
-}
-
-// OAuthName is a social sign-in provider's product name.
-func OAuthName(id neonapi.OAuthProviderID) string {
-	switch id {
-	case neonapi.OAuthGoogle:
-		return "Google"
-	case neonapi.OAuthGitHub:
-		return "GitHub"
-	case neonapi.OAuthMicrosoft:
-		return "Microsoft"
-	case neonapi.OAuthVercel:
-		return "Vercel"
-	}
-	return string(id)
 }
 
 // plural picks the singular or plural word for n.

@@ -15,26 +15,6 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// API is the part of the Neon API the service calls. *neonapi.Client and the
-// caching decorator around it satisfy it.
-type API interface {
-	Locator
-	BranchReader
-	SettingsReader
-	CreateIntegration(ctx context.Context, req neonapi.CreateIntegrationRequest) (*neonapi.IntegrationKeys, error)
-	DeleteIntegration(ctx context.Context, projectID string, provider authprovider.Provider, deleteData bool) error
-	TransferOwnership(ctx context.Context, req neonapi.TransferRequest) (*neonapi.TransferResponse, error)
-	CreateSDKKeys(ctx context.Context, req neonapi.TransferRequest) (*neonapi.IntegrationKeys, error)
-	CreateUser(ctx context.Context, req neonapi.CreateUserRequest) (*neonapi.CreatedUser, error)
-	DeleteUser(ctx context.Context, projectID, userID string) error
-
-	EnableBranchAuth(ctx context.Context, projectID, branchID string, req neonapi.EnableBranchAuthRequest) (*neonapi.IntegrationKeys, error)
-	DisableBranchAuth(ctx context.Context, projectID, branchID string, deleteData bool) error
-	CreateBranchUser(ctx context.Context, projectID, branchID string, req neonapi.CreateBranchUserRequest) (*neonapi.CreatedUser, error)
-	DeleteBranchUser(ctx context.Context, projectID, branchID, userID string) error
-	UpdateBranchUserRole(ctx context.Context, projectID, branchID, userID string, roles []string) (*neonapi.UpdateUserRoleResponse, error)
-}
-
 // ErrUnsupported reports an operation the provider does not have, such as a
 // role for a Stack Auth user or an ownership transfer for Better Auth.
 var ErrUnsupported = errors.New("neonauth: not supported by this provider")
@@ -42,13 +22,13 @@ var ErrUnsupported = errors.New("neonauth: not supported by this provider")
 // Service manages Neon Auth integrations and their users through the Neon
 // API, and opens the users tables they sync into.
 type Service struct {
-	neon  API
+	neon  *neonapi.Client
 	users *UserDatabases
 }
 
 // New returns a Service calling neon, reaching users tables through pools
 // as cfg says.
-func New(neon API, pools *db.Pools, cfg UserDBConfig) *Service {
+func New(neon *neonapi.Client, pools *db.Pools, cfg UserDBConfig) *Service {
 	return &Service{neon: neon, users: NewUserDatabases(neon, pools, cfg)}
 }
 
@@ -60,8 +40,12 @@ func (s *Service) OpenUsers(ctx context.Context, r Ref) (UserDirectory, error) {
 
 // OpenBrowser returns the paged browser over the users table of the
 // integration r names; see UserDatabases.OpenBrowser.
-func (s *Service) OpenBrowser(ctx context.Context, r Ref) (*db.UserBrowser, error) {
-	return s.users.OpenBrowser(ctx, r)
+func (s *Service) OpenBrowser(ctx context.Context, r Ref) (UserBrowser, error) {
+	b, err := s.users.OpenBrowser(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // EnableRequest asks to enable Neon Auth with a provider on a branch's

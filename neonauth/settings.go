@@ -10,47 +10,16 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// SettingsAPI is the part of the Neon API the settings of branch-level Neon
-// Auth read and write. *neonapi.Client and the caching decorator around it
-// satisfy it.
-type SettingsAPI interface {
-	GetProject(ctx context.Context, projectID string) (*neonapi.Project, error)
-	GetBranch(ctx context.Context, projectID, branchID string) (*neonapi.Branch, error)
-	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
-	UpdateAuthConfig(ctx context.Context, projectID, branchID string, req neonapi.AuthConfigUpdate) (*neonapi.AuthConfig, error)
-	ListTrustedDomains(ctx context.Context, projectID, branchID string) ([]neonapi.TrustedDomain, error)
-	AddTrustedDomain(ctx context.Context, projectID, branchID string, req neonapi.AddTrustedDomainRequest) error
-	DeleteTrustedDomains(ctx context.Context, projectID, branchID string, req neonapi.DeleteTrustedDomainsRequest) error
-	GetAllowLocalhost(ctx context.Context, projectID, branchID string) (bool, error)
-	UpdateAllowLocalhost(ctx context.Context, projectID, branchID string, allow bool) (bool, error)
-	ListOAuthProviders(ctx context.Context, projectID, branchID string) ([]neonapi.OAuthProvider, error)
-	AddOAuthProvider(ctx context.Context, projectID, branchID string, req neonapi.AddOAuthProviderRequest) (*neonapi.OAuthProvider, error)
-	UpdateOAuthProvider(ctx context.Context, projectID, branchID string, id neonapi.OAuthProviderID, req neonapi.UpdateOAuthProviderRequest) (*neonapi.OAuthProvider, error)
-	DeleteOAuthProvider(ctx context.Context, projectID, branchID string, id neonapi.OAuthProviderID) error
-	GetEmailAndPasswordConfig(ctx context.Context, projectID, branchID string) (*neonapi.EmailAndPasswordConfig, error)
-	UpdateEmailAndPasswordConfig(ctx context.Context, projectID, branchID string, req neonapi.EmailAndPasswordConfigUpdate) (*neonapi.EmailAndPasswordConfig, error)
-	GetEmailProvider(ctx context.Context, projectID, branchID string) (*neonapi.EmailServer, error)
-	UpdateEmailProvider(ctx context.Context, projectID, branchID string, s neonapi.EmailServer) (*neonapi.EmailServer, error)
-	SendTestEmail(ctx context.Context, projectID, branchID string, req neonapi.SendTestEmailRequest) (*neonapi.SendTestEmailResult, error)
-	GetPluginConfigs(ctx context.Context, projectID, branchID string) (*neonapi.PluginConfigs, error)
-	UpdateOrganizationPlugin(ctx context.Context, projectID, branchID string, req neonapi.OrganizationConfigUpdate) (*neonapi.OrganizationConfig, error)
-	UpdateMagicLinkPlugin(ctx context.Context, projectID, branchID string, req neonapi.MagicLinkConfigUpdate) (*neonapi.MagicLinkConfig, error)
-	GetPhoneNumberPlugin(ctx context.Context, projectID, branchID string) (*neonapi.PhoneNumberConfig, error)
-	UpdatePhoneNumberPlugin(ctx context.Context, projectID, branchID string, req neonapi.PhoneNumberConfigUpdate) (*neonapi.PhoneNumberConfig, error)
-	GetWebhookConfig(ctx context.Context, projectID, branchID string) (*neonapi.WebhookConfig, error)
-	UpdateWebhookConfig(ctx context.Context, projectID, branchID string, cfg neonapi.WebhookConfig) (*neonapi.WebhookConfig, error)
-}
-
 // SettingsService reads and changes the settings of branch-level Neon Auth
 // (Better Auth): trusted domains, sign-in methods, email, plugins, webhooks
 // and the application name. Every change is checked in full before Neon is
 // asked, so a refused form never leaves half a change behind.
 type SettingsService struct {
-	neon SettingsAPI
+	neon *neonapi.Client
 }
 
 // NewSettingsService returns a SettingsService calling neon.
-func NewSettingsService(neon SettingsAPI) *SettingsService {
+func NewSettingsService(neon *neonapi.Client) *SettingsService {
 	return &SettingsService{neon: neon}
 }
 

@@ -11,21 +11,6 @@ import (
 	"github.com/neonauth-admin/dashboard/neonapi"
 )
 
-// SettingsReader is the part of the Neon API that reads a branch's Neon Auth
-// (Better Auth) settings. *neonapi.Client and the caching decorator satisfy
-// it.
-type SettingsReader interface {
-	GetBranch(ctx context.Context, projectID, branchID string) (*neonapi.Branch, error)
-	GetBranchAuth(ctx context.Context, projectID, branchID string) (*neonapi.Integration, error)
-	ListTrustedDomains(ctx context.Context, projectID, branchID string) ([]neonapi.TrustedDomain, error)
-	GetAllowLocalhost(ctx context.Context, projectID, branchID string) (bool, error)
-	ListOAuthProviders(ctx context.Context, projectID, branchID string) ([]neonapi.OAuthProvider, error)
-	GetEmailProvider(ctx context.Context, projectID, branchID string) (*neonapi.EmailServer, error)
-	GetEmailAndPasswordConfig(ctx context.Context, projectID, branchID string) (*neonapi.EmailAndPasswordConfig, error)
-	GetWebhookConfig(ctx context.Context, projectID, branchID string) (*neonapi.WebhookConfig, error)
-	GetPluginConfigs(ctx context.Context, projectID, branchID string) (*neonapi.PluginConfigs, error)
-}
-
 // SettingsSnapshot is a branch's branch-level Neon Auth configuration as Neon
 // reports it, read live: what the readiness check judges and the comparison
 // lines up. Secrets are never part of it in the clear: Neon does not return
@@ -73,7 +58,7 @@ const SettingsReads = 9
 // Better Auth, every settings getter in parallel. A branch without it is a
 // *NoBranchAuthError; any failed read fails the whole, since a readiness
 // verdict on part of the settings would be wrong.
-func ReadBranchSettings(ctx context.Context, r SettingsReader, projectID, branchID string) (*SettingsSnapshot, error) {
+func ReadBranchSettings(ctx context.Context, r *neonapi.Client, projectID, branchID string) (*SettingsSnapshot, error) {
 	s := &SettingsSnapshot{ProjectID: projectID}
 	var authErr error
 	g, gctx := errgroup.WithContext(ctx)
@@ -113,7 +98,7 @@ func ReadBranchSettings(ctx context.Context, r SettingsReader, projectID, branch
 }
 
 // readSettings fills s from the seven settings getters, run in parallel.
-func readSettings(ctx context.Context, r SettingsReader, s *SettingsSnapshot) error {
+func readSettings(ctx context.Context, r *neonapi.Client, s *SettingsSnapshot) error {
 	pid, bid := s.ProjectID, s.Branch.ID
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -185,7 +170,7 @@ func (s *Service) CompareBranches(ctx context.Context, projectID, branchA, branc
 }
 
 // compareSide reads one branch for CompareBranches.
-func compareSide(ctx context.Context, r SettingsReader, projectID, branchID string) (CompareSide, error) {
+func compareSide(ctx context.Context, r *neonapi.Client, projectID, branchID string) (CompareSide, error) {
 	set, err := ReadBranchSettings(ctx, r, projectID, branchID)
 	var none *NoBranchAuthError
 	switch {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
@@ -78,7 +80,7 @@ func (d *userDirectory) check(err error) error {
 // as a UserDirectory's errors are, so that a page can say which database
 // failed; a user that is not there, a refused input and nil pass unchanged.
 // How the database was reached is not known here.
-func BrowserError(b *db.UserBrowser, err error) error {
+func BrowserError(b UserBrowser, err error) error {
 	return located(err, b.Target(), "")
 }
 
@@ -157,7 +159,7 @@ func (d *userDirectory) Totals(ctx context.Context) (UserTotals, error) {
 		return UserTotals{Total: int64(total), Deleted: int64(deleted)}, err
 	}
 	t := UserTotals{Total: all.N, Estimated: true}
-	if d.Provider() == authprovider.Stack {
+	if d.Provider().SoftDeletes() {
 		del, err := d.browser.Count(ctx, db.Filter{Status: db.StatusDeleted}, false)
 		if err != nil {
 			return UserTotals{}, d.check(err)
@@ -166,3 +168,23 @@ func (d *userDirectory) Totals(ctx context.Context) (UserTotals, error) {
 	}
 	return t, nil
 }
+
+// UserBrowser is one users table as the users pages read it: pages, counts,
+// one user's detail, exports, sign-ups over time and the index advisor.
+// OpenBrowser hands one out.
+type UserBrowser interface {
+	Provider() authprovider.Provider
+	Target() string
+	Browse(ctx context.Context, req PageRequest) (Page, error)
+	Count(ctx context.Context, f Filter, exact bool) (UserCount, error)
+	Detail(ctx context.Context, id string) (UserDetail, error)
+	ExportQuery(f Filter, format ExportFormat) (string, error)
+	Export(ctx context.Context, w io.Writer, f Filter, format ExportFormat) (int64, error)
+	Signups(ctx context.Context, from, to time.Time, bucket Bucket) ([]SignupPoint, error)
+	AdviseIndex(ctx context.Context) (IndexAdvice, error)
+	IndexProgress(ctx context.Context) (*IndexProgress, error)
+	CreateOfferedIndex(ctx context.Context, purpose IndexPurpose) error
+	DropIndex(ctx context.Context, name string) error
+}
+
+var _ UserBrowser = (*db.UserBrowser)(nil)

@@ -75,14 +75,20 @@ func (p Provider) HasRoles() bool { return p == BetterAuth }
 // Auth project on the user's behalf, which Better Auth does not have.
 func (p Provider) HasTransfer() bool { return p == Stack }
 
+// Transferable returns the provider whose auth project can be handed over
+// and issue new SDK keys (see HasTransfer).
+func Transferable() Provider {
+	for _, p := range All {
+		if p.HasTransfer() {
+			return p
+		}
+	}
+	return Unknown
+}
+
 // SoftDeletes reports whether deleted users stay in the users table, marked
 // deleted (Stack Auth's users_sync), rather than being removed.
 func (p Provider) SoftDeletes() bool { return p == Stack }
-
-// SyncsUsers reports whether users reach the database asynchronously, some
-// time after the Neon API created them (Stack Auth's sync), rather than being
-// written there directly.
-func (p Provider) SyncsUsers() bool { return p == Stack }
 
 // Table is the qualified users table the provider writes to, "" for a
 // provider the dashboard does not manage.

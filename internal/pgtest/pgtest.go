@@ -97,6 +97,52 @@ func DropDatabase(t testing.TB, name string) {
 	}
 }
 
+// NewRole creates a login role on the server, grants it each of privileges
+// ("SELECT ON neon_auth.users_sync") in the database of connString, and
+// returns its name and connString as that role. The role owns nothing, so
+// tests can see what the dashboard does for someone who may read a table but
+// not change it. Its grants are revoked and the role dropped when the test
+// ends, before the database of connString if that was made by NewDatabase.
+func NewRole(t testing.TB, connString string, privileges ...string) (role, roleConnString string) {
+	t.Helper()
+	u, err := url.Parse(connString)
+	if err != nil {
+		t.Fatalf("pgtest: parse connection string: %v", err)
+	}
+	role = fmt.Sprintf("reader_%d", time.Now().UnixNano())
+	exec := func(conn, sql string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, conn)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, sql)
+		return err
+	}
+	if err := exec(connString, "CREATE ROLE "+role+" LOGIN"); err != nil {
+		t.Fatalf("pgtest: create role: %v", err)
+	}
+	t.Cleanup(func() {
+		// The test database, and the grants in it, may be dropped after this
+		// cleanup runs: revoke them first so the role can go.
+		if err := exec(connString, "DROP OWNED BY "+role); err != nil {
+			t.Errorf("pgtest: drop what %s owns: %v", role, err)
+		}
+		if err := exec(URL(), "DROP ROLE "+role); err != nil {
+			t.Errorf("pgtest: drop role %s: %v", role, err)
+		}
+	})
+	for _, p := range privileges {
+		if err := exec(connString, "GRANT "+p+" TO "+role); err != nil {
+			t.Fatalf("pgtest: grant %s: %v", p, err)
+		}
+	}
+	u.User = url.User(role)
+	return role, u.String()
+}
+
 // WithDatabase returns connString pointing at database name instead.
 func WithDatabase(connString, name string) string {
 	u, err := url.Parse(connString)

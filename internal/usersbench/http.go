@@ -2,6 +2,7 @@ package usersbench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,35 +29,44 @@ const (
 // server gives every request as its deadline.
 const requestTimeout = 30 * time.Second
 
-// benchNeon answers the Neon reads the users pages make from memory, so
-// the HTTP cases time the dashboard and the database, not an API.
+// benchNeon answers the Neon reads the users pages make (the project, its
+// integrations, its branches, a branch's Neon Auth) from memory, over HTTP
+// on loopback, so the dashboard's own Neon client reads them as it reads
+// Neon's and the HTTP cases time the dashboard and the database, not an API.
 type benchNeon struct {
-	handlers.NeonAPI
 	provider authprovider.Provider
 }
 
-func (n benchNeon) integration() neonapi.Integration {
-	return neonapi.Integration{AuthProvider: authprovider.Provider(n.provider), BranchID: benchBranch, DBName: benchDB}
-}
-
-func (n benchNeon) GetProject(context.Context, string) (*neonapi.Project, error) {
-	return &neonapi.Project{ID: benchProject, Name: "bench"}, nil
-}
-
-func (n benchNeon) ListIntegrations(context.Context, string) ([]neonapi.Integration, error) {
-	return []neonapi.Integration{n.integration()}, nil
-}
-
-func (n benchNeon) GetBranchAuth(_ context.Context, _, branchID string) (*neonapi.Integration, error) {
-	if branchID != benchBranch {
-		return nil, neonapi.ErrNotFound
+func (n benchNeon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	in := map[string]any{"auth_provider": n.provider, "branch_id": benchBranch, "db_name": benchDB}
+	var answer any
+	switch r.URL.Path {
+	case "/projects/" + benchProject:
+		answer = map[string]any{"project": map[string]any{"id": benchProject, "name": "bench"}}
+	case "/projects/" + benchProject + "/auth/integrations":
+		answer = map[string]any{"data": []any{in}}
+	case "/projects/" + benchProject + "/branches":
+		answer = map[string]any{"branches": []any{map[string]any{
+			"id": benchBranch, "project_id": benchProject, "name": "main", "current_state": "ready", "default": true}}}
+	case "/projects/" + benchProject + "/branches/" + benchBranch + "/auth":
+		answer = in
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"code":"","message":"not found"}`)
+		return
 	}
-	in := n.integration()
-	return &in, nil
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(answer)
 }
 
-func (n benchNeon) ListBranches(context.Context, string) ([]neonapi.Branch, error) {
-	return []neonapi.Branch{{ID: benchBranch, ProjectID: benchProject, Name: "main", CurrentState: "ready", Default: true}}, nil
+// neonClient is a Neon client reading benchNeon, through the read cache
+// with the dashboard's default TTL, without a rate limit.
+func neonClient(api *httptest.Server) (*neonapi.Client, error) {
+	return neonapi.New("bench-key",
+		neonapi.WithBaseURL(api.URL),
+		neonapi.WithoutRateLimit(),
+		neonapi.WithReadCache(15*time.Second))
 }
 
 // server is the dashboard's real handler stack (router, middleware,
@@ -65,7 +75,6 @@ func (n benchNeon) ListBranches(context.Context, string) ([]neonapi.Branch, erro
 // the request deadline the real server sets.
 func (s *suite) server() *httptest.Server {
 	h := &handlers.Handler{
-		Neon:   benchNeon{provider: s.d.gen},
 		Auth:   s.svc,
 		Logger: slog.New(slog.DiscardHandler),
 	}

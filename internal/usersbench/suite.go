@@ -39,6 +39,7 @@ type suite struct {
 	pools *db.Pools
 	pool  *pgxpool.Pool
 	svc   *neonauth.Service
+	neon  *httptest.Server // what the service reads as Neon
 	b     *db.UserBrowser
 	srv   *httptest.Server
 	users usersRoute
@@ -148,7 +149,12 @@ func (s *suite) open(ctx context.Context) error {
 	}
 	cache := db.NewCache(db.DefaultCacheTTL)
 	s.b = db.NewUserBrowser(s.pool, s.d.gen, cache)
-	s.svc = neonauth.New(benchNeon{provider: s.d.gen}, s.pools, neonauth.UserDBConfig{Default: s.d.url, Results: cache})
+	s.neon = httptest.NewServer(benchNeon{provider: s.d.gen})
+	client, err := neonClient(s.neon)
+	if err != nil {
+		return err
+	}
+	s.svc = neonauth.New(client, s.pools, neonauth.UserDBConfig{Default: s.d.url, Results: cache})
 	s.srv = s.server()
 	if s.users, err = s.findUsersRoute(ctx); err != nil {
 		return err
@@ -168,6 +174,10 @@ func (s *suite) shut() {
 	if s.srv != nil {
 		s.srv.Close()
 		s.srv = nil
+	}
+	if s.neon != nil {
+		s.neon.Close()
+		s.neon = nil
 	}
 	if s.pools != nil {
 		s.pools.Close()

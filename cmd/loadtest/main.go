@@ -8,8 +8,8 @@
 // read cache on, then off) and loads each for -duration with -conns
 // connections:
 //
-//	go run ./internal/loadtest -duration 30s
-//	go run ./internal/loadtest -url http://127.0.0.1:8080/ -modes given
+//	go run ./cmd/loadtest -duration 30s
+//	go run ./cmd/loadtest -url http://127.0.0.1:8080/ -modes given
 //
 // It only ever sends traffic to loopback addresses, and stops by itself.
 package main

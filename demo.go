@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
+	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+)
+
+// demo is the in-process Neon API sandbox behind --demo, served on its own
+// loopback port so the dashboard talks to it over real HTTP, exactly as it
+// talks to Neon.
+type demo struct {
+	APIKey string
+	APIURL string
+	sb     *sandbox.Sandbox
+	srv    *http.Server
+}
+
+// The demo's projects: one with Neon Auth and users, one without (the
+// Better Auth one is below).
+const (
+	demoProject     = "demo-app"
+	demoProjectBare = "storefront"
+)
+
+// demoUsers are the people the demo project starts with.
+var demoUsers = []neonapi.CreateUserRequest{
+	{Email: "ada@example.com", Name: "Ada Lovelace"},
+	{Email: "grace@example.com", Name: "Grace Hopper"},
+	{Email: "linus@example.com", Name: "Linus Torvalds"},
+}
+
+// The demo project with branch-level Neon Auth (Better Auth): its default
+// branch keeps Neon's default settings, which are not production-ready, and
+// a preview branch made from it differs by one trusted domain, so that the
+// readiness checks start red and the comparison has something to show.
+const (
+	demoProjectBranchAuth = "launchpad"
+	demoPreviewBranch     = "preview"
+	demoPreviewDomain     = "https://preview.launchpad.example.com"
+)
+
+// demoBranchUsers are the people the Better Auth project starts with.
+var demoBranchUsers = []neonapi.CreateBranchUserRequest{
+	{Email: "margaret@example.com", Name: "Margaret Hamilton"},
+	{Email: "katherine@example.com", Name: "Katherine Johnson"},
+}
+
+// startDemo starts the sandbox on 127.0.0.1:0 and seeds "demo-app" with Neon
+// Auth (stack) and a few users, "launchpad" with Better Auth on two branches,
+// plus "storefront" without Neon Auth.
+func startDemo(ctx context.Context, cfg Config, logger *slog.Logger) (*demo, error) {
+	delay := cfg.SyncDelay
+	if delay == 0 {
+		delay = -1 // the sandbox reads 0 as its default; the flag's 0 means at once
+	}
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	d := &demo{APIKey: "demo-" + hex.EncodeToString(key)}
+	// The sandbox logs every request at INFO; in the demo's console that
+	// drowns the dashboard's own lines, so only its warnings and errors show.
+	sbLogger := slog.New(minLevel{logger.Handler(), slog.LevelWarn}).With("component", "sandbox")
+	sb, err := sandbox.New(ctx, sandbox.Config{
+		DatabaseURL: cfg.DatabaseURL.Reveal(),
+		APIKey:      d.APIKey,
+		SyncDelay:   delay,
+		Logger:      sbLogger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: start the Neon API sandbox (is Postgres running at DATABASE_URL?): %w", err)
+	}
+	d.sb = sb
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = sb.Close()
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	d.APIURL = "http://" + ln.Addr().String() + "/api/v2"
+	d.srv = &http.Server{
+		Handler:           sb.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      2 * time.Minute, // covers the sandbox's injected hangs
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(sbLogger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("demo: sandbox server", "err", err)
+		}
+	}()
+	if err := d.seed(ctx); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// seed creates the demo projects through the API, as a person would.
+func (d *demo) seed(ctx context.Context) error {
+	client, err := neonapi.New(d.APIKey, neonapi.WithBaseURL(d.APIURL))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	p, err := d.sb.CreateProject(ctx, demoProject)
+	if err != nil {
+		return fmt.Errorf("demo: create project: %w", err)
+	}
+	// The keys are not needed: the demo's point is the dashboard showing them
+	// for a new integration. The secret is dropped here, never logged.
+	if _, err := client.CreateIntegration(ctx, neonapi.CreateIntegrationRequest{
+		AuthProvider: authprovider.Stack,
+		ProjectID:    p.ID,
+		BranchID:     p.BranchID,
+		DatabaseName: p.DatabaseName,
+		RoleName:     p.RoleName,
+	}); err != nil {
+		return fmt.Errorf("demo: enable Neon Auth: %w", err)
+	}
+	for _, u := range demoUsers {
+		u.ProjectID, u.AuthProvider = p.ID, authprovider.Stack
+		if _, err := client.CreateUser(ctx, u); err != nil {
+			return fmt.Errorf("demo: create user: %w", err)
+		}
+	}
+	if err := d.seedBranchAuth(ctx, client); err != nil {
+		return err
+	}
+	if _, err := d.sb.CreateProject(ctx, demoProjectBare); err != nil {
+		return fmt.Errorf("demo: create project: %w", err)
+	}
+	return nil
+}
+
+// seedBranchAuth creates the Better Auth demo project through the API, as a
+// person would: enable Neon Auth on the default branch, add users, then
+// branch it, which copies the integration, its settings and its users.
+func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) error {
+	p, err := d.sb.CreateProject(ctx, demoProjectBranchAuth)
+	if err != nil {
+		return fmt.Errorf("demo: create project: %w", err)
+	}
+	// As for demo-app, the keys are shown by the dashboard for integrations
+	// it enables; these are dropped here, never logged.
+	if _, err := client.EnableBranchAuth(ctx, p.ID, p.BranchID, neonapi.EnableBranchAuthRequest{
+		AuthProvider: authprovider.BetterAuth,
+		DatabaseName: p.DatabaseName,
+	}); err != nil {
+		return fmt.Errorf("demo: enable Better Auth: %w", err)
+	}
+	for _, u := range demoBranchUsers {
+		if _, err := client.CreateBranchUser(ctx, p.ID, p.BranchID, u); err != nil {
+			return fmt.Errorf("demo: create user: %w", err)
+		}
+	}
+	br, err := client.CreateBranch(ctx, p.ID, neonapi.CreateBranchRequest{Name: demoPreviewBranch})
+	if err != nil {
+		return fmt.Errorf("demo: create branch: %w", err)
+	}
+	if err := client.AddTrustedDomain(ctx, p.ID, br.Branch.ID, neonapi.AddTrustedDomainRequest{
+		Domain:       demoPreviewDomain,
+		AuthProvider: authprovider.BetterAuth,
+	}); err != nil {
+		return fmt.Errorf("demo: trust the preview domain: %w", err)
+	}
+	return nil
+}
+
+// shutdownTimeout bounds the demo sandbox's own shutdown, after the
+// dashboard's.
+const shutdownTimeout = 10 * time.Second
+
+// Close stops the sandbox server and drops the sandbox's databases.
+func (d *demo) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := d.srv.Shutdown(ctx)
+	return errors.Join(err, d.sb.Close())
+}
+
+// printDemoBanner is what a person starting the demo reads: where to click
+// first, then what they are looking at.
+func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string) {
+	fmt.Fprintf(w, "Dashboard: %s\n", dashboardURL)
+	fmt.Fprintf(w, "  Demo mode: a local Neon API sandbox at %s stands in for Neon.\n", sandboxURL)
+	fmt.Fprintf(w, "  Projects: %s (Neon Auth with Stack Auth, %d users), %s (Better Auth on its default and %q branches, not yet production-ready) and %s (no Neon Auth yet).\n",
+		demoProject, len(demoUsers), demoProjectBranchAuth, demoPreviewBranch, demoProjectBare)
+	fmt.Fprintln(w, "  Press Ctrl+C to stop; the demo's databases are dropped on the way out.")
+}
+
+// minLevel drops records below a level, whatever the wrapped handler lets
+// through.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+// Enabled implements slog.Handler.
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs implements slog.Handler.
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+// WithGroup implements slog.Handler.
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}

@@ -1,0 +1,318 @@
+package neonapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// The read cache (WithReadCache) remembers Neon's answers to reads for a
+// short time and merges identical concurrent reads into one request, so a
+// page that fans out over many projects or branches, or many people opening
+// the same page, stays within Neon's rate limit. It works on requests, not
+// on operations: every GET is cached except the operations in uncachedOps,
+// and every other request drops what it may have changed, so an operation
+// added to the client needs no cache code.
+//
+// What is kept of a read is the raw body of its successful answer, decoded
+// and checked again for each caller, so every caller gets its own copy.
+// Errors are never kept, except a 404 that is an answer (notFoundAnswers).
+// A write drops the entries of its project even when it fails, since it may
+// still have applied; changes made elsewhere (the Neon Console) show up
+// within the TTL, or at once after InvalidateProject.
+
+// uncachedOps are the reads the cache always sends to Neon, each with the
+// reason: their answers hold credentials, which must not be kept, or must be
+// live.
+var uncachedOps = map[string]string{
+	"getConnectionURI":             "the URI holds the role's password",
+	"getProjectBranchRolePassword": "reveal_password: the answer is the role's password",
+	"listProjectOperations":        "polled to follow operations in progress",
+	"getProjectOperation":          "polled to follow an operation in progress",
+	"getAuthDetails":               "the readiness probe: it must reach Neon with the key",
+}
+
+// notFoundAnswers are the reads whose 404 is kept like a success. getNeonAuth's
+// is Neon's answer "this branch has no Neon Auth", not a failure, and a page
+// that shows every branch would otherwise ask again for each branch without it.
+var notFoundAnswers = map[string]bool{"getNeonAuth": true}
+
+// flightTimeout bounds a shared upstream read. The read runs detached from the
+// first caller's cancellation, since other callers may be waiting on it.
+const flightTimeout = time.Minute
+
+// sweepThreshold is the entry count above which a store also drops expired
+// entries, so a long-running dashboard's cache stays bounded by recent use.
+const sweepThreshold = 512
+
+// readCache is a Client's read cache.
+type readCache struct {
+	ttl   time.Duration
+	now   func() time.Time
+	group singleflight.Group
+
+	mu      sync.Mutex
+	entries map[cacheKey]cacheEntry
+	// gens counts invalidations per project ("" for the account's reads, the
+	// project list among them). A read only stores its answer if no
+	// invalidation happened while it ran, and reads never join a flight that
+	// started before one.
+	gens map[string]uint64
+
+	// joined, when set, is called once a caller waits on a flight; tests use
+	// it to know every caller has joined before letting the upstream answer.
+	joined func()
+}
+
+// cacheKey is a GET request: the project it reads (see projectOf), and its
+// path and encoded query.
+type cacheKey struct {
+	project string
+	request string
+}
+
+// answer is what the cache keeps of a read: the body of a success, or a 404
+// that is an answer.
+type answer struct {
+	body     []byte
+	notFound *APIError
+}
+
+type cacheEntry struct {
+	answer  answer
+	expires time.Time
+}
+
+func newReadCache(ttl time.Duration) *readCache {
+	return &readCache{
+		ttl:     ttl,
+		now:     time.Now,
+		entries: map[cacheKey]cacheEntry{},
+		gens:    map[string]uint64{},
+	}
+}
+
+type liveKey struct{}
+
+// ReadLive returns a context whose reads go to Neon although the read cache
+// holds their answer, and join no read already in flight. What they bring
+// back is remembered as usual, so pages that may show a slightly older state
+// (a badge) profit from a page that may not (a checklist a person is about
+// to act on).
+func ReadLive(ctx context.Context) context.Context {
+	return context.WithValue(ctx, liveKey{}, true)
+}
+
+// readsLive reports whether ctx came from ReadLive.
+func readsLive(ctx context.Context) bool {
+	live, _ := ctx.Value(liveKey{}).(bool)
+	return live
+}
+
+// InvalidateProject makes the read cache forget what it holds about a
+// project, for changes it cannot see (such as ones made in the Neon
+// Console); "" forgets the account's reads, the project list among them.
+// Without a read cache it does nothing.
+func (c *Client) InvalidateProject(projectID string) {
+	if c.cache != nil {
+		c.cache.invalidate(projectID)
+	}
+}
+
+// do makes the call cl for Client.do: a cached read is answered from the
+// cache, or sent once for every concurrent caller; any other request is
+// sent, and a write then drops what it may have changed.
+func (rc *readCache) do(ctx context.Context, c *Client, cl call) error {
+	if cl.method != http.MethodGet {
+		defer rc.written(cl)
+		return c.send(ctx, cl, decodeInto(ctx, cl))
+	}
+	if _, live := uncachedOps[cl.op]; live || cl.out == nil {
+		return c.send(ctx, cl, decodeInto(ctx, cl))
+	}
+	k := cacheKey{project: projectOf(cl.path), request: cl.path}
+	if len(cl.query) > 0 {
+		k.request += "?" + cl.query.Encode()
+	}
+	a, err := rc.get(ctx, k, func(ctx context.Context) (answer, error) { return fetch(ctx, c, cl) })
+	if err != nil {
+		return err
+	}
+	return a.decode(ctx, cl)
+}
+
+// get returns the remembered answer for k, or fetches it once for all
+// concurrent callers. Under ReadLive it fetches on its own and remembers the
+// answer.
+func (rc *readCache) get(ctx context.Context, k cacheKey, fetch func(context.Context) (answer, error)) (answer, error) {
+	if readsLive(ctx) {
+		rc.mu.Lock()
+		gen := rc.gens[k.project]
+		rc.mu.Unlock()
+		a, err := fetch(ctx)
+		if err == nil {
+			rc.store(k, gen, a)
+		}
+		return a, err
+	}
+	rc.mu.Lock()
+	if e, ok := rc.entries[k]; ok {
+		if rc.now().Before(e.expires) {
+			rc.mu.Unlock()
+			return e.answer, nil
+		}
+		delete(rc.entries, k)
+	}
+	gen := rc.gens[k.project]
+	rc.mu.Unlock()
+
+	flight := flightClass(ctx) + strconv.FormatUint(gen, 10) + "\x00" + k.request
+	ch := rc.group.DoChan(flight, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
+		defer cancel()
+		a, err := fetch(fctx)
+		if err == nil {
+			rc.store(k, gen, a)
+		}
+		return a, err
+	})
+	if rc.joined != nil {
+		rc.joined()
+	}
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return answer{}, r.Err
+		}
+		return r.Val.(answer), nil
+	case <-ctx.Done():
+		return answer{}, ctx.Err()
+	}
+}
+
+// fetch sends the read cl and returns what to keep of its answer: the body of
+// a success, once it decodes and checks as cl.out's type, or the 404 of an
+// operation in notFoundAnswers.
+func fetch(ctx context.Context, c *Client, cl call) (answer, error) {
+	var a answer
+	err := c.send(ctx, cl, func(body io.Reader, reqErr func(error) error) error {
+		data, err := readAnswer(ctx, body, reqErr)
+		if err != nil {
+			return err
+		}
+		check := cl
+		check.out = reflect.New(reflect.TypeOf(cl.out).Elem()).Interface()
+		if err := decodeData(data, check, reqErr); err != nil {
+			return err
+		}
+		a.body = data
+		return nil
+	})
+	var apiErr *APIError
+	if notFoundAnswers[cl.op] && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+		return answer{notFound: apiErr}, nil
+	}
+	return a, err
+}
+
+// decode hands the caller its copy of a: the 404 as an *APIError of its own,
+// or the body decoded into cl.out and checked as a fresh answer is.
+func (a answer) decode(ctx context.Context, cl call) error {
+	if a.notFound != nil {
+		e := *a.notFound
+		return &e
+	}
+	return decodeData(a.body, cl, func(cause error) error {
+		return &RequestError{Operation: cl.op, Method: cl.method, Path: cl.path, RequestID: requestIDFor(ctx), Err: cause}
+	})
+}
+
+func (rc *readCache) store(k cacheKey, gen uint64, a answer) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.gens[k.project] != gen {
+		return // invalidated while in flight: the answer may predate a write
+	}
+	now := rc.now()
+	if len(rc.entries) >= sweepThreshold {
+		for key, e := range rc.entries {
+			if !now.Before(e.expires) {
+				delete(rc.entries, key)
+			}
+		}
+	}
+	rc.entries[k] = cacheEntry{answer: a, expires: now.Add(rc.ttl)}
+}
+
+// invalidate forgets every entry of a project ("" for the account's reads).
+func (rc *readCache) invalidate(projectID string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.gens[projectID]++
+	for k := range rc.entries {
+		if k.project == projectID {
+			delete(rc.entries, k)
+		}
+	}
+}
+
+// written drops what the write cl may have changed: the entries of the
+// project its path names, and of the one its body names as project_id (the
+// operations below /projects/auth name it only there). A write to the
+// account, such as createProject, or to a project itself also drops the
+// account's reads, the project list among them.
+func (rc *readCache) written(cl call) {
+	p := projectOf(cl.path)
+	rc.invalidate(p)
+	if p != "" && !strings.Contains(strings.TrimPrefix(cl.path, "/projects/"), "/") {
+		rc.invalidate("")
+	}
+	if id := bodyProject(cl.body); id != "" && id != p {
+		rc.invalidate(id)
+	}
+}
+
+// projectOf names the project a request path is about: the segment after
+// /projects/, unescaped, or "" for the account's paths (/projects itself,
+// /users/me, ...). The few paths whose segment there names no project
+// (/projects/shared, /projects/auth/...) get a group of their own that no
+// project's write drops.
+func projectOf(path string) string {
+	rest, ok := strings.CutPrefix(path, "/projects/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	if raw, err := url.PathUnescape(id); err == nil {
+		return raw
+	}
+	return id
+}
+
+// bodyProject returns the project_id member of a JSON object body, or "".
+func bodyProject(body any) string {
+	if body == nil {
+		return ""
+	}
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return ""
+	}
+	var named struct {
+		ProjectID string `json:"project_id"`
+	}
+	if json.Unmarshal(buf, &named) != nil {
+		return ""
+	}
+	return named.ProjectID
+}

@@ -1,0 +1,130 @@
+package neonapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/neonauth-admin/dashboard/internal/authprovider"
+	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
+)
+
+// newBranchAuthEnv is a cacheEnv with Better Auth on both projects' default
+// branches and, in each project, a branch without Neon Auth, whose ids it
+// returns by project id.
+func newBranchAuthEnv(t *testing.T) (*cacheEnv, map[string]string) {
+	t.Helper()
+	e := newCacheEnv(t)
+	noAuth := map[string]string{}
+	for _, p := range []sandbox.CreatedProject{e.p1, e.p2} {
+		br, err := e.setup.CreateBranch(context.Background(), p.ID, CreateBranchRequest{Name: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noAuth[p.ID] = br.Branch.ID
+		e.enableBetterAuth(p.ID, p.BranchID)
+	}
+	return e, noAuth
+}
+
+// TestReadCacheKeepsBranchAuthNotFound: "no Neon Auth on this branch" is an
+// answer, kept for the TTL with the request id Neon gave it, while a failure
+// is not.
+func TestReadCacheKeepsBranchAuthNotFound(t *testing.T) {
+	e, noAuth := newBranchAuthEnv(t)
+	c, w, clock := e.client(t, time.Minute)
+	ctx := context.Background()
+	p, dev := e.p1.ID, noAuth[e.p1.ID]
+	for i := range 3 {
+		in, err := c.GetBranchAuth(WithRequestID(ctx, "req-"+string(rune('a'+i))), p, dev)
+		var apiErr *APIError
+		if in != nil || !errors.Is(err, ErrNotFound) || !errors.As(err, &apiErr) || apiErr.RequestID != "req-a" {
+			t.Fatalf("call %d = %+v, %v; want Neon's 404 with its request id req-a", i, in, err)
+		}
+	}
+	if got := w.count(branchGet(p, dev, "/auth")); got != 1 {
+		t.Errorf("upstream calls for the branch without auth = %d, want 1", got)
+	}
+	clock.advance(2 * time.Minute)
+	if _, err := c.GetBranchAuth(ctx, p, dev); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	if got := w.count(branchGet(p, dev, "/auth")); got != 2 {
+		t.Errorf("upstream calls after the TTL = %d, want 2", got)
+	}
+
+	main := e.p1.BranchID
+	e.sb.InjectFault(sandbox.Fault{Kind: sandbox.FaultUnavailable, PathContains: "/branches/" + main + "/auth", Method: http.MethodGet})
+	if _, err := c.GetBranchAuth(ctx, p, main); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("first read = %v, want the 503", err)
+	}
+	in, err := c.GetBranchAuth(ctx, p, main)
+	if err != nil || in.BranchID != main {
+		t.Fatalf("second read = %+v, %v; want a fresh success", in, err)
+	}
+	in.BranchID = "changed by the caller"
+	if again, _ := c.GetBranchAuth(ctx, p, main); again.BranchID != main {
+		t.Errorf("a caller's change reached the cache: %q", again.BranchID)
+	}
+	if got := w.count(branchGet(p, main, "/auth")); got != 2 {
+		t.Errorf("upstream calls = %d, want 2 (the 503 retried, the success kept)", got)
+	}
+}
+
+// TestReadCacheWritesDropBranchReads: the branch list and each branch's auth
+// state, found or not, are read again after a write to their project, here
+// one the sandbox refuses.
+func TestReadCacheWritesDropBranchReads(t *testing.T) {
+	e, noAuth := newBranchAuthEnv(t)
+	ctx := context.Background()
+	p := e.p1
+	writes := map[string]func(c *Client){
+		"EnableBranchAuth": func(c *Client) {
+			_, _ = c.EnableBranchAuth(ctx, p.ID, noAuth[p.ID], EnableBranchAuthRequest{AuthProvider: authprovider.BetterAuth})
+		},
+		"DisableBranchAuth": func(c *Client) { _ = c.DisableBranchAuth(ctx, p.ID, p.BranchID, false) },
+		"CreateBranch":      func(c *Client) { _, _ = c.CreateBranch(ctx, p.ID, CreateBranchRequest{}) },
+		"CreateIntegration": func(c *Client) {
+			_, _ = c.CreateIntegration(ctx, CreateIntegrationRequest{ProjectID: p.ID, BranchID: p.BranchID, AuthProvider: authprovider.Stack})
+		},
+		"DeleteIntegration": func(c *Client) { _ = c.DeleteIntegration(ctx, p.ID, authprovider.Stack, false) },
+	}
+	for name, write := range writes {
+		t.Run(name, func(t *testing.T) {
+			c, w, _ := e.client(t, time.Minute)
+			readAll := func() {
+				t.Helper()
+				for _, q := range []sandbox.CreatedProject{e.p1, e.p2} {
+					if _, err := c.ListBranches(ctx, q.ID); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := c.GetBranchAuth(ctx, q.ID, q.BranchID); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := c.GetBranchAuth(ctx, q.ID, noAuth[q.ID]); !errors.Is(err, ErrNotFound) {
+						t.Fatal(err)
+					}
+				}
+			}
+			readAll()
+			readAll()
+			e.refuseWrites(1)
+			write(c)
+			e.sb.ClearFaults()
+			if n := w.writes(); n != 1 {
+				t.Fatalf("%d write requests sent, want 1", n)
+			}
+			readAll()
+			for _, q := range []sandbox.CreatedProject{e.p1, e.p2} {
+				want := map[bool]int{true: 2, false: 1}[q.ID == p.ID]
+				for _, key := range []string{"GET /projects/" + q.ID + "/branches?limit=100", branchGet(q.ID, q.BranchID, "/auth"), branchGet(q.ID, noAuth[q.ID], "/auth")} {
+					if got := w.count(key); got != want {
+						t.Errorf("%s: upstream calls = %d, want %d", key, got, want)
+					}
+				}
+			}
+		})
+	}
+}
