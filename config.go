@@ -28,7 +28,15 @@ const (
 	defaultListen     = "127.0.0.1:8080"
 	defaultNeonAPIURL = "https://console.neon.tech/api/v2"
 	defaultDemoDBURL  = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	defaultCacheTTL   = 15 * time.Second
+	defaultCacheTTL   = 2 * time.Minute
+	// defaultFreshness keeps a branch's Neon Auth settings this long unless
+	// the dashboard changes them, and serves any read this long past its
+	// TTL while it is refreshed.
+	defaultFreshness = 15 * time.Minute
+	// defaultNeonShare is the percentage of the API key's 700 calls a
+	// minute the dashboard spends at most: the key is shared with CI,
+	// Terraform, Neon's CLI and other replicas.
+	defaultNeonShare = 20
 )
 
 // projectDBPrefix starts the per-project database override variables:
@@ -53,7 +61,12 @@ const projectDBPrefix = "DATABASE_URL_"
 //	                                  per process when unset, with a warning.
 //	COOKIE_SECURE     --cookie-secure send cookies over HTTPS only (set it behind a TLS proxy)
 //	SYNC_TIMEOUT      --sync-timeout  how long the live sync check waits (default 20s)
-//	CACHE_TTL         --cache-ttl     how long Neon reads are reused (default 15s; 0 turns caching off)
+//	CACHE_TTL         --cache-ttl     how long Neon reads are reused as they are (default 2m; 0 turns caching off)
+//	CACHE_FRESHNESS   --cache-freshness how long a branch's Neon Auth settings are kept unless the
+//	                                  dashboard changes them, and how long any read past its TTL is
+//	                                  still shown while it is refreshed (default 15m; 0 turns both off)
+//	NEON_API_SHARE    --neon-api-share percent of the API key's 700 calls a minute the dashboard may
+//	                                  spend (default 20; the key is shared with other tools)
 //	USERS_INDEX_ROWS                  users table size from which the browse index is advised (default 100000)
 //	                  --demo          run against an in-process Neon API sandbox with a seeded demo project
 //	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
@@ -74,6 +87,12 @@ type Config struct {
 	CookieSecure bool
 	SyncTimeout  time.Duration
 	CacheTTL     time.Duration
+	// CacheFreshness is the read cache's freshness window (see
+	// neonapi.WithFreshness).
+	CacheFreshness time.Duration
+	// NeonShare is the percentage of Neon's per-key rate budget the
+	// dashboard spends at most.
+	NeonShare int
 	// IndexAdviceRows is USERS_INDEX_ROWS.
 	IndexAdviceRows int
 	Demo            bool
@@ -198,6 +217,8 @@ func parseServeFlags(args []string, env envReader, stderr io.Writer) (Config, st
 	fs.BoolVar(&cfg.CookieSecure, "cookie-secure", env.boolean("COOKIE_SECURE"), "mark cookies Secure; set behind HTTPS (COOKIE_SECURE)")
 	fs.DurationVar(&cfg.SyncTimeout, "sync-timeout", env.duration("SYNC_TIMEOUT", neonauth.DefaultSyncTimeout), "how long the live sync check waits (SYNC_TIMEOUT)")
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", env.duration("CACHE_TTL", defaultCacheTTL), "how long Neon reads are reused; 0 disables (CACHE_TTL)")
+	fs.DurationVar(&cfg.CacheFreshness, "cache-freshness", env.duration("CACHE_FRESHNESS", defaultFreshness), "how long Neon Auth settings are kept unless changed here, and stale reads shown while refreshed; 0 disables (CACHE_FRESHNESS)")
+	fs.IntVar(&cfg.NeonShare, "neon-api-share", env.intInRange("NEON_API_SHARE", defaultNeonShare, 1, 100), "percent of the API key's 700 calls a minute to spend at most (NEON_API_SHARE)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "serve a seeded demo against an in-process Neon API sandbox")
 	fs.DurationVar(&cfg.SyncDelay, "sync-delay", 500*time.Millisecond, "with --demo, how long the sandbox takes to sync a user")
 	fs.Usage = func() {
@@ -229,6 +250,12 @@ func (cfg *Config) checkServe(bad func(string, ...any)) {
 	}
 	if cfg.SyncTimeout <= 0 || cfg.SyncTimeout > 5*time.Minute {
 		bad("SYNC_TIMEOUT %s must be between 1s and 5m", cfg.SyncTimeout)
+	}
+	if cfg.CacheFreshness < 0 || cfg.CacheFreshness > 24*time.Hour {
+		bad("CACHE_FRESHNESS %s must be between 0 and 24h", cfg.CacheFreshness)
+	}
+	if cfg.NeonShare < 1 || cfg.NeonShare > 100 {
+		bad("NEON_API_SHARE %d must be a percentage from 1 to 100", cfg.NeonShare)
 	}
 	if cfg.CacheTTL < 0 || cfg.CacheTTL > 10*time.Minute {
 		bad("CACHE_TTL %s must be between 0 and 10m", cfg.CacheTTL)

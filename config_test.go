@@ -34,7 +34,7 @@ func TestLoadConfig(t *testing.T) {
 			name: "defaults",
 			env:  map[string]string{"NEON_API_KEY": testAPIKey},
 			check: func(t *testing.T, c Config) {
-				if c.Listen != "127.0.0.1:8080" || c.NeonAPIURL != "https://console.neon.tech/api/v2" || c.SyncTimeout != 20*time.Second || c.CacheTTL != 15*time.Second {
+				if c.Listen != "127.0.0.1:8080" || c.NeonAPIURL != "https://console.neon.tech/api/v2" || c.SyncTimeout != 20*time.Second || c.CacheTTL != 2*time.Minute {
 					t.Errorf("defaults = %s", c)
 				}
 				if !c.SessionGen || len(c.SessionKeys) != 1 || len(c.SessionKeys[0]) != 32 {
@@ -266,5 +266,43 @@ func TestLoadServerLimits(t *testing.T) {
 				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestNeonBudgetSettings(t *testing.T) {
+	base := map[string]string{"NEON_API_KEY": testAPIKey}
+	getenv, environ := envFunc(base)
+	cfg, err := loadConfig(nil, getenv, environ, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NeonShare != defaultNeonShare || cfg.CacheFreshness != defaultFreshness {
+		t.Errorf("defaults: share %d freshness %s", cfg.NeonShare, cfg.CacheFreshness)
+	}
+	for _, tt := range []struct{ share, perMinute, burst int }{{20, 140, 20}, {100, 700, 40}, {1, 7, 20}, {50, 350, 40}} {
+		if pm, burst := neonBudget(tt.share); pm != tt.perMinute || burst != tt.burst {
+			t.Errorf("a %d%% share: %d/min burst %d, want %d/min burst %d", tt.share, pm, burst, tt.perMinute, tt.burst)
+		}
+	}
+	cfg, err = loadConfig([]string{"--neon-api-share", "5", "--cache-freshness", "0"}, getenv, environ, io.Discard)
+	if err != nil || cfg.NeonShare != 5 || cfg.CacheFreshness != 0 {
+		t.Errorf("flags: %+v, %v", cfg, err)
+	}
+	for _, bad := range []map[string]string{
+		{"NEON_API_SHARE": "0"}, {"NEON_API_SHARE": "101"}, {"NEON_API_SHARE": "half"},
+		{"CACHE_FRESHNESS": "-1m"}, {"CACHE_FRESHNESS": "48h"}, {"CACHE_FRESHNESS": "later"},
+	} {
+		env := map[string]string{"NEON_API_KEY": testAPIKey}
+		for k, v := range bad {
+			env[k] = v
+		}
+		getenv, environ := envFunc(env)
+		var name string
+		for k := range bad {
+			name = k
+		}
+		if _, err := loadConfig(nil, getenv, environ, io.Discard); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: err %v, want one naming %s", bad, err, name)
+		}
 	}
 }

@@ -81,18 +81,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // audit log.
 func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
 	metrics := metrics.New(cfg.Auth.MetricsToken)
+	share := cfg.NeonShare
+	if cfg.Demo {
+		share = 100 // the demo's sandbox is its own: no other tool shares its key
+	}
 	client, err := neonapi.New(apiKey,
 		neonapi.WithBaseURL(apiURL),
 		neonapi.WithUserAgent("neon-auth-dashboard/"+version),
 		neonapi.WithHTTPClient(neonHTTPClient()),
 		neonapi.WithObserver(metrics),
 		neonapi.WithReadCache(cfg.CacheTTL),
+		neonapi.WithFreshness(cfg.CacheFreshness),
+		neonapi.WithRateLimit(neonBudget(share)),
 	)
 	if err != nil {
 		return nil, nil, fmt.Errorf("neon api client: %w", err)
 	}
 
 	pools := db.NewPools(lanes)
+	if err := metrics.RegisterNeonSpend(func() (int, int) { s := client.Spend(); return s.LastMinute, s.PerMinute }); err != nil {
+		pools.Close()
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
 	if err := metrics.RegisterPools(pools.Stats); err != nil {
 		pools.Close()
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -137,6 +147,7 @@ func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, a
 		Metrics:      metrics,
 		Ready:        handlers.NewReadiness(handlers.NeonReadiness(svc), nil),
 		SyncMetrics:  metrics,
+		Budget:       svc,
 		IndexBuilds:  builds,
 		Settings: handlers.Settings{
 			Demo:            cfg.Demo,
@@ -144,6 +155,17 @@ func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, a
 			IndexAdviceRows: int64(cfg.IndexAdviceRows),
 		},
 	}, closeAll, nil
+}
+
+// neonBudget is the rate limit for a share of Neon's per-key budget, in
+// percent: that share of its 700 calls a minute, with bursts of at least 20
+// calls (at most Neon's own 40), so that one person opening a cold page
+// (a readiness checklist reads ten settings) does not queue behind the
+// sustained rate.
+func neonBudget(share int) (perMinute, burst int) {
+	perMinute = max(neonapi.DefaultRequestsPerMinute*share/100, 1)
+	burst = min(neonapi.DefaultBurst, max(perMinute/7, 20))
+	return perMinute, burst
 }
 
 // newLogger logs text for a person watching the demo, JSON for log pipelines.

@@ -83,6 +83,9 @@ type Handler struct {
 	// SyncMetrics receives the duration of each concluded sync check; nil
 	// when metrics are off.
 	SyncMetrics SyncObserver
+	// Budget reports the spend of Neon's rate budget, shown to admins in
+	// the page footer; nil shows none.
+	Budget NeonBudget
 	// IndexBuilds runs the index builds an admin starts; nil runs them
 	// within the request.
 	IndexBuilds *IndexBuilds

@@ -28,6 +28,7 @@ func (h *Handler) chrome(c echo.Context, title string, crumbs ...views.Crumb) vi
 	ch.Demo = h.Settings.Demo
 	ch.Flashes = h.popFlashes(c)
 	ch.Crumbs = crumbs
+	h.freshnessChrome(c, &ch)
 	return ch
 }
 

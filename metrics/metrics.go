@@ -132,6 +132,26 @@ func (m *Metrics) RegisterPools(stats func() []db.PoolStat) error {
 	})
 }
 
+// RegisterNeonSpend exports the dashboard's spend of Neon's rate budget,
+// read from spend at every scrape: the calls sent in the last minute and its
+// budget per minute (0 when unlimited).
+func (m *Metrics) RegisterNeonSpend(spend func() (lastMinute, perMinute int)) error {
+	last := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metricsNamespace, Name: "neon_api_calls_last_minute",
+		Help: "Neon API requests this dashboard sent in the last sixty seconds, retries included.",
+	}, func() float64 { n, _ := spend(); return float64(n) })
+	budget := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metricsNamespace, Name: "neon_api_budget_per_minute",
+		Help: "The share of the API key's rate budget this dashboard may spend, in requests a minute (0: unlimited).",
+	}, func() float64 { _, b := spend(); return float64(b) })
+	for _, c := range []prometheus.Collector{last, budget} {
+		if err := m.registry.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // poolCollector reads pool statistics when scraped rather than copying them
 // into gauges on a timer.
 type poolCollector struct {

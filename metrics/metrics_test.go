@@ -116,3 +116,25 @@ func TestPoolMetricsByLane(t *testing.T) {
 		}
 	}
 }
+
+func TestNeonSpendMetrics(t *testing.T) {
+	m := New("")
+	last := 12
+	if err := m.RegisterNeonSpend(func() (int, int) { return last, 140 }); err != nil {
+		t.Fatal(err)
+	}
+	e := newServer(m)
+	body := get(e, "/metrics", localPeer).Body.String()
+	for _, want := range []string{
+		"neonauth_dashboard_neon_api_calls_last_minute 12",
+		"neonauth_dashboard_neon_api_budget_per_minute 140",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	last = 30
+	if body := get(e, "/metrics", localPeer).Body.String(); !strings.Contains(body, "neonauth_dashboard_neon_api_calls_last_minute 30") {
+		t.Error("the spend is not read at scrape time")
+	}
+}

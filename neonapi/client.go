@@ -40,6 +40,8 @@ type Client struct {
 	userAgent string
 	observer  Observer
 	cache     *readCache // nil without WithReadCache
+	spend     *spendMeter
+	perMinute int // the limiter's budget; 0 without one
 }
 
 // secretKey keeps the key out of anything printed: it formats as a placeholder
@@ -87,7 +89,9 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if !cfg.noLimit {
 		lim = newLimiter(cfg.perMinute, cfg.burst)
 	}
-	hc.Transport = newRetryTransport(base, cfg.retry, lim, cfg.observer)
+	rt := newRetryTransport(base, cfg.retry, lim, cfg.observer)
+	rt.spend = newSpendMeter()
+	hc.Transport = rt
 
 	c := &Client{
 		baseURL:   cfg.baseURL,
@@ -95,9 +99,13 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		hc:        &hc,
 		userAgent: cfg.userAgent,
 		observer:  cfg.observer,
+		spend:     rt.spend,
+	}
+	if lim != nil {
+		c.perMinute = cfg.perMinute
 	}
 	if cfg.readCacheTTL > 0 {
-		c.cache = newReadCache(cfg.readCacheTTL)
+		c.cache = newReadCache(cfg.readCacheTTL, cfg.freshness)
 	}
 	return c, nil
 }

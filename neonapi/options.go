@@ -93,6 +93,8 @@ type config struct {
 	observer   Observer
 	// readCacheTTL is how long the read cache keeps an answer; 0 for none.
 	readCacheTTL time.Duration
+	// freshness is the read cache's freshness window; 0 for none.
+	freshness time.Duration
 }
 
 func defaultConfig() config {
@@ -208,6 +210,20 @@ func WithObserver(o Observer) Option {
 func WithReadCache(ttl time.Duration) Option {
 	return func(c *config) error {
 		c.readCacheTTL = max(ttl, 0)
+		return nil
+	}
+}
+
+// WithFreshness gives the read cache a freshness window: a branch's Neon
+// Auth and its settings, which change a few times a day and nearly always
+// through this client (whose writes drop them at once), stay fresh for
+// window; and any answer past its freshness is still served, for up to
+// window more, while one background read refreshes it, so a page never waits
+// on Neon for what it has. Zero or less turns both off. It takes effect only
+// with WithReadCache.
+func WithFreshness(window time.Duration) Option {
+	return func(c *config) error {
+		c.freshness = max(window, 0)
 		return nil
 	}
 }

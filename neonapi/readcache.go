@@ -57,9 +57,14 @@ const sweepThreshold = 512
 
 // readCache is a Client's read cache.
 type readCache struct {
-	ttl   time.Duration
-	now   func() time.Time
-	group singleflight.Group
+	// ttl is how long an answer is fresh: served as it is.
+	ttl time.Duration
+	// window, when positive, is the freshness window (WithFreshness): how
+	// long a branch's Neon Auth answers stay fresh, and how long any answer
+	// past its freshness is still served while one refresh runs.
+	window time.Duration
+	now    func() time.Time
+	group  singleflight.Group
 
 	mu      sync.Mutex
 	entries map[cacheKey]cacheEntry
@@ -68,6 +73,9 @@ type readCache struct {
 	// invalidation happened while it ran, and reads never join a flight that
 	// started before one.
 	gens map[string]uint64
+	// refreshing holds the entries a background refresh is reading, so
+	// each has at most one however many callers are served it stale.
+	refreshing map[cacheKey]bool
 
 	// joined, when set, is called once a caller waits on a flight; tests use
 	// it to know every caller has joined before letting the upstream answer.
@@ -89,17 +97,47 @@ type answer struct {
 }
 
 type cacheEntry struct {
-	answer  answer
-	expires time.Time
+	answer answer
+	// fetched is when Neon gave the answer; it is fresh until fresh, and
+	// served stale while it is refreshed until stale.
+	fetched, fresh, stale time.Time
 }
 
-func newReadCache(ttl time.Duration) *readCache {
+func newReadCache(ttl, window time.Duration) *readCache {
 	return &readCache{
-		ttl:     ttl,
-		now:     time.Now,
-		entries: map[cacheKey]cacheEntry{},
-		gens:    map[string]uint64{},
+		ttl:        ttl,
+		window:     window,
+		now:        time.Now,
+		entries:    map[cacheKey]cacheEntry{},
+		gens:       map[string]uint64{},
+		refreshing: map[cacheKey]bool{},
 	}
+}
+
+// freshFor is how long an answer to the read k stays fresh: the freshness
+// window for a branch's Neon Auth and its settings, which change a few times
+// a day, nearly always through this dashboard, whose writes drop them at
+// once; the TTL for everything else.
+func (rc *readCache) freshFor(k cacheKey) time.Duration {
+	if rc.window > 0 && authRead(k.request) {
+		return max(rc.window, rc.ttl)
+	}
+	return rc.ttl
+}
+
+// authRead reports whether path reads Neon Auth: a branch's integration
+// and settings (/projects/{id}/branches/{id}/auth...) or a project's
+// integrations (/projects/{id}/auth/integrations).
+func authRead(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/projects/")
+	if !ok {
+		return false
+	}
+	_, rest, _ = strings.Cut(rest, "/")
+	if b, ok := strings.CutPrefix(rest, "branches/"); ok {
+		_, rest, _ = strings.Cut(b, "/")
+	}
+	return rest == "auth" || strings.HasPrefix(rest, "auth/") || strings.HasPrefix(rest, "auth?")
 }
 
 type liveKey struct{}
@@ -167,8 +205,17 @@ func (rc *readCache) get(ctx context.Context, k cacheKey, fetch func(context.Con
 	}
 	rc.mu.Lock()
 	if e, ok := rc.entries[k]; ok {
-		if rc.now().Before(e.expires) {
+		now := rc.now()
+		switch {
+		case now.Before(e.fresh):
 			rc.mu.Unlock()
+			return e.answer, nil
+		case now.Before(e.stale):
+			// Past its freshness but within the window: the caller gets
+			// what there is now, and one refresh brings the next answer.
+			rc.startRefresh(ctx, k, fetch)
+			rc.mu.Unlock()
+			noteStale(ctx, e.fetched)
 			return e.answer, nil
 		}
 		delete(rc.entries, k)
@@ -237,6 +284,30 @@ func (a answer) decode(ctx context.Context, cl call) error {
 	})
 }
 
+// startRefresh reads k again in the background, unless a refresh of it is
+// already running, and keeps the answer. The read yields to interactive
+// ones (BackgroundReads): when the rate budget is short it is refused, and
+// the entry is served stale until a later caller tries again. rc.mu is held.
+func (rc *readCache) startRefresh(ctx context.Context, k cacheKey, fetch func(context.Context) (answer, error)) {
+	if rc.refreshing[k] {
+		return
+	}
+	rc.refreshing[k] = true
+	gen := rc.gens[k.project]
+	go func() {
+		defer func() {
+			rc.mu.Lock()
+			delete(rc.refreshing, k)
+			rc.mu.Unlock()
+		}()
+		fctx, cancel := context.WithTimeout(BackgroundReads(context.WithoutCancel(ctx), 1), flightTimeout)
+		defer cancel()
+		if a, err := fetch(fctx); err == nil {
+			rc.store(k, gen, a)
+		}
+	}()
+}
+
 func (rc *readCache) store(k cacheKey, gen uint64, a answer) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -246,12 +317,13 @@ func (rc *readCache) store(k cacheKey, gen uint64, a answer) {
 	now := rc.now()
 	if len(rc.entries) >= sweepThreshold {
 		for key, e := range rc.entries {
-			if !now.Before(e.expires) {
+			if !now.Before(e.stale) {
 				delete(rc.entries, key)
 			}
 		}
 	}
-	rc.entries[k] = cacheEntry{answer: a, expires: now.Add(rc.ttl)}
+	fresh := now.Add(rc.freshFor(k))
+	rc.entries[k] = cacheEntry{answer: a, fetched: now, fresh: fresh, stale: fresh.Add(rc.window)}
 }
 
 // invalidate forgets every entry of a project ("" for the account's reads).

@@ -24,6 +24,7 @@ type retryTransport struct {
 	base     http.RoundTripper
 	policy   RetryPolicy
 	limiter  *limiter // nil disables rate limiting
+	spend    *spendMeter
 	observer Observer
 	// jitter returns a uniformly random duration in [0, n); n > 0.
 	jitter func(n time.Duration) time.Duration
@@ -53,6 +54,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, err
 		}
+		t.spend.add()
 
 		r := req
 		if attempt > 1 {

@@ -77,6 +77,22 @@ func BackgroundReads(ctx context.Context, calls int) context.Context {
 	return neonapi.BackgroundReads(ctx, calls)
 }
 
+// Freshness says whether a request's Neon reads were served from stale
+// answers while they are refreshed (see neonapi.WithFreshness).
+type Freshness = neonapi.Freshness
+
+// Spend is the dashboard's spend of Neon's rate budget.
+type Spend = neonapi.Spend
+
+// TrackFreshness returns a context whose Neon reads report to the returned
+// Freshness.
+func TrackFreshness(ctx context.Context) (context.Context, *Freshness) {
+	return neonapi.TrackFreshness(ctx)
+}
+
+// FreshnessFrom returns the Freshness ctx's reads report to, or nil.
+func FreshnessFrom(ctx context.Context) *Freshness { return neonapi.FreshnessFrom(ctx) }
+
 // RequestIDFrom returns the request id Neon calls made with ctx carry.
 func RequestIDFrom(ctx context.Context) string { return neonapi.RequestIDFrom(ctx) }
 
