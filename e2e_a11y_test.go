@@ -43,6 +43,9 @@ type a11yPage struct {
 	// settled, when set, is the data-testid of placeholders the page replaces
 	// after it loads (lazy fragments); the audit waits until none is left.
 	settled string
+	// scroll, when set, is the data-testid of an element scrolled into view
+	// first, as a person would, for fragments that load when they are seen.
+	scroll string
 }
 
 // a11yPages is every page of the dashboard reachable by URL. Each is audited
@@ -55,7 +58,7 @@ var a11yPages = []a11yPage{
 	{name: "projects search without a match", path: "/projects?q=no-such-project", ready: "projects-empty"},
 	{name: "project page", path: "/projects/{project}", ready: "integration-card"},
 	{name: "project page without Neon Auth", path: "/projects/{bare}", ready: "integrations-empty"},
-	{name: "project page with readiness badges", path: "/projects/{auth}", ready: "readiness-badge", settled: "readiness-slot"},
+	{name: "project page with readiness badges", path: "/projects/{auth}", ready: "readiness-badge", settled: "readiness-slot", scroll: "readiness-slot"},
 	{name: "transfer confirmation", path: "/projects/{project}/integrations/stack/transfer", ready: "transfer-confirm"},
 	{name: "SDK keys confirmation", path: "/projects/{project}/integrations/stack/keys", ready: "sdk-keys-confirm"},
 	{name: "users page", path: "/projects/{project}/users?provider=stack", ready: "browse-table"},
@@ -125,6 +128,9 @@ func TestE2EAccessibility(t *testing.T) {
 			signedIn = p.as
 		}
 		b.Follow("open "+p.name, cmp.Or(p.status, http.StatusOK), chromedp.Navigate(dash.URL+fill.Replace(p.path)))
+		if p.scroll != "" {
+			b.Run("scroll to "+p.scroll, chromedp.ScrollIntoView(id(p.scroll)))
+		}
 		b.Run("wait for "+p.name, browsertest.Visible(id(p.ready)))
 		if p.settled != "" {
 			b.Run("wait for "+p.name+" to settle", browsertest.WaitGone(id(p.settled)))

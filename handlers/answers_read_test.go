@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -66,43 +68,94 @@ func TestEmptyAnswerToAReadIsAnError(t *testing.T) {
 	})
 }
 
-// TestReadinessAndSettingsReadLive: with a long read cache, a change made
-// outside the dashboard shows on the readiness checklist and the settings
-// page at once, as they say; the badge keeps the cached verdict until the
-// checklist's live read refreshes it.
-func TestReadinessAndSettingsReadLive(t *testing.T) {
+// TestReadinessAndSettingsReadThroughTheCache: with a long read cache, the
+// readiness checklist, the settings pages and the badges all read through
+// it. A change made outside the dashboard does not show on any of them (the
+// pages say so) until the dashboard itself writes to the project or someone
+// presses "Refresh from Neon"; either makes every one of them read Neon
+// again.
+func TestReadinessAndSettingsReadThroughTheCache(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t, withCache(time.Hour))
 	a.enableBetterAuth()
 	bid := a.project.BranchID
+	checklist := func() string {
+		t.Helper()
+		r := a.get(a.readinessURL(bid))
+		r.wantStatus(t, http.StatusOK)
+		s, _ := r.byTestID("readiness-summary").Attr("data-status")
+		return s
+	}
+	domains := func() *testResponse {
+		t.Helper()
+		page := a.get(a.settingsPath("domains"))
+		page.wantStatus(t, http.StatusOK)
+		return page
+	}
 	if s := a.badgeStatus(t, bid); s != "red" {
 		t.Fatalf("fresh branch: badge %q, want red", s)
 	}
-	page := a.get(a.settingsPath("domains"))
-	page.wantStatus(t, http.StatusOK)
-	if page.byTestID("domains-empty").Length() != 1 {
+	if s := checklist(); s != "red" {
+		t.Fatalf("fresh branch: checklist %q, want red", s)
+	}
+	if domains().byTestID("domains-empty").Length() != 1 {
 		t.Fatal("fresh branch lists trusted domains")
 	}
 
-	// Fixed behind the dashboard's back, as in the Neon Console.
+	// Fixed behind the dashboard's back, as in the Neon Console: nothing
+	// shows, and the checklist says why.
 	a.fixReadiness(a.Neon, bid)
 	if s := a.badgeStatus(t, bid); s != "red" {
 		t.Errorf("badge %q straight after the outside fix: want the cached red", s)
 	}
 	r := a.get(a.readinessURL(bid))
 	r.wantStatus(t, http.StatusOK)
-	if s, _ := r.byTestID("readiness-summary").Attr("data-status"); s != "green" {
-		t.Errorf("checklist %q, want green: it reads live", s)
+	if s, _ := r.byTestID("readiness-summary").Attr("data-status"); s != "red" {
+		t.Errorf("checklist %q straight after the outside fix: want the cached red", s)
 	}
-	if !strings.Contains(r.text("readiness-branch")+r.Body, "read from Neon just now") {
-		t.Error("the checklist does not say it was read just now")
+	if got := r.text("readiness-freshness"); !strings.Contains(got, "changes made in this dashboard show at once, changes made elsewhere once you refresh") {
+		t.Errorf("the checklist does not say how fresh it is: %q", got)
+	}
+	if r.byTestID("refresh-form").Length() != 1 {
+		t.Error("the checklist offers no refresh")
+	}
+	if domains().byTestID("domains-empty").Length() != 1 {
+		t.Error("the settings page shows the outside fix before a refresh")
+	}
+
+	// A change through the dashboard drops the project's cached reads:
+	// it shows, and so does everything changed elsewhere before it.
+	a.htmxPost(a.settingsPath("domains"), url.Values{"domain": {"https://second.example.com"}}).wantStatus(t, http.StatusOK)
+	if s := checklist(); s != "green" {
+		t.Errorf("checklist %q after a change through the dashboard, want green", s)
 	}
 	if s := a.badgeStatus(t, bid); s != "green" {
-		t.Errorf("badge %q after the checklist's live read, want green", s)
+		t.Errorf("badge %q after a change through the dashboard, want green", s)
 	}
-	page = a.get(a.settingsPath("domains"))
-	page.wantStatus(t, http.StatusOK)
-	if got := page.Doc.Find(`[data-testid="domain-row"]`).AttrOr("data-domain", ""); got == "" {
-		t.Errorf("settings page does not list the domain added outside:\n%.3000s", page.Body)
+	if n := domains().Doc.Find(`[data-testid="domain-row"]`).Length(); n != 2 {
+		t.Errorf("settings page lists %d domains, want the outside one and the dashboard's", n)
+	}
+
+	// Changed elsewhere again: cached until "Refresh from Neon".
+	if _, err := a.Neon.UpdateAllowLocalhost(context.Background(), a.projectID, bid, true); err != nil {
+		t.Fatal(err)
+	}
+	if s := checklist(); s != "green" {
+		t.Errorf("checklist %q straight after allowing localhost elsewhere: want the cached green", s)
+	}
+	if domains().isChecked("localhost-allow_localhost") {
+		t.Error("the settings page shows localhost allowed before a refresh")
+	}
+	if loc := a.refresh(t, a.readinessURL(bid)); loc != a.readinessURL(bid) {
+		t.Fatalf("refresh sent back to %q", loc)
+	}
+	if s := checklist(); s != "red" {
+		t.Errorf("checklist %q after the refresh, want red (localhost allowed)", s)
+	}
+	if s := a.badgeStatus(t, bid); s != "red" {
+		t.Errorf("badge %q after the refresh, want red", s)
+	}
+	if !domains().isChecked("localhost-allow_localhost") {
+		t.Error("the settings page does not show localhost allowed after the refresh")
 	}
 }

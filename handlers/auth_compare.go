@@ -14,8 +14,10 @@ import (
 
 // compareBranches serves two branches' Neon Auth settings side by side.
 // Without ?a= and ?b= it compares the default branch with the first other
-// one. The branches list feeds the selects; the comparison itself is read
-// live, and Neon's refusals reach the error page with their request id.
+// one. The branches list feeds the selects; everything is read through the
+// read cache, which the page's "Refresh from Neon" (refreshProject) empties
+// for the project. Neon's refusals reach the error page with their request
+// id.
 func (h *Handler) compareBranches(c echo.Context) error {
 	projectID, err := projectIDParam(c)
 	if err != nil {

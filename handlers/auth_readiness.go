@@ -32,8 +32,11 @@ func checkedBranchID(v string) (string, error) {
 }
 
 // branchReadiness serves a branch's production readiness checklist, read
-// live. A branch without branch-level Neon Auth gets a 404 page saying so;
-// Neon's refusals reach the error page with their request id.
+// through the read cache: the dashboard's own changes drop the project's
+// cached reads, so they show at once, and the page's "Refresh from Neon"
+// (refreshProject) shows changes made elsewhere. A branch without
+// branch-level Neon Auth gets a 404 page saying so; Neon's refusals reach
+// the error page with their request id.
 func (h *Handler) branchReadiness(c echo.Context) error {
 	projectID, err := projectIDParam(c)
 	if err != nil {
@@ -43,9 +46,7 @@ func (h *Handler) branchReadiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The checklist is read live, past the cache, since a person acts on
-	// it; what it reads refreshes the cache the badges come from.
-	ctx := neonauth.ReadLive(c.Request().Context())
+	ctx := c.Request().Context()
 	var (
 		r    *neonauth.Readiness
 		name string

@@ -102,8 +102,9 @@ func TestReadinessBadgeFailures(t *testing.T) {
 }
 
 // TestProjectPageLoadsBadgesLazily: each row with branch-level Better Auth
-// gets a slot that loads its badge after the page, with a plain link to the
-// checklist until then, and a settings link; rows without it get neither.
+// gets a slot that loads its badge once the row is scrolled into view
+// (htmx's intersect, once), with a plain link to the checklist until then,
+// and a settings link; rows without it get neither.
 // The caption links to the comparison once there are two branches.
 func TestProjectPageLoadsBadgesLazily(t *testing.T) {
 	t.Parallel()
@@ -126,8 +127,11 @@ func TestProjectPageLoadsBadgesLazily(t *testing.T) {
 		if get, _ := slot.Attr("hx-get"); get != a.badgeURL(b.ID) {
 			t.Errorf("%s: slot loads %q, want %q", name, get, a.badgeURL(b.ID))
 		}
-		if trigger, _ := slot.Attr("hx-trigger"); trigger != "load" {
-			t.Errorf("%s: slot trigger %q, want load", name, trigger)
+		if trigger, _ := slot.Attr("hx-trigger"); trigger != "intersect once" {
+			t.Errorf("%s: slot trigger %q, want intersect once", name, trigger)
+		}
+		if swap, _ := slot.Attr("hx-swap"); swap != "outerHTML" {
+			t.Errorf("%s: slot swap %q, want outerHTML (a loaded badge must not load again)", name, swap)
 		}
 		if href, _ := slot.Find(`[data-testid="readiness-check-link"]`).Attr("href"); href != a.readinessURL(b.ID) {
 			t.Errorf("%s: fallback link %q", name, href)

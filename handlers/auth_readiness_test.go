@@ -74,7 +74,9 @@ func TestReadinessPage(t *testing.T) {
 		t.Errorf("localhost fix link = %q", href)
 	}
 
-	// The page reads Neon live: a setting changed elsewhere shows at once.
+	// Without a read cache every read reaches Neon: a setting changed
+	// elsewhere shows at once. (With one, it shows after "Refresh from
+	// Neon": TestChangesMadeElsewhereShowAfterRefresh.)
 	if _, err := a.Neon.UpdateAllowLocalhost(context.Background(), a.projectID, branch, false); err != nil {
 		t.Fatal(err)
 	}

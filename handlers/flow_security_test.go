@@ -170,6 +170,9 @@ func TestSecurityFlowThroughTheRealServer(t *testing.T) {
 	browser.email = viewerEmail
 	var mutating []string
 	for _, r := range a.Handler.Echo().Routes() {
+		if viewerPosts[r.Method+" "+r.Path] {
+			continue // open to viewers by design (TestRouteTable)
+		}
 		if identity.Mutating(r.Method) && r.Method != echoRouteNotFound && !strings.HasPrefix(r.Path, "/auth/") {
 			mutating = append(mutating, r.Method+" "+r.Path)
 			path := strings.ReplaceAll(concretePath(r.Path), "sample-id", a.projectID)

@@ -63,10 +63,11 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.projectUsersRoutes()...)
 	routes = append(routes, h.usersRoutes("/projects/:id/branches/:branch/users")...)
 	routes = append(routes, []Route{
-		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read live; 404 page when the branch has no branch-level Neon Auth", false},
-		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row), from the read cache (`CACHE_TTL`), which the checklist refreshes; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id; its reads come last in Neon's rate budget, and when there is no room for them it answers 503 with Retry-After at once, with a \"busy\" badge that asks again once by itself (`?retry=1`) and then on a click", false},
+		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read through the read cache (the dashboard's own changes show at once, changes made elsewhere after \"Refresh from Neon\" or `CACHE_FRESHNESS`); 404 page when the branch has no branch-level Neon Auth", false},
+		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row when the row scrolls into view), from the read cache like the checklist; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id; its reads come last in Neon's rate budget, and when there is no room for them it answers 503 with Retry-After at once, with a \"busy\" badge that asks again once by itself (`?retry=1`) and then on a click", false},
 		{get, "/projects/:id/auth/compare", h.compareBranches, viewer, "", "two branches' Neon Auth settings side by side (`?a=`, `?b=` branch ids; default branch vs the first other); secrets only as set/unset", false},
-		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings, read live (each group's page and form): sends to the first group", false},
+		{post, "/projects/:id/refresh", h.refreshProject, viewer, "neon.refresh", "\"Refresh from Neon\": forget the project's cached Neon reads, so its pages show changes made outside the dashboard (the Neon Console); sends nothing to Neon, so viewers may; back to `return_to` (a page of the same project, else the project page) with a flash", false},
+		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings, read through the read cache like the checklist (each group's page and form): sends to the first group", false},
 		{get, settings + "/domains", h.showSettings(neonauth.GroupDomains), viewer, "", "trusted domains and localhost (forms for admins, values for viewers); settings pages are for branch-level Neon Auth only", false},
 		{post, settings + "/domains", h.addTrustedDomain, admin, "auth.domains.add", "trust one more domain (an origin, checked before Neon is asked)", false},
 		{post, settings + "/domains/remove", h.removeTrustedDomain, admin, "auth.domains.remove", "stop trusting a domain", false},
@@ -181,6 +182,7 @@ func (h *Handler) Echo() *echo.Echo {
 		e.Use(h.Metrics.Middleware)
 	}
 	e.Use(compressPages())
+	e.Use(trackFreshness)
 	routes := h.served()
 	if h.Security != nil {
 		// Before any route: every route, present or future, sits behind it.

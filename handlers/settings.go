@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -47,8 +48,17 @@ func (h *Handler) loadSettings(c echo.Context, group neonauth.SettingsGroup) (*n
 	if !neonID.MatchString(branchID) {
 		return nil, errNoBranch
 	}
-	// Read live: the form shows what Neon has now, to be changed from.
-	return h.AuthSettings.LoadSettings(neonauth.ReadLive(c.Request().Context()), projectID, branchID, group)
+	// Pages read through the read cache: the dashboard's own changes drop
+	// the project's cached reads, and "Refresh from Neon" (refreshProject)
+	// shows changes made elsewhere. A form's post reads live, since the
+	// change is checked against what Neon has now (the password Neon holds,
+	// the providers configured); it writes right after, which drops the
+	// project's cached reads anyway.
+	ctx := c.Request().Context()
+	if identity.Mutating(c.Request().Method) {
+		ctx = neonauth.ReadLive(ctx)
+	}
+	return h.AuthSettings.LoadSettings(ctx, projectID, branchID, group)
 }
 
 // settingsFrame is the part of every settings page around its group.
@@ -186,7 +196,8 @@ func (h *Handler) runSettingsPost(c echo.Context, p settingsPost) error {
 		noteUnknownOutcome(c, err)
 		st, status := h.changeState(err, p.refused)
 		if st.Problem != nil {
-			// The settings page, read live, shows whether it was saved.
+			// The settings page shows whether it was saved: the failed
+			// write dropped the project's cached reads.
 			*st.Problem = withCheck(*st.Problem, err, views.SettingsURL(bs.ProjectID, bs.BranchID, p.group), "See the saved settings now")
 		}
 		return p.render(c, bs, st, status, false)

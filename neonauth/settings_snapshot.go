@@ -12,7 +12,7 @@ import (
 )
 
 // SettingsSnapshot is a branch's branch-level Neon Auth configuration as Neon
-// reports it, read live: what the readiness check judges and the comparison
+// reports it: what the readiness check judges and the comparison
 // lines up. Secrets are never part of it in the clear: Neon does not return
 // the SMTP password, and an OAuth client secret stays a neonapi.Secret.
 type SettingsSnapshot struct {
