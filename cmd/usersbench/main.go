@@ -21,12 +21,12 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/neonauth-admin/dashboard/cmd/usersbench/bench"
 	"github.com/neonauth-admin/dashboard/internal/pgtest"
-	"github.com/neonauth-admin/dashboard/internal/usersbench"
 )
 
 func main() {
-	usersbench.RunExportChild()
+	bench.RunExportChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
@@ -40,7 +40,7 @@ const quickRows = 100_000
 
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("usersbench", flag.ContinueOnError)
-	cfg := usersbench.Config{Log: os.Stderr}
+	cfg := bench.Config{Log: os.Stderr}
 	fs.StringVar(&cfg.AdminURL, "db", pgtest.URL(), "server URL where the benchmark may create databases (default: TEST_DATABASE_URL or the local server)")
 	fs.IntVar(&cfg.StackRows, "rows", 1_000_000, "users to seed into neon_auth.users_sync (0 skips it)")
 	userRows := fs.Int("user-rows", -1, `users to seed into neon_auth."user" (default: -rows; 0 skips it)`)
@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string) error {
 	var report bytes.Buffer
 	cfg.Out = io.MultiWriter(os.Stdout, &report)
 	start := time.Now()
-	_, err := usersbench.Run(ctx, cfg)
+	_, err := bench.Run(ctx, cfg)
 	fmt.Fprintf(os.Stderr, "usersbench: done in %s\n", time.Since(start).Round(time.Second))
 	if err != nil {
 		return err

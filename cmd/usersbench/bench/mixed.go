@@ -1,4 +1,4 @@
-package usersbench
+package bench
 
 import (
 	"context"

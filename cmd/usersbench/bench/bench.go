@@ -1,8 +1,8 @@
-// Package usersbench measures the users pages of the dashboard against the
+// Package bench measures the users pages of the dashboard against the
 // bare SQL a person would run in psql, on tables seeded to a realistic size
 // with Neon's exact DDL, under every combination of the indexes the
 // dashboard's advisor offers. It creates and drops its own databases.
-package usersbench
+package bench
 
 import (
 	"context"
