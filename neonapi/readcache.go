@@ -327,25 +327,65 @@ func (rc *readCache) store(k cacheKey, gen uint64, a answer) {
 }
 
 // invalidate forgets every entry of a project ("" for the account's reads).
-func (rc *readCache) invalidate(projectID string) {
+func (rc *readCache) invalidate(projectID string) { rc.invalidateBut(projectID, "") }
+
+// invalidateBut forgets the entries of a project, except those below the
+// other branches of the project when keep is the path prefix of a written
+// branch ("/projects/{id}/branches/{branch}/"): what is below one branch
+// (its Neon Auth and settings, databases, roles) changes with that branch
+// alone, and a fifty-branch project should not read every branch's
+// settings again after one branch's write. Reads that started before are
+// not kept either way (gens counts per project).
+func (rc *readCache) invalidateBut(projectID, keep string) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.gens[projectID]++
+	var branches string
+	if keep != "" {
+		branches = keep[:strings.LastIndex(strings.TrimSuffix(keep, "/"), "/")+1]
+	}
 	for k := range rc.entries {
-		if k.project == projectID {
-			delete(rc.entries, k)
+		if k.project != projectID {
+			continue
 		}
+		if keep != "" && strings.HasPrefix(k.request, branches) && !strings.HasPrefix(k.request, keep) {
+			if rest := strings.TrimPrefix(k.request, branches); strings.Contains(rest, "/") {
+				continue // below another branch
+			}
+		}
+		delete(rc.entries, k)
 	}
 }
 
+// branchBelow returns "/projects/{id}/branches/{branch}/" when path is below
+// a branch (a write to its Neon Auth, databases or roles), and "" otherwise
+// (a write to the project, its branch list or the branch itself).
+func branchBelow(path string) string {
+	rest, ok := strings.CutPrefix(path, "/projects/")
+	if !ok {
+		return ""
+	}
+	project, rest, _ := strings.Cut(rest, "/")
+	rest, ok = strings.CutPrefix(rest, "branches/")
+	if !ok {
+		return ""
+	}
+	branch, below, ok := strings.Cut(rest, "/")
+	if !ok || branch == "" || below == "" {
+		return ""
+	}
+	return "/projects/" + project + "/branches/" + branch + "/"
+}
+
 // written drops what the write cl may have changed: the entries of the
-// project its path names, and of the one its body names as project_id (the
+// project its path names (for a write below one branch, all but those below
+// the project's other branches), and of the one its body names as project_id (the
 // operations below /projects/auth name it only there). A write to the
 // account, such as createProject, or to a project itself also drops the
 // account's reads, the project list among them.
 func (rc *readCache) written(cl call) {
 	p := projectOf(cl.path)
-	rc.invalidate(p)
+	rc.invalidateBut(p, branchBelow(cl.path))
 	if p != "" && !strings.Contains(strings.TrimPrefix(cl.path, "/projects/"), "/") {
 		rc.invalidate("")
 	}

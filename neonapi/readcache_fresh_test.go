@@ -170,3 +170,61 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestBranchBelow(t *testing.T) {
+	for path, want := range map[string]string{
+		"/projects/p-1/branches/br-1/auth/domains": "/projects/p-1/branches/br-1/",
+		"/projects/p-1/branches/br-1/auth":         "/projects/p-1/branches/br-1/",
+		"/projects/p-1/branches/br-1/databases":    "/projects/p-1/branches/br-1/",
+		"/projects/p-1/branches/br-1":              "", // the branch itself shows in the project's list
+		"/projects/p-1/branches":                   "",
+		"/projects/p-1":                            "",
+		"/projects/auth/keys":                      "",
+		"/projects/p-1/branches//auth":             "",
+	} {
+		if got := branchBelow(path); got != want {
+			t.Errorf("branchBelow(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// TestWriteBelowABranchKeepsTheOtherBranches: a settings write on one
+// branch drops that branch's reads and the project's own, and keeps what is
+// kept about the project's other branches.
+func TestWriteBelowABranchKeepsTheOtherBranches(t *testing.T) {
+	e := newCacheEnv(t)
+	ctx := context.Background()
+	other, err := e.setup.CreateBranch(ctx, e.p1.ID, CreateBranchRequest{Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{e.p1.BranchID, other.Branch.ID} {
+		e.enableBetterAuth(e.p1.ID, b)
+	}
+	c, w, _ := e.client(t, time.Hour)
+	readAll := func() {
+		t.Helper()
+		for _, b := range []string{e.p1.BranchID, other.Branch.ID} {
+			if _, err := c.GetAllowLocalhost(ctx, e.p1.ID, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.GetProject(ctx, e.p1.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readAll()
+	if _, err := c.UpdateAllowLocalhost(ctx, e.p1.ID, e.p1.BranchID, false); err != nil {
+		t.Fatal(err)
+	}
+	readAll()
+	for key, want := range map[string]int{
+		branchGet(e.p1.ID, e.p1.BranchID, "/auth/allow_localhost"):   2,
+		"GET /projects/" + e.p1.ID:                                   2,
+		branchGet(e.p1.ID, other.Branch.ID, "/auth/allow_localhost"): 1,
+	} {
+		if got := w.count(key); got != want {
+			t.Errorf("%s: %d reads, want %d", key, got, want)
+		}
+	}
+}
