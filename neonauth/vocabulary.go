@@ -28,7 +28,6 @@ type (
 	TransferResponse    = neonapi.TransferResponse
 	OAuthProviderID     = neonapi.OAuthProviderID
 	SendTestEmailResult = neonapi.SendTestEmailResult
-	AuthDetails         = neonapi.AuthDetails
 	Secret              = neonapi.Secret
 )
 
