@@ -23,7 +23,9 @@ func (h *Handler) compareBranches(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := views.ComparePage{ProjectID: projectID, A: c.QueryParam("a"), B: c.QueryParam("b")}
+	canWrite := IdentityFrom(c).CanWrite()
+	m := views.ComparePage{ProjectID: projectID, A: c.QueryParam("a"), B: c.QueryParam("b"),
+		OnlyDifferences: c.QueryParam("only") == "differences", CanCopy: canWrite}
 	for _, v := range []string{m.A, m.B} {
 		if v != "" {
 			if _, err := checkedBranchID(v); err != nil {
@@ -56,7 +58,7 @@ func (h *Handler) compareBranches(c echo.Context) error {
 	})
 	m.A, m.B = pickBranches(m.Branches, m.A, m.B)
 	if m.A != "" && m.B != "" {
-		cmp, err := h.Checks.CompareBranches(ctx, projectID, m.A, m.B)
+		cmp, err := h.Checks.CompareBranches(ctx, projectID, m.A, m.B, canWrite)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,7 @@ import (
 // comparison pages. *neonauth.Service is one.
 type BranchChecks interface {
 	BranchReadiness(ctx context.Context, projectID, branchID string) (*neonauth.Readiness, error)
-	CompareBranches(ctx context.Context, projectID, branchA, branchB string) (*neonauth.Comparison, error)
+	CompareBranches(ctx context.Context, projectID, branchA, branchB string, fullURLs bool) (*neonauth.Comparison, error)
 }
 
 // errNoBranch answers branch ids that cannot be Neon branch ids without
@@ -70,7 +70,7 @@ func (h *Handler) branchReadiness(c echo.Context) error {
 	}
 	title := "Readiness of " + r.Branch.Name
 	crumbs := branchCrumbs(projectID, name, "Readiness of "+r.Branch.Name)
-	return h.render(c, http.StatusOK, views.ReadinessView(h.chrome(c, title, crumbs...), views.ReadinessPage{ProjectName: name, Readiness: *r}))
+	return h.render(c, http.StatusOK, views.ReadinessView(h.chrome(c, title, crumbs...), views.ReadinessPage{ProjectName: name, Readiness: *r, FullURLs: IdentityFrom(c).CanWrite()}))
 }
 
 // noBranchAuth explains, as a 404, that the branch has no branch-level Neon

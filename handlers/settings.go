@@ -32,6 +32,10 @@ type AuthSettings interface {
 	UpdatePhoneNumber(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.PhoneNumberForm) error
 	UpdateWebhooks(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.WebhookForm) error
 	UpdateApplication(ctx context.Context, bs *neonauth.BranchSettings, f neonauth.ApplicationForm) error
+	// A copy of settings between branches (auth_copy.go).
+	PlanCopy(ctx context.Context, projectID, from, to string, groups []neonauth.SettingsGroup, fullURLs bool) (*neonauth.CopyPlan, error)
+	CheckCopy(p *neonauth.CopyPlan, in neonauth.CopyValues) neonauth.FieldErrors
+	ApplyCopy(ctx context.Context, p *neonauth.CopyPlan, in neonauth.CopyValues, stepCtx func(context.Context) context.Context, done func(context.Context, neonauth.CopyStep, error)) *neonauth.CopyResult
 }
 
 var _ AuthSettings = (*neonauth.SettingsService)(nil)

@@ -70,6 +70,9 @@ type auditEntry struct {
 	project       string
 	branch        string
 	target        string
+	// change marks the line of one change within a request that makes
+	// several (AuditChange); the request's own line follows them.
+	change bool
 }
 
 func (a *Auditor) record(c echo.Context, e auditEntry) {
@@ -98,7 +101,7 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 	if e.reason != "" {
 		attrs = append(attrs, slog.String("reason", e.reason))
 	}
-	if extra, ok := c.Get(auditAttrsKey).([]slog.Attr); ok {
+	if extra, ok := c.Get(auditAttrsKey).([]slog.Attr); ok && !e.change {
 		attrs = append(attrs, extra...)
 	}
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "audit", attrs...)
@@ -117,6 +120,7 @@ func (s *Security) auditMutations(next echo.HandlerFunc) echo.HandlerFunc {
 		trail := &neonTrail{}
 		r := c.Request()
 		c.SetRequest(r.WithContext(context.WithValue(r.Context(), neonTrailKey{}, trail)))
+		c.Set(auditorKey, s.audit)
 
 		err := next(c)
 		if err != nil {
@@ -207,6 +211,9 @@ type neonTrail struct {
 	called    bool
 	last      int
 	requestID string
+	// parent is the request's trail when this one follows one change of a
+	// request that makes several (ChangeContext); it hears every call too.
+	parent *neonTrail
 }
 
 type neonTrailKey struct{}
@@ -215,8 +222,11 @@ type neonTrailKey struct{}
 // id.
 func (t *neonTrail) note(status int, requestID string) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.called, t.last, t.requestID = true, status, requestID
+	t.mu.Unlock()
+	if t.parent != nil {
+		t.parent.note(status, requestID)
+	}
 }
 
 // result is the last attempt's status and request id, and whether any call
@@ -283,4 +293,44 @@ const auditAttrsKey = "identity.auditAttrs"
 func AddAuditAttrs(c echo.Context, attrs ...slog.Attr) {
 	prev, _ := c.Get(auditAttrsKey).([]slog.Attr)
 	c.Set(auditAttrsKey, append(prev, attrs...))
+}
+
+// auditorKey holds the request's Auditor for AuditChange.
+const auditorKey = "identity.auditor"
+
+// ChangeContext returns ctx for one change of a request that makes several
+// Neon writes (a copy of settings between branches), so that AuditChange can
+// say how Neon answered that change alone. The request's own audit line
+// still hears every call.
+func ChangeContext(ctx context.Context) context.Context {
+	parent, _ := ctx.Value(neonTrailKey{}).(*neonTrail)
+	return context.WithValue(ctx, neonTrailKey{}, &neonTrail{parent: parent})
+}
+
+// AuditChange writes the audit line of one change within the current
+// request: its action (the same one the route making that change alone
+// has), the project and branch it changed, what it targeted, and how it
+// ended. ctx is the change's, from ChangeContext; err is what the change
+// returned. The request's own line is written after the handler returns, as
+// for every request. Requests without an audit line write none.
+func AuditChange(ctx context.Context, c echo.Context, action, project, branch, target string, err error) {
+	a, ok := c.Get(auditorKey).(*Auditor)
+	if !ok {
+		return
+	}
+	e := auditEntry{action: action, project: cut(project, 100), branch: cut(branch, 100), target: cut(target, 400), change: true, outcome: outcomeOK, status: http.StatusOK}
+	e.actor, e.anonymousActor = identityIfSet(c)
+	if trail, ok := ctx.Value(neonTrailKey{}).(*neonTrail); ok {
+		e.neonStatus, e.neonRequestID, e.neonCalled = trail.result()
+	}
+	switch {
+	case e.neonCalled && e.neonStatus == 0:
+		// No answer arrived: the change may or may not have been made.
+		e.outcome, e.status = outcomeError, http.StatusBadGateway
+	case e.neonCalled && e.neonStatus >= 400:
+		e.outcome, e.status = outcomeError, e.neonStatus
+	case err != nil:
+		e.outcome, e.status = outcomeError, statusOf(err)
+	}
+	a.record(c, e)
 }

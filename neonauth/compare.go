@@ -64,9 +64,9 @@ type field struct {
 
 // Compare lines up two branches' settings. A side without Neon Auth shows
 // "—" in every settings row, which therefore all differ from a side with it.
-func Compare(projectID string, a, b CompareSide) *Comparison {
+func Compare(projectID string, a, b CompareSide, fullURLs bool) *Comparison {
 	c := &Comparison{ProjectID: projectID, A: a, B: b}
-	for _, sec := range compareSections(a.Settings, b.Settings) {
+	for _, sec := range compareSections(a.Settings, b.Settings, fullURLs) {
 		cs := CompareSection{Title: sec.title}
 		for _, f := range sec.fields {
 			row := CompareRow{Key: f.key, Label: f.label, A: value(a.Settings, f.show), B: value(b.Settings, f.show)}
@@ -85,6 +85,17 @@ func Compare(projectID string, a, b CompareSide) *Comparison {
 	return c
 }
 
+// fieldsByKey lists every compared field by key.
+func fieldsByKey(a, b *SettingsSnapshot, fullURLs bool) map[string]field {
+	out := map[string]field{}
+	for _, sec := range compareSections(a, b, fullURLs) {
+		for _, f := range sec.fields {
+			out[f.key] = f
+		}
+	}
+	return out
+}
+
 // value applies f to s, or gives the placeholder for a branch without Neon
 // Auth.
 func value(s *SettingsSnapshot, f func(*SettingsSnapshot) string) string {
@@ -100,8 +111,9 @@ type section struct {
 }
 
 // compareSections lists what is compared. Per-provider OAuth rows appear only
-// for providers either branch has configured.
-func compareSections(a, b *SettingsSnapshot) []section {
+// for providers either branch has configured. fullURLs shows a webhook's
+// whole URL rather than its scheme and host.
+func compareSections(a, b *SettingsSnapshot, fullURLs bool) []section {
 	return []section{
 		{"Neon Auth", []field{
 			{key: "database", label: "Database", show: func(s *SettingsSnapshot) string { return s.Auth.DBName }},
@@ -115,7 +127,7 @@ func compareSections(a, b *SettingsSnapshot) []section {
 		{"Email and password", emailPasswordFields()},
 		{"Email server", emailServerFields()},
 		{"Plugins", pluginFields()},
-		{"Webhooks", webhookFields()},
+		{"Webhooks", webhookFields(fullURLs)},
 	}
 }
 
@@ -195,7 +207,9 @@ func emailPasswordFields() []field {
 		flag("auto-sign-in", "Sign in after verifying", func(c neonapi.EmailAndPasswordConfig) bool { return c.AutoSignInAfterVerification }),
 		flag("verify-on-sign-up", "Verification email on sign-up", func(c neonapi.EmailAndPasswordConfig) bool { return c.SendVerificationEmailOnSignUp }),
 		flag("verify-on-sign-in", "Verification email on sign-in", func(c neonapi.EmailAndPasswordConfig) bool { return c.SendVerificationEmailOnSignIn }),
-		flag("disable-sign-up", "Sign-up disabled", func(c neonapi.EmailAndPasswordConfig) bool { return c.DisableSignUp }),
+		{key: "allow-sign-up", label: "New sign-ups", show: func(s *SettingsSnapshot) string {
+			return yesNo(!s.EmailAndPassword.DisableSignUp, "allowed", "not allowed")
+		}},
 	}
 }
 
@@ -238,20 +252,27 @@ func pluginFields() []field {
 		{key: "invitation-email", label: "Invitation emails", show: func(s *SettingsSnapshot) string { return yesNo(org(s).SendInvitationEmail, "on", "off") }},
 		{key: "magic-link", label: "Magic link", show: func(s *SettingsSnapshot) string { return yesNo(magic(s).Enabled, "on", "off") }},
 		{key: "magic-link-expiry", label: "Magic link lifetime (minutes)", show: func(s *SettingsSnapshot) string { return number(magic(s).ExpiresIn) }},
-		{key: "magic-link-sign-up", label: "Magic link sign-up disabled", show: func(s *SettingsSnapshot) string { return yesNo(magic(s).DisableSignUp, "on", "off") }},
+		{key: "magic-link-sign-up", label: "New sign-ups by magic link", show: func(s *SettingsSnapshot) string {
+			return yesNo(!magic(s).DisableSignUp, "allowed", "not allowed")
+		}},
 		{key: "phone-number", label: "Phone number", show: func(s *SettingsSnapshot) string { return yesNo(phone(s).Enabled, "on", "off") }},
 		{key: "phone-otp-expiry", label: "Phone code lifetime (seconds)", show: func(s *SettingsSnapshot) string { return number(phone(s).OTPExpiresIn) }},
 	}
 }
 
-// webhookFields compares the webhook. Its URL shows as scheme and host only,
-// since a path or query may carry a token, but the whole URL is compared.
-func webhookFields() []field {
+// webhookFields compares the webhook. Its URL shows whole to admins, who can
+// read it on the webhook form anyway, and otherwise as scheme and host only,
+// since a path or query may carry a token; the whole URL is compared either
+// way.
+func webhookFields(fullURLs bool) []field {
 	return []field{
 		{key: "webhook", label: "Webhook", show: func(s *SettingsSnapshot) string { return yesNo(s.Webhook.Enabled, "on", "off") }},
 		{key: "webhook-url", label: "Destination", show: func(s *SettingsSnapshot) string {
-			if s.Webhook.WebhookURL == "" {
+			switch {
+			case s.Webhook.WebhookURL == "":
 				return valueNone
+			case fullURLs:
+				return s.Webhook.WebhookURL
 			}
 			return WebhookHost(s.Webhook.WebhookURL)
 		}, raw: func(s *SettingsSnapshot) string { return s.Webhook.WebhookURL }},

@@ -40,7 +40,7 @@ func TestCompareMarksDifferencesWithoutSecrets(t *testing.T) {
 	ctx := context.Background()
 	pid, main, preview := e.project.ID, e.project.BranchID, e.preview
 
-	c, err := e.svc.CompareBranches(ctx, pid, main, preview)
+	c, err := e.svc.CompareBranches(ctx, pid, main, preview, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestCompareMarksDifferencesWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err = e.svc.CompareBranches(ctx, pid, main, preview)
+	c, err = e.svc.CompareBranches(ctx, pid, main, preview, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestCompareWithBranchWithoutAuth(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.svc.CompareBranches(ctx, e.project.ID, e.project.BranchID, bare.Branch.ID)
+	c, err := e.svc.CompareBranches(ctx, e.project.ID, e.project.BranchID, bare.Branch.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestCompareWithBranchWithoutAuth(t *testing.T) {
 		t.Errorf("%d of %d rows differ; every settings row should", c.Differences, len(r))
 	}
 
-	if _, err := e.svc.CompareBranches(ctx, e.project.ID, e.project.BranchID, "br-missing"); err == nil {
+	if _, err := e.svc.CompareBranches(ctx, e.project.ID, e.project.BranchID, "br-missing", false); err == nil {
 		t.Error("a missing branch compared without an error")
 	}
 }

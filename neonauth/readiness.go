@@ -68,6 +68,10 @@ type ReadinessItem struct {
 	Explanation string
 	// Form is the settings form that changes what the check reads.
 	Form string
+	// Destination is the webhook's whole URL, for admins: the explanation
+	// names its scheme and host only, since a path or query may carry a
+	// token.
+	Destination string
 }
 
 // ReadinessSummary is a branch's readiness in a few words and numbers: the
@@ -320,6 +324,7 @@ func checkWebhooks(s *SettingsSnapshot) ReadinessItem {
 			events[i] = string(e)
 		}
 		it.Explanation = fmt.Sprintf("%s %s posted to %s.", strings.Join(events, ", "), plural(len(events), "is", "are"), WebhookHost(w.WebhookURL))
+		it.Destination = w.WebhookURL
 	case on:
 		it.Status = StatusInfo
 		it.Explanation = "The webhook is on but receives no events. Webhooks are optional."

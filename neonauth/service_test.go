@@ -20,6 +20,8 @@ type serviceEnv struct {
 	svc     *Service
 	log     *neontest.Requests
 	project sandbox.CreatedProject
+	// apiURL is the sandbox's Neon API, for a test's own client.
+	apiURL string
 }
 
 func newServiceEnv(t *testing.T) *serviceEnv {
@@ -37,7 +39,7 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &serviceEnv{sb: sb, neon: neon, svc: New(neon, pools, UserDBConfig{}), log: log, project: p}
+	return &serviceEnv{sb: sb, neon: neon, svc: New(neon, pools, UserDBConfig{}), log: log, project: p, apiURL: srv.URL + "/api/v2"}
 }
 
 // TestServicePicksTheGenerationsEndpoints: the same calls reach the

@@ -95,6 +95,11 @@ type BranchSettings struct {
 	Plugins          Loaded[*neonapi.PluginConfigs]
 	PhoneNumber      Loaded[*neonapi.PhoneNumberConfig]
 	Webhooks         Loaded[*neonapi.WebhookConfig]
+
+	// checkOnly makes every change stop once its form checked out, without
+	// asking Neon: a copy between branches checks all its changes before
+	// making the first.
+	checkOnly bool
 }
 
 // ErrNotBranchAuth reports a settings change for a branch without
@@ -191,6 +196,9 @@ func change(bs *BranchSettings, errs FieldErrors, what string, write func() erro
 	}
 	if len(errs) > 0 {
 		return &InvalidSettingsError{Fields: errs}
+	}
+	if bs.checkOnly {
+		return nil
 	}
 	return unknownOutcome(write(), what)
 }

@@ -157,8 +157,9 @@ func (s *Service) BranchReadiness(ctx context.Context, projectID, branchID strin
 
 // CompareBranches reads two branches' settings in parallel and lines them up;
 // see Compare. A branch without branch-level Neon Auth is a side without
-// settings, not an error: that is a difference worth showing.
-func (s *Service) CompareBranches(ctx context.Context, projectID, branchA, branchB string) (*Comparison, error) {
+// settings, not an error: that is a difference worth showing. fullURLs shows
+// webhook URLs whole, for admins.
+func (s *Service) CompareBranches(ctx context.Context, projectID, branchA, branchB string, fullURLs bool) (*Comparison, error) {
 	var a, b CompareSide
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { a, err = compareSide(gctx, s.neon, projectID, branchA); return err })
@@ -166,7 +167,7 @@ func (s *Service) CompareBranches(ctx context.Context, projectID, branchA, branc
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return Compare(projectID, a, b), nil
+	return Compare(projectID, a, b, fullURLs), nil
 }
 
 // compareSide reads one branch for CompareBranches.
