@@ -38,6 +38,7 @@ type NeonAuth interface {
 	SetUserRole(ctx context.Context, r neonauth.Ref, userID string, roles []string) error
 	OpenUsers(ctx context.Context, r neonauth.Ref) (neonauth.UserDirectory, error)
 	OpenBrowser(ctx context.Context, r neonauth.Ref) (neonauth.UserBrowser, error)
+	OpenPeople(ctx context.Context, r neonauth.Ref) (neonauth.People, error)
 	UsersOnBranch(ctx context.Context, projectID, branchID string) (neonauth.BranchUsers, error)
 	UsersBranch(ctx context.Context, projectID, hint string) (string, error)
 	UsersChanged(ctx context.Context, r neonauth.Ref)

@@ -62,6 +62,7 @@ func (h *Handler) Routes() []Route {
 	// branch, and the project-level routes send them there.
 	routes = append(routes, h.projectUsersRoutes()...)
 	routes = append(routes, h.usersRoutes("/projects/:id/branches/:branch/users")...)
+	routes = append(routes, h.peopleRoutes("/projects/:id/branches/:branch")...)
 	routes = append(routes, []Route{
 		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read through the read cache (the dashboard's own changes show at once, changes made elsewhere after \"Refresh from Neon\" or `CACHE_FRESHNESS`); 404 page when the branch has no branch-level Neon Auth", false},
 		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row when the row scrolls into view), from the read cache like the checklist; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id; its reads come last in Neon's rate budget, and when there is no room for them it answers 503 with Retry-After at once, with a \"busy\" badge that asks again once by itself (`?retry=1`) and then on a click", false},

@@ -150,6 +150,10 @@ func (s *switchableAuth) OpenBrowser(ctx context.Context, r neonauth.Ref) (neona
 	return s.cur.Load().OpenBrowser(ctx, r)
 }
 
+func (s *switchableAuth) OpenPeople(ctx context.Context, r neonauth.Ref) (neonauth.People, error) {
+	return s.cur.Load().OpenPeople(ctx, r)
+}
+
 // neonCalls is how many requests the dashboard sent Neon so far.
 func (a *testApp) neonCalls() int64 { return int64(a.neonCounter.Count()) }
 

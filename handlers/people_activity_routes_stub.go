@@ -1,0 +1,3 @@
+package handlers
+
+func (h *Handler) activityRoutes(base string) []Route { return nil }

@@ -1,0 +1,3 @@
+package handlers
+
+func (h *Handler) organizationRoutes(base string) []Route { return nil }

@@ -1,0 +1,3 @@
+package handlers
+
+func (h *Handler) personRoutes(base string) []Route { return nil }

@@ -1,0 +1,3 @@
+package handlers
+
+func (h *Handler) sessionRoutes(base string) []Route { return nil }

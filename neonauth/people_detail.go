@@ -1,0 +1,4 @@
+package neonauth
+
+// PeopleDetail is the part of People that serves detail.
+type PeopleDetail interface{}

@@ -1,0 +1,4 @@
+package neonauth
+
+// PeopleOrganizations is the part of People that serves organizations.
+type PeopleOrganizations interface{}
