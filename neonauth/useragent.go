@@ -24,8 +24,8 @@ func UserAgentWords(ua string) string {
 		return "unknown"
 	}
 	p := uaParser().Parse(ua)
-	browser, os := p.GetBrowser(), p.GetOS()
-	if v := p.GetMajorVersion(); browser != "" && v != "" {
+	browser, os := string(p.Browser()), string(p.OS())
+	if v := p.BrowserVersionMajor(); browser != "" && v != "" {
 		browser += " " + v
 	}
 	switch {

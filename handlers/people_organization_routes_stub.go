@@ -1,3 +1,0 @@
-package handlers
-
-func (h *Handler) organizationRoutes(base string) []Route { return nil }
