@@ -1,3 +1,0 @@
-package handlers
-
-func (h *Handler) personRoutes(base string) []Route { return nil }
