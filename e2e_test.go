@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,8 +39,6 @@ const (
 // once, create a user and watch it reach the database, transfer ownership,
 // and delete the integration. The server is the real one in demo mode, signed
 // in through trusted proxy headers.
-//
-// With UPDATE_SCREENSHOTS=1 it also refreshes the README's screenshots.
 func TestE2EGuide(t *testing.T) {
 	dbURL := pgtest.Require(t)
 	browsertest.Chromium(t) // skip before starting anything when there is no browser
@@ -57,7 +53,6 @@ func TestE2EGuide(t *testing.T) {
 		Budget: 3 * time.Minute,
 	})
 	id := browsertest.TestID
-	screenshots := os.Getenv("UPDATE_SCREENSHOTS") == "1"
 
 	// Projects → "storefront", which the demo seeds without Neon Auth.
 	b.Follow("open the projects page", http.StatusOK, chromedp.Navigate(dash.URL+"/projects"))
@@ -91,16 +86,31 @@ func TestE2EGuide(t *testing.T) {
 	)
 	b.CheckAccessibility("project page without Neon Auth")
 
-	// Enable Neon Auth with what the form preselects: Stack Auth on the
-	// default branch, database neondb, role neondb_owner.
+	// The form preselects Better Auth, the current generation, on the
+	// default branch and database neondb, without the role only Stack Auth
+	// takes. Picking Stack Auth shows the role, neondb_owner preselected;
+	// Neon Auth is enabled with that.
 	for _, f := range []struct{ sel, want string }{
-		{`[data-testid="provider-select"]`, "stack"},
+		{`[data-testid="provider-select"]`, "better_auth"},
 		{`[data-testid="database-select"]`, "neondb"},
-		{`[data-testid="role-select"]`, "neondb_owner"},
 	} {
 		if got := browsertest.Get(b, "read "+f.sel, chromedp.Value(chromedp.CSS(f.sel))); got != f.want {
 			b.Fail("check the enable form's defaults", fmt.Errorf("%s = %q, want %q", f.sel, got, f.want))
 		}
+	}
+	roleState := `(() => { const f = document.querySelector('[data-testid="role-field"]'), s = document.querySelector('[data-testid="role-select"]'); return f.hidden + "/" + s.disabled; })()`
+	if got := browsertest.Get(b, "read the role field", chromedp.Evaluate[string](roleState)); got != "true/true" {
+		b.Fail("check the enable form's defaults", fmt.Errorf("role field hidden/disabled = %s with Better Auth, want true/true", got))
+	}
+	b.Run("pick Stack Auth", chromedp.SetValue(id("provider-select"), "stack"))
+	browsertest.Get(b, "tell the form the provider changed", chromedp.Evaluate[bool](
+		`document.querySelector('[data-testid="provider-select"]').dispatchEvent(new Event("change", {bubbles: true}))`))
+	b.Run("wait for the role", browsertest.Visible(id("role-select")))
+	if got := browsertest.Get(b, "read the role field", chromedp.Evaluate[string](roleState)); got != "false/false" {
+		b.Fail("pick Stack Auth", fmt.Errorf("role field hidden/disabled = %s with Stack Auth, want false/false", got))
+	}
+	if got := browsertest.Get(b, "read the role", chromedp.Value(id("role-select"))); got != "neondb_owner" {
+		b.Fail("pick Stack Auth", fmt.Errorf("role = %q, want neondb_owner", got))
 	}
 	branch := browsertest.Get(b, "read the selected branch", chromedp.TextContent(id("branch-select")+` option:checked`))
 	if !strings.Contains(branch, "main (default)") {
@@ -141,9 +151,6 @@ func TestE2EGuide(t *testing.T) {
 	}
 	if len(gotEnv) != len(wantEnv) {
 		b.Fail("check the .env block", fmt.Errorf(".env block has %d variables, want %d:\n%s", len(gotEnv), len(wantEnv), env))
-	}
-	if screenshots {
-		b.Screenshot(filepath.Join("docs", "screenshot-project.png"))
 	}
 	b.Run("reveal the secret",
 		chromedp.Click(chromedp.CSS(`[data-reveal="secret-key"]`)),
@@ -209,9 +216,6 @@ func TestE2EGuide(t *testing.T) {
 	b.Run("see the user in the table",
 		browsertest.WaitText(id("users-browser")+` [data-testid="browse-row"]`, email),
 	)
-	if screenshots {
-		b.Screenshot(filepath.Join("docs", "screenshot-users.png"))
-	}
 
 	// Transfer ownership: confirm, then the claim URL opens in a new tab.
 	b.Follow("go back to the project", http.StatusOK, chromedp.Navigate(dash.URL+views.ProjectURL(project.ID)))

@@ -39,8 +39,8 @@ func TestProjectPagePrefillsTheEnableForm(t *testing.T) {
 	if v, _ := selected("role-select"); v != "neondb_owner" {
 		t.Errorf("role preselected = %q, want neondb_owner", v)
 	}
-	if v, _ := selected("provider-select"); v != "stack" {
-		t.Errorf("provider preselected = %q, want stack", v)
+	if v, _ := selected("provider-select"); v != "better_auth" {
+		t.Errorf("provider preselected = %q, want better_auth, the current generation", v)
 	}
 	form := r.byTestID("enable-form")
 	if action, _ := form.Attr("action"); action != "/projects/"+a.projectID+"/integrations" {
@@ -66,8 +66,8 @@ func TestProjectPagePrefillsTheEnableForm(t *testing.T) {
 	if href, _ := r.byTestID("enable-hint").Attr("href"); href != "#enable-form-card" || r.Doc.Find("#enable-form-card").Length() != 1 {
 		t.Errorf("empty state links to %q, want the enable form", href)
 	}
-	if r.byTestID("branch-auth").Length() != 0 {
-		t.Error("the empty state is followed by a separate branch line")
+	if r.byTestID("integration-card").Length() != 0 {
+		t.Error("the empty state is followed by an integration card")
 	}
 }
 
@@ -84,11 +84,15 @@ func TestProjectPageNamesEachLevel(t *testing.T) {
 	if got := strings.TrimSpace(card.Find(`[data-testid="card-provider"]`).Text()); got != "Stack Auth (project-level)" {
 		t.Errorf("card title = %q, want Stack Auth (project-level)", got)
 	}
-	// The branch line is about Better Auth only: project-level Stack Auth
-	// does not make it read "enabled", nor does it read as if nothing were.
-	line := strings.Join(strings.Fields(r.text("branch-auth")), " ")
-	if !strings.HasPrefix(line, "Better Auth (branch-level) on main: not enabled") {
-		t.Errorf("branch line = %q, want Better Auth (branch-level) on main: not enabled", line)
+	// The card is the project-level integration; its branch's row names
+	// the provider and its level, and the branch-level links are not
+	// offered for it.
+	main := r.Doc.Find(`[data-testid="branch-row"][data-branch-id="` + a.project.BranchID + `"]`)
+	if got := strings.Join(strings.Fields(main.Find(`[data-testid="branch-auth-cell"]`).Text()), " "); !strings.HasPrefix(got, "Stack Auth project-level") {
+		t.Errorf("main's Neon Auth cell = %q, want Stack Auth project-level", got)
+	}
+	if n := main.Find(`[data-testid="branch-users-link"], [data-testid="branch-settings-link"]`).Length(); n != 0 {
+		t.Errorf("main's row has %d users or settings links; Stack Auth's are on its card", n)
 	}
 	if strings.Contains(r.Body, "Neon Auth on the default branch") {
 		t.Error("the page still uses the ambiguous default-branch wording")
@@ -290,21 +294,28 @@ func TestEnableBetterAuth(t *testing.T) {
 	if got := r.text("users-table"); got != `neon_auth.user` {
 		t.Errorf("users table = %q", got)
 	}
-	// The out-of-band panel was read after the change, branch line included.
-	if oob := r.Doc.Find(`#integrations[hx-swap-oob="true"]`); oob.Find(`[data-testid="branch-auth-state"]`).Text() != "enabled" {
-		t.Errorf("refreshed panel's branch line = %q, want enabled", oob.Find(`[data-testid="branch-auth"]`).Text())
+	// The out-of-band panel was read after the change, the branch's row
+	// included.
+	rowSel := `[data-testid="branch-row"][data-branch-id="` + a.project.BranchID + `"]`
+	if oob := r.Doc.Find(`#integrations[hx-swap-oob="true"]`); oob.Find(rowSel).AttrOr("data-provider", "") != "better_auth" {
+		t.Errorf("refreshed panel's default branch row = %q, want Better Auth", strings.Join(strings.Fields(oob.Find(rowSel).Text()), " "))
 	}
 
+	// Better Auth is branch-level: its branch's row is the one place it
+	// shows, with the links to its users and settings; there is no card.
 	page := a.get("/projects/" + a.projectID)
-	if got := page.text("branch-auth-state"); !strings.HasPrefix(got, "enabled") {
-		t.Errorf("default branch auth state = %q, want enabled", got)
+	row := page.Doc.Find(rowSel)
+	if p, _ := row.Attr("data-provider"); p != "better_auth" {
+		t.Errorf("default branch provider = %q, want better_auth", p)
 	}
-	card := page.Doc.Find(`[data-testid="integration-card"][data-provider="better_auth"]`)
-	if href, _ := card.Find(`[data-testid="users-link"]`).Attr("href"); href != "/projects/"+a.projectID+"/branches/"+a.project.BranchID+"/users" {
+	if href, _ := row.Find(`[data-testid="branch-users-link"]`).Attr("href"); href != "/projects/"+a.projectID+"/branches/"+a.project.BranchID+"/users" {
 		t.Errorf("users link = %q", href)
 	}
-	if card.Find(`[data-testid="transfer-link"]`).Length() != 0 {
-		t.Error("a better_auth card offers an ownership transfer")
+	if n := page.byTestID("integration-card").Length(); n != 0 {
+		t.Errorf("%d integration cards for a branch-level integration, want none", n)
+	}
+	if page.byTestID("transfer-link").Length() != 0 {
+		t.Error("Better Auth is offered an ownership transfer")
 	}
 }
 

@@ -53,10 +53,9 @@ func (h *Handler) branchRow(projectID string, s neonauth.BranchState) views.Bran
 		r.DBName = s.Auth.DBName
 		r.BaseURL = s.Auth.BaseURL
 		r.JWKSURL = s.Auth.JWKSURL
-		if r.Provider.Valid() {
-			r.UsersURL = views.BranchUsersURL(projectID, r.Provider, s.Branch.ID)
-		}
+		// A project-level integration's users page is its card's.
 		if r.Provider.BranchLevel() {
+			r.UsersURL = views.BranchUsersURL(projectID, r.Provider, s.Branch.ID)
 			r.ReadinessURL = views.ReadinessURL(projectID, s.Branch.ID)
 		}
 	}

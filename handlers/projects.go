@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -201,18 +203,6 @@ type projectData struct {
 	branchStates []neonauth.BranchState
 }
 
-// defaultState is the default branch's Neon Auth, nil when the branches or
-// their states were not read.
-func (d *projectData) defaultState() *neonauth.BranchState {
-	def := neonauth.DefaultBranch(d.branches)
-	for i := range d.branchStates {
-		if def != nil && d.branchStates[i].Branch.ID == def.ID {
-			return &d.branchStates[i]
-		}
-	}
-	return nil
-}
-
 // loadProjectSummary reads the project, its project-level integrations and
 // its branches in parallel: what the confirmation pages (transfer, new SDK
 // keys, both Stack Auth only) show, without the enable form's databases and
@@ -338,15 +328,24 @@ func (h *Handler) projectPage(c echo.Context, d *projectData) views.ProjectPage 
 				BranchName:  branchName(d.branches, in.BranchID),
 			})
 		}
+		// In the order of the branch table: the default branch's first.
+		if def := neonauth.DefaultBranch(d.branches); def != nil {
+			onDefault := func(f views.DeleteForm) int {
+				if f.BranchID == def.ID {
+					return 0
+				}
+				return 1
+			}
+			slices.SortStableFunc(m.Deletes, func(a, b views.DeleteForm) int { return cmp.Compare(onDefault(a), onDefault(b)) })
+		}
 	}
 	return m
 }
 
-// authPanel is the project's whole Neon Auth state: the integration cards,
-// the default branch's branch-level auth and every branch's.
+// authPanel is the project's whole Neon Auth state: the project-level
+// integrations' cards and every branch's Neon Auth.
 func (h *Handler) authPanel(projectID string, d *projectData, canWrite bool) views.IntegrationsPanel {
 	panel := h.integrationsPanel(projectID, d)
-	panel.Branch = h.branchAuthPanel(d)
 	panel.Branches = h.branchTable(projectID, d)
 	panel.CanWrite = canWrite
 	for i := range panel.Cards {
@@ -357,6 +356,9 @@ func (h *Handler) authPanel(projectID string, d *projectData, canWrite bool) vie
 	return panel
 }
 
+// integrationsPanel is the cards of the project-level integrations. The
+// branch-level ones are rows of the branch table, which says everything a
+// card would.
 func (h *Handler) integrationsPanel(projectID string, d *projectData) views.IntegrationsPanel {
 	panel := views.IntegrationsPanel{ProjectID: projectID}
 	if d.integrationsErr != nil {
@@ -366,47 +368,20 @@ func (h *Handler) integrationsPanel(projectID string, d *projectData) views.Inte
 	}
 	for _, in := range d.integrations {
 		provider := in.AuthProvider
+		if provider.BranchLevel() {
+			continue
+		}
 		panel.Cards = append(panel.Cards, views.IntegrationCard{
 			ProjectID:             projectID,
 			Provider:              provider,
 			AuthProviderProjectID: in.AuthProviderProjectID,
 			BranchID:              in.BranchID,
-			BranchName:            branchName(d.branches, in.BranchID),
-			DBName:                in.DBName,
 			OwnedBy:               string(in.OwnedBy),
 			TransferStatus:        string(in.TransferStatus),
 			CreatedAt:             in.CreatedAt,
-			JWKSURL:               in.JWKSURL,
-			BaseURL:               in.BaseURL,
 			CanTransfer: provider.HasTransfer() &&
 				in.OwnedBy == neonauth.OwnedByNeon && in.TransferStatus != neonauth.TransferFinished,
 		})
-	}
-	return panel
-}
-
-func (h *Handler) branchAuthPanel(d *projectData) views.BranchAuthPanel {
-	var panel views.BranchAuthPanel
-	if d.branchesErr != nil {
-		p := h.panelProblem(d.branchesErr, "Could not list branches")
-		panel.Problem = &p
-		return panel
-	}
-	def := neonauth.DefaultBranch(d.branches)
-	if def == nil {
-		return panel
-	}
-	panel.BranchID, panel.BranchName = def.ID, def.Name
-	state := d.defaultState()
-	switch {
-	case state == nil:
-	case state.Err != nil:
-		p := h.panelProblem(state.Err, "Could not read the default branch’s Neon Auth")
-		panel.Problem = &p
-	case state.Enabled():
-		panel.Enabled = true
-		panel.Provider = state.Provider()
-		panel.DBName = state.Auth.DBName
 	}
 	return panel
 }

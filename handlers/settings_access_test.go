@@ -133,7 +133,7 @@ func TestProjectPageLinksBetterAuthSettings(t *testing.T) {
 	a, _ := newSettingsApp(t)
 	r := a.get("/projects/" + a.projectID)
 	r.wantStatus(t, http.StatusOK)
-	link := r.Doc.Find(`[data-testid="integration-card"][data-provider="better_auth"] [data-testid="settings-link"]`)
+	link := r.Doc.Find(`[data-testid="branch-row"][data-provider="better_auth"] [data-testid="branch-settings-link"]`)
 	if href, _ := link.Attr("href"); href != a.settingsPath("domains") {
 		t.Errorf("settings link = %q, want %s", href, a.settingsPath("domains"))
 	}

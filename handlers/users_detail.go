@@ -62,5 +62,8 @@ func (h *Handler) userDetail(c echo.Context) error {
 		prob := h.dbProblem(err, info.integration.DBName)
 		p.Problem, status = &prob, prob.Status
 	}
+	if p.User != nil && p.Problem == nil {
+		p.Person = h.personPanels(c, s, uid, info.integration.DBName)
+	}
 	return h.render(c, status, views.UserDetailPageView(p))
 }

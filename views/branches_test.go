@@ -137,7 +137,7 @@ func TestBranchUsersURL(t *testing.T) {
 // TestIntegrationsPanelWithUnreadBranch: a branch whose state could not be
 // read may have Neon Auth on, so the panel does not say it is off anywhere.
 func TestIntegrationsPanelWithUnreadBranch(t *testing.T) {
-	panel := IntegrationsPanel{ProjectID: "p-1", Branch: BranchAuthPanel{BranchID: "br-main", BranchName: "main"}, Branches: testBranchTable()}
+	panel := IntegrationsPanel{ProjectID: "p-1", Branches: testBranchTable()}
 	panel.Branches.Rows = []BranchRow{panel.Branches.Rows[0], panel.Branches.Rows[3]}
 	doc, _ := renderDoc(t, IntegrationsPanelView(panel))
 	if byID(doc, "integrations-empty").Length() != 0 {

@@ -61,31 +61,28 @@ func TestEnableResultPanel(t *testing.T) {
 
 func TestIntegrationCards(t *testing.T) {
 	panel := IntegrationsPanel{ProjectID: "p-1", OOB: true, Cards: []IntegrationCard{
-		{ProjectID: "p-1", Provider: "stack", BranchID: "br-1", BranchName: "main", DBName: "neondb", OwnedBy: "neon", CanTransfer: true, JWKSURL: "https://jwks"},
-		{ProjectID: "p-1", Provider: "better_auth", BranchID: "br-2", BranchName: "dev", DBName: "app", OwnedBy: "neon"},
-		{ProjectID: "p-1", Provider: "stack", BranchID: "br-1", BranchName: "main", OwnedBy: "user", TransferStatus: "finished"},
+		{ProjectID: "p-1", Provider: "stack", BranchID: "br-1", OwnedBy: "neon", CanTransfer: true},
+		{ProjectID: "p-1", Provider: "stack", BranchID: "br-1", OwnedBy: "user", TransferStatus: "finished"},
 	}}
 	doc, _ := renderDoc(t, IntegrationsPanelView(panel))
 	if doc.Find(`#integrations`).AttrOr("hx-swap-oob", "") != "true" {
 		t.Error("OOB panel not marked for an out-of-band swap")
 	}
 	cards := byID(doc, "integration-card")
-	if cards.Length() != 3 {
+	if cards.Length() != 2 {
 		t.Fatalf("cards = %d", cards.Length())
 	}
 	wants := []struct {
-		users    string
 		transfer bool
 		status   string
 	}{
-		{"/projects/p-1/users?provider=stack", true, ""},
-		{"/projects/p-1/branches/br-2/users", false, ""},
-		{"/projects/p-1/users?provider=stack", false, "transfer finished"},
+		{true, ""},
+		{false, "transfer finished"},
 	}
 	for i, w := range wants {
 		c := cards.Eq(i)
-		if got := c.Find(`[data-testid="users-link"]`).AttrOr("href", ""); got != w.users {
-			t.Errorf("card %d users link = %q, want %q", i, got, w.users)
+		if got := c.Find(`[data-testid="users-link"]`).AttrOr("href", ""); got != "/projects/p-1/users?provider=stack" {
+			t.Errorf("card %d users link = %q, want the project's users page", i, got)
 		}
 		link := c.Find(`[data-testid="transfer-link"]`)
 		if (link.Length() == 1) != w.transfer {
@@ -100,6 +97,55 @@ func TestIntegrationCards(t *testing.T) {
 	}
 }
 
+// TestIntegrationsPanelSaysEachThingOnce: a project with Stack Auth on main
+// and Better Auth on dev. The Stack Auth card holds what is the
+// integration's own; each branch's provider, database, URLs and links are in
+// its row of the branch table, and nowhere else.
+func TestIntegrationsPanelSaysEachThingOnce(t *testing.T) {
+	const (
+		stackJWKS = "https://api.stack-auth.test/p/apj-1/.well-known/jwks.json"
+		devJWKS   = "https://auth.example/dev/.well-known/jwks.json"
+		devBase   = "https://auth.example/dev/auth"
+	)
+	panel := IntegrationsPanel{ProjectID: "p-1",
+		Cards: []IntegrationCard{{ProjectID: "p-1", Provider: "stack", AuthProviderProjectID: "apj-1", BranchID: "br-main", OwnedBy: "neon"}},
+		Branches: BranchTable{ProjectID: "p-1", Rows: []BranchRow{
+			{ID: "br-main", Name: "main", Default: true, Provider: "stack", DBName: "neondb", JWKSURL: stackJWKS},
+			{ID: "br-dev", Name: "dev", Provider: "better_auth", DBName: "app", BaseURL: devBase, JWKSURL: devJWKS,
+				UsersURL: BranchUsersURL("p-1", "better_auth", "br-dev"), ReadinessURL: ReadinessURL("p-1", "br-dev")},
+		}},
+	}
+	doc, html := renderDoc(t, IntegrationsPanelView(panel))
+	if n := byID(doc, "integration-card").Length(); n != 1 {
+		t.Errorf("%d cards, want one, for the project-level integration", n)
+	}
+	if doc.Find(`[data-testid="integration-card"] dl`).Text() == "" || strings.Contains(doc.Find(`[data-testid="integration-card"]`).Text(), "neondb") {
+		t.Error("the card repeats its branch's database, or has no facts of its own")
+	}
+	for _, v := range []string{stackJWKS, devJWKS, devBase} {
+		// Each value shows once: the code element's text and its title.
+		if n := doc.Find(`code[title="` + v + `"]`).Length(); n != 1 {
+			t.Errorf("%s shown %d times, want once", v, n)
+		}
+	}
+	for href, want := range map[string]int{
+		"/projects/p-1/users?provider=stack":                  1,
+		"/projects/p-1/branches/br-dev/users":                 1,
+		"/projects/p-1/branches/br-dev/auth/readiness":        2, // the link and the badge's fallback
+		"/projects/p-1/branches/br-dev/auth/settings/domains": 1,
+	} {
+		if n := doc.Find(`a[href="` + href + `"]`).Length(); n != want {
+			t.Errorf("%d links to %s, want %d", n, href, want)
+		}
+	}
+	if n := strings.Count(html, ">main<"); n != 1 {
+		t.Errorf("main named %d times, want once", n)
+	}
+	// The row's links are items of a list, so none runs into the next.
+	if n := doc.Find(`[data-branch-id="br-dev"] ul.link-list > li > a`).Length(); n != 3 {
+		t.Errorf("dev's row has %d listed links, want 3", n)
+	}
+}
 func TestTransferPanelOpensSafely(t *testing.T) {
 	doc, _ := renderDoc(t, TransferPanel(TransferResult{URL: "https://app.stack-auth.com/claim?code=abc"}))
 	a := byID(doc, "transfer-url")
@@ -145,43 +191,20 @@ func TestEnableFormView(t *testing.T) {
 	}
 }
 
-func TestBranchAuthView(t *testing.T) {
-	cases := []struct {
-		name  string
-		panel BranchAuthPanel
-		want  string
-	}{
-		{"enabled", BranchAuthPanel{BranchID: "br-1", BranchName: "main", Enabled: true, Provider: "better_auth", DBName: "neondb"},
-			"Better Auth (branch-level) on main: enabled database neondb"},
-		{"served by project-level Stack Auth", BranchAuthPanel{BranchID: "br-1", BranchName: "main", Enabled: true, Provider: "stack", DBName: "neondb"},
-			"Better Auth (branch-level) on main: not enabled — main uses Stack Auth (project-level) above"},
-		{"not enabled", BranchAuthPanel{BranchID: "br-1", BranchName: "main"}, "Better Auth (branch-level) on main: not enabled"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			doc, _ := renderDoc(t, BranchAuthView(tc.panel))
-			if got := strings.Join(strings.Fields(byID(doc, "branch-auth").Text()), " "); got != tc.want {
-				t.Errorf("line = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestIntegrationsPanelEmptyState(t *testing.T) {
-	branch := BranchAuthPanel{BranchID: "br-1", BranchName: "main"}
+	branches := BranchTable{ProjectID: "p-1", Rows: []BranchRow{{ID: "br-1", Name: "main", Default: true}}}
 	for _, tc := range []struct {
-		name     string
-		panel    IntegrationsPanel
-		empty    bool
-		hint     bool
-		branchUI bool
+		name  string
+		panel IntegrationsPanel
+		empty bool
+		hint  bool
 	}{
-		{"admin, nothing enabled", IntegrationsPanel{ProjectID: "p-1", Branch: branch, CanWrite: true}, true, true, false},
-		{"viewer, nothing enabled", IntegrationsPanel{ProjectID: "p-1", Branch: branch}, true, false, false},
-		{"stack card", IntegrationsPanel{ProjectID: "p-1", Branch: branch, CanWrite: true,
-			Cards: []IntegrationCard{{ProjectID: "p-1", Provider: "stack", BranchName: "main"}}}, false, false, true},
-		{"branch unreadable", IntegrationsPanel{ProjectID: "p-1", CanWrite: true,
-			Branch: BranchAuthPanel{Problem: &Problem{Title: "Could not read"}}}, true, true, true},
+		{"admin, nothing enabled", IntegrationsPanel{ProjectID: "p-1", Branches: branches, CanWrite: true}, true, true},
+		{"viewer, nothing enabled", IntegrationsPanel{ProjectID: "p-1", Branches: branches}, true, false},
+		{"stack card", IntegrationsPanel{ProjectID: "p-1", Branches: branches, CanWrite: true,
+			Cards: []IntegrationCard{{ProjectID: "p-1", Provider: "stack"}}}, false, false},
+		{"branches unreadable", IntegrationsPanel{ProjectID: "p-1", CanWrite: true,
+			Branches: BranchTable{ProjectID: "p-1", Problem: &Problem{Title: "Could not list branches"}}}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, _ := renderDoc(t, IntegrationsPanelView(tc.panel))
@@ -194,8 +217,11 @@ func TestIntegrationsPanelEmptyState(t *testing.T) {
 			if tc.empty && !tc.hint && !strings.Contains(byID(doc, "integrations-empty").Text(), "Ask an admin") {
 				t.Error("a viewer is not told who can enable it")
 			}
-			if got := byID(doc, "branch-auth").Length() == 1; got != tc.branchUI {
-				t.Errorf("branch line shown = %t, want %t", got, tc.branchUI)
+			if tc.empty && !strings.Contains(byID(doc, "integrations-empty").Text(), "on main.") {
+				t.Errorf("empty state %q does not name the default branch", byID(doc, "integrations-empty").Text())
+			}
+			if byID(doc, "branch-table-panel").Length() != 1 {
+				t.Error("the branch table is missing")
 			}
 		})
 	}

@@ -83,11 +83,10 @@ func TestCopyButtons(t *testing.T) {
 		t.Errorf("request id copy button targets %q", target.Text())
 	}
 
-	card := IntegrationCard{ProjectID: "p-1", Provider: "stack", BranchID: "br-1", BranchName: "main",
-		AuthProviderProjectID: "apj-1", JWKSURL: "https://example.test/a/very/long/jwks.json"}
-	doc, _ = renderDoc(t, IntegrationsPanelView(IntegrationsPanel{ProjectID: "p-1", Cards: []IntegrationCard{card}}))
-	jwks := byID(doc, "jwks-url")
-	if jwks.Text() != card.JWKSURL || jwks.AttrOr("title", "") != card.JWKSURL {
+	row := BranchRow{ID: "br-1", Name: "main", Provider: "stack", JWKSURL: "https://example.test/a/very/long/jwks.json"}
+	doc, _ = renderDoc(t, IntegrationsPanelView(IntegrationsPanel{ProjectID: "p-1", Branches: BranchTable{ProjectID: "p-1", Rows: []BranchRow{row}}}))
+	jwks := byID(doc, "branch-jwks-url")
+	if jwks.Text() != row.JWKSURL || jwks.AttrOr("title", "") != row.JWKSURL {
 		t.Errorf("jwks = %q (title %q), want the whole URL in both", jwks.Text(), jwks.AttrOr("title", ""))
 	}
 	if doc.Find(`button[data-copy="`+jwks.AttrOr("id", "")+`"]`).Length() != 1 {
