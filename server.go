@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/neonauth-admin/dashboard/db"
@@ -35,6 +37,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// The address is taken first: a port in use ends the start at once,
+	// before the demo creates databases or generates users.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return listenFailed(cfg.Listen, "--listen", "LISTEN_ADDR", err)
+	}
+	defer ln.Close() // for the returns before serving; Serve closes it too
 	logger := newLogger(cfg.Demo, stderr)
 	if cfg.SessionGen && !cfg.Demo {
 		// A demo lives for one process anyway.
@@ -60,19 +69,61 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer closeHandler()
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	srv, cancelRequests := newHTTPServer(h.Echo(), limits, logger)
 	url := "http://" + ln.Addr().String() + "/"
 	if cfg.Demo {
-		printDemoBanner(stdout, url, apiURL)
+		printDemoBanner(stdout, url, apiURL, cfg.DemoUsers, cfg.IndexAdviceRows)
 	} else {
 		logger.Info("dashboard listening", "url", url, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
 		fmt.Fprintf(stdout, "Dashboard: %s\n", url)
 	}
 	return serveUntil(ctx, srv, ln, cancelRequests, limits.ShutdownGrace, logger)
+}
+
+// listenFailed explains why the address could not be taken, in one line
+// that also says how to choose another: by the flag or the environment
+// variable named. The usual cause is a second copy of the dashboard, or
+// another program, on the same port.
+func listenFailed(addr, flagName, envName string, err error) error {
+	return &listenError{addr: addr, flagName: flagName, envName: envName, err: err}
+}
+
+// listenError is listenFailed's error; it unwraps to the network error.
+type listenError struct {
+	addr, flagName, envName string
+	err                     error
+}
+
+func (e *listenError) Error() string {
+	why := "cannot be used (" + e.err.Error() + ")"
+	var errno syscall.Errno
+	switch {
+	case errors.Is(e.err, syscall.EADDRINUSE):
+		why = "is already in use (another program, or another copy of this one, listens there)"
+	case errors.As(e.err, &errno):
+		// "permission denied" says it all; the rest of the network error
+		// only repeats the address.
+		why = "cannot be used (" + errno.Error() + ")"
+	}
+	other := otherListenAddr(e.addr, errors.Is(e.err, syscall.EADDRINUSE))
+	return fmt.Sprintf("listen address %s %s: choose another with %s %s or %s=%s",
+		e.addr, why, e.flagName, other, e.envName, other)
+}
+
+func (e *listenError) Unwrap() error { return e.err }
+
+// otherListenAddr suggests an address to try instead of addr: the next port
+// on the same host when addr's port is taken, else a loopback address on an
+// unprivileged port, which any machine can bind.
+func otherListenAddr(addr string, inUse bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); inUse && err == nil && perr == nil && n > 0 && n < 65535 {
+		return net.JoinHostPort(host, strconv.Itoa(n+1))
+	}
+	if addr == "127.0.0.1:8081" {
+		return "127.0.0.1:8082"
+	}
+	return "127.0.0.1:8081"
 }
 
 // newHandler builds the dashboard on a Neon client for apiKey at apiURL,
@@ -116,8 +167,10 @@ func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, a
 	// the server drains; closing the handler cancels what still runs, before
 	// the pools they use close.
 	builds := handlers.NewIndexBuilds(context.WithoutCancel(ctx))
+	revocations := handlers.NewSessionRevocations(context.WithoutCancel(ctx))
 	closeAll := func() {
 		builds.Close()
+		revocations.Close()
 		closeAudit()
 		pools.Close()
 	}
@@ -149,6 +202,7 @@ func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, a
 		SyncMetrics:  metrics,
 		Budget:       svc,
 		IndexBuilds:  builds,
+		Revocations:  revocations,
 		Settings: handlers.Settings{
 			Demo:            cfg.Demo,
 			SyncTimeout:     cfg.SyncTimeout,

@@ -90,4 +90,7 @@ type Handler struct {
 	// IndexBuilds runs the index builds an admin starts; nil runs them
 	// within the request.
 	IndexBuilds *IndexBuilds
+	// Revocations runs the session revocations too large for one request;
+	// nil revokes within the request.
+	Revocations *SessionRevocations
 }

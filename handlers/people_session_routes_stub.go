@@ -1,3 +1,0 @@
-package handlers
-
-func (h *Handler) sessionRoutes(base string) []Route { return nil }
