@@ -37,6 +37,9 @@ const (
 	// minute the dashboard spends at most: the key is shared with CI,
 	// Terraform, Neon's CLI and other replicas.
 	defaultNeonShare = 20
+	// maxDemoUsers bounds --demo-users: a few minutes of inserts, a few
+	// gigabytes of disk.
+	maxDemoUsers = 5_000_000
 )
 
 // projectDBPrefix starts the per-project database override variables:
@@ -70,6 +73,9 @@ const projectDBPrefix = "DATABASE_URL_"
 //	USERS_INDEX_ROWS                  users table size from which the browse index is advised (default 100000)
 //	                  --demo          run against an in-process Neon API sandbox with a seeded demo project
 //	                  --sync-delay    with --demo: how long the sandbox takes to sync a new user (default 500ms)
+//	DEMO_USERS        --demo-users    with --demo: how many generated users to add to demo-app and to
+//	                                  launchpad's default branch, up to 5,000,000 (default 0); from
+//	                                  USERS_INDEX_ROWS their users pages offer an index
 //	AUTH_MODE and AUTH_*              who may use the dashboard: none (loopback only, the default), proxy,
 //	                                  jwt or oidc, plus the role lists; see docs/security.md
 //	ALLOWED_HOSTS                     Host names the dashboard answers to (default any; loopback names only
@@ -97,6 +103,9 @@ type Config struct {
 	IndexAdviceRows int
 	Demo            bool
 	SyncDelay       time.Duration
+	// DemoUsers is how many generated users the demo adds to each of its
+	// two users tables with seeded people (DEMO_USERS).
+	DemoUsers int
 	// Auth is the identity, role and metrics-access configuration (AUTH_*,
 	// METRICS_TOKEN), with SessionKeys and CookieSecure filled in from above.
 	Auth identity.AuthConfig
@@ -221,6 +230,7 @@ func parseServeFlags(args []string, env envReader, stderr io.Writer) (Config, st
 	fs.IntVar(&cfg.NeonShare, "neon-api-share", env.intInRange("NEON_API_SHARE", defaultNeonShare, 1, 100), "percent of the API key's 700 calls a minute to spend at most (NEON_API_SHARE)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "serve a seeded demo against an in-process Neon API sandbox")
 	fs.DurationVar(&cfg.SyncDelay, "sync-delay", 500*time.Millisecond, "with --demo, how long the sandbox takes to sync a user")
+	fs.IntVar(&cfg.DemoUsers, "demo-users", env.intInRange("DEMO_USERS", 0, 0, maxDemoUsers), "with --demo, how many generated users to add to demo-app and launchpad; USERS_INDEX_ROWS of them bring up the index advisor (DEMO_USERS)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: dashboard serve [flags]\n\nSecrets come from the environment only: NEON_API_KEY, SESSION_KEYS, DATABASE_URL_<PROJECT_ID>.\n\nFlags:")
 		fs.PrintDefaults()
@@ -262,6 +272,12 @@ func (cfg *Config) checkServe(bad func(string, ...any)) {
 	}
 	if cfg.SyncDelay < 0 || cfg.SyncDelay > time.Minute {
 		bad("--sync-delay %s must be between 0 and 1m", cfg.SyncDelay)
+	}
+	switch {
+	case cfg.DemoUsers < 0 || cfg.DemoUsers > maxDemoUsers:
+		bad("--demo-users %d must be a whole number from 0 to %d (%d is enough for the index advisor)", cfg.DemoUsers, maxDemoUsers, cfg.IndexAdviceRows)
+	case cfg.DemoUsers > 0 && !cfg.Demo:
+		bad("--demo-users (DEMO_USERS) adds users to the demo only: add --demo, or unset it")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,41 @@ func TestNeonBudgetSettings(t *testing.T) {
 		if _, err := loadConfig(nil, getenv, environ, io.Discard); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: err %v, want one naming %s", bad, err, name)
 		}
+	}
+}
+
+func TestDemoUsersSetting(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    int
+		wantErr string
+	}{
+		{name: "default", args: []string{"--demo"}, want: 0},
+		{name: "flag", args: []string{"--demo", "--demo-users", "200000"}, want: 200000},
+		{name: "environment", env: map[string]string{"DEMO_USERS": "150000"}, args: []string{"--demo"}, want: 150000},
+		{name: "flag over environment", env: map[string]string{"DEMO_USERS": "150000"}, args: []string{"--demo", "--demo-users", "0"}, want: 0},
+		{name: "the most", args: []string{"--demo", "--demo-users", strconv.Itoa(maxDemoUsers)}, want: maxDemoUsers},
+		{name: "too many", args: []string{"--demo", "--demo-users", strconv.Itoa(maxDemoUsers + 1)}, wantErr: "--demo-users 5000001 must be a whole number from 0 to 5000000"},
+		{name: "too many in the environment", env: map[string]string{"DEMO_USERS": "6000000"}, args: []string{"--demo"}, wantErr: `DEMO_USERS="6000000" must be a whole number from 0 to 5000000`},
+		{name: "negative", args: []string{"--demo", "--demo-users", "-1"}, wantErr: "--demo-users -1 must be a whole number"},
+		{name: "not a number", env: map[string]string{"DEMO_USERS": "lots"}, args: []string{"--demo"}, wantErr: `DEMO_USERS="lots"`},
+		{name: "without the demo", env: map[string]string{"NEON_API_KEY": testAPIKey}, args: []string{"--demo-users", "1000"}, wantErr: "add --demo"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv, environ := envFunc(tc.env)
+			c, err := loadConfig(tc.args, getenv, environ, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || c.DemoUsers != tc.want {
+				t.Errorf("DemoUsers %d, err %v; want %d", c.DemoUsers, err, tc.want)
+			}
+		})
 	}
 }

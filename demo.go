@@ -12,7 +12,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
+	"github.com/neonauth-admin/dashboard/internal/peopleseed"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonapi/sandbox"
 )
@@ -55,7 +59,13 @@ const (
 var demoBranchUsers = []neonapi.CreateBranchUserRequest{
 	{Email: "margaret@example.com", Name: "Margaret Hamilton"},
 	{Email: "katherine@example.com", Name: "Katherine Johnson"},
+	{Email: "dorothy@example.com", Name: "Dorothy Vaughan"},
+	{Email: "mary@example.com", Name: "Mary Jackson"},
+	{Email: "annie@example.com", Name: "Annie Easley"},
 }
+
+// demoBanned is the launchpad user the demo shows banned, for a week.
+const demoBanned = "annie@example.com"
 
 // startDemo starts the sandbox on 127.0.0.1:0 and seeds "demo-app" with Neon
 // Auth (stack) and a few users, "launchpad" with Better Auth on two branches,
@@ -100,15 +110,16 @@ func startDemo(ctx context.Context, cfg Config, logger *slog.Logger) (*demo, err
 			logger.Error("demo: sandbox server", "err", err)
 		}
 	}()
-	if err := d.seed(ctx); err != nil {
+	if err := d.seed(ctx, cfg.DemoUsers, logger); err != nil {
 		_ = d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
-// seed creates the demo projects through the API, as a person would.
-func (d *demo) seed(ctx context.Context) error {
+// seed creates the demo projects through the API, as a person would, then
+// adds generated users to the two users tables with people in them.
+func (d *demo) seed(ctx context.Context, generated int, logger *slog.Logger) error {
 	client, err := neonapi.New(d.APIKey, neonapi.WithBaseURL(d.APIURL))
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -134,22 +145,84 @@ func (d *demo) seed(ctx context.Context) error {
 			return fmt.Errorf("demo: create user: %w", err)
 		}
 	}
-	if err := d.seedBranchAuth(ctx, client); err != nil {
+	branchAuth, err := d.seedBranchAuth(ctx, client)
+	if err != nil {
 		return err
 	}
 	if _, err := d.sb.CreateProject(ctx, demoProjectBare); err != nil {
 		return fmt.Errorf("demo: create project: %w", err)
+	}
+	if generated == 0 {
+		return nil
+	}
+	logger.Info("demo: generating users", "count", generated, "projects", demoProject+", "+demoProjectBranchAuth)
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return generateUsers(gctx, client, p, authprovider.Stack, generated) })
+	g.Go(func() error { return generateUsers(gctx, client, branchAuth, authprovider.BetterAuth, generated) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	logger.Info("demo: generated users", "count", generated, "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// generatedUsersSQL adds $1 people to a users table, shaped as Neon's sync
+// (users_sync) and Better Auth ("user") write them: user<i>@example.com,
+// signed up i minutes ago, so that the demo's named users stay newest.
+var generatedUsersSQL = map[authprovider.Provider]string{
+	authprovider.Stack: `INSERT INTO neon_auth.users_sync (raw_json, updated_at)
+SELECT jsonb_build_object('id', gen_random_uuid()::text, 'display_name', 'User ' || i,
+         'primary_email', 'user' || i || '@example.com', 'primary_email_verified', i % 3 <> 0,
+         'signed_up_at_millis', t.ms - i::bigint * 60000, 'last_active_at_millis', t.ms - i::bigint * 30000,
+         'client_metadata', NULL, 'server_metadata', NULL, 'client_read_only_metadata', NULL,
+         'has_password', i % 2 = 0, 'profile_image_url', NULL, 'oauth_providers', '[]'::jsonb),
+       now()
+  FROM generate_series(1, $1::int) i, (SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms) t`,
+	authprovider.BetterAuth: `INSERT INTO neon_auth."user" (name, email, "emailVerified", role, "createdAt", "updatedAt")
+SELECT 'User ' || i, 'user' || i || '@example.com', i % 3 <> 0, 'user',
+       now() - make_interval(mins => i), now() - make_interval(mins => i)
+  FROM generate_series(1, $1::int) i`,
+}
+
+// generateUsers adds n people straight into the users table of p's default
+// branch with one INSERT … SELECT: through the API a person adds them one
+// at a time, which for the hundred thousand the index advisor waits for
+// would take hours. ANALYZE then gives the planner, and so the users page,
+// the table's size at once.
+func generateUsers(ctx context.Context, client *neonapi.Client, p sandbox.CreatedProject, provider authprovider.Provider, n int) error {
+	uri, err := client.GetConnectionURI(ctx, p.ID, neonapi.ConnectionURIOptions{
+		BranchID: p.BranchID, DatabaseName: p.DatabaseName, RoleName: p.RoleName,
+	})
+	if err != nil {
+		return fmt.Errorf("demo: generate users in %s: %w", p.Name, err)
+	}
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		return fmt.Errorf("demo: generate users in %s: connect: %w", p.Name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, generatedUsersSQL[provider], n); err != nil {
+		return fmt.Errorf("demo: generate users in %s: %w", p.Name, err)
+	}
+	table := "neon_auth.users_sync"
+	if provider == authprovider.BetterAuth {
+		table = `neon_auth."user"`
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE "+table); err != nil {
+		return fmt.Errorf("demo: analyze %s in %s: %w", table, p.Name, err)
 	}
 	return nil
 }
 
 // seedBranchAuth creates the Better Auth demo project through the API, as a
 // person would: enable Neon Auth on the default branch, add users, then
-// branch it, which copies the integration, its settings and its users.
-func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) error {
+// branch it, which copies the integration, its settings and its users. It
+// returns the project, whose default branch is the one with Neon Auth.
+func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) (sandbox.CreatedProject, error) {
 	p, err := d.sb.CreateProject(ctx, demoProjectBranchAuth)
 	if err != nil {
-		return fmt.Errorf("demo: create project: %w", err)
+		return p, fmt.Errorf("demo: create project: %w", err)
 	}
 	// As for demo-app, the keys are shown by the dashboard for integrations
 	// it enables; these are dropped here, never logged.
@@ -157,22 +230,55 @@ func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) error
 		AuthProvider: authprovider.BetterAuth,
 		DatabaseName: p.DatabaseName,
 	}); err != nil {
-		return fmt.Errorf("demo: enable Better Auth: %w", err)
+		return p, fmt.Errorf("demo: enable Better Auth: %w", err)
 	}
 	for _, u := range demoBranchUsers {
 		if _, err := client.CreateBranchUser(ctx, p.ID, p.BranchID, u); err != nil {
-			return fmt.Errorf("demo: create user: %w", err)
+			return p, fmt.Errorf("demo: create user: %w", err)
 		}
 	}
 	br, err := client.CreateBranch(ctx, p.ID, neonapi.CreateBranchRequest{Name: demoPreviewBranch})
 	if err != nil {
-		return fmt.Errorf("demo: create branch: %w", err)
+		return p, fmt.Errorf("demo: create branch: %w", err)
 	}
 	if err := client.AddTrustedDomain(ctx, p.ID, br.Branch.ID, neonapi.AddTrustedDomainRequest{
 		Domain:       demoPreviewDomain,
 		AuthProvider: authprovider.BetterAuth,
 	}); err != nil {
-		return fmt.Errorf("demo: trust the preview domain: %w", err)
+		return p, fmt.Errorf("demo: trust the preview domain: %w", err)
+	}
+	return p, seedPeople(ctx, client, p)
+}
+
+// seedPeople gives launchpad's default branch (after it was branched, so
+// only there) what Better Auth keeps beyond its users, so that the people
+// console has something to show: sessions, linked accounts, two
+// organizations with members and invitations, and a user banned for a week
+// (whose sessions the ban ended, as a ban does).
+func seedPeople(ctx context.Context, client *neonapi.Client, p sandbox.CreatedProject) error {
+	uri, err := client.GetConnectionURI(ctx, p.ID, neonapi.ConnectionURIOptions{
+		BranchID: p.BranchID, DatabaseName: p.DatabaseName, RoleName: p.RoleName,
+	})
+	if err != nil {
+		return fmt.Errorf("demo: seed sessions and organizations: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		return fmt.Errorf("demo: seed sessions and organizations: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := peopleseed.Seed(ctx, conn, peopleseed.Options{
+		SessionsPerUser: 3, Organizations: 2, MembersPer: 3, InvitationsPer: 4, SecretMarker: "demo-secret-",
+	}); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE neon_auth.organization
+   SET name = CASE slug WHEN 'org-1' THEN 'Acme Rockets' ELSE 'Globex' END,
+       slug = CASE slug WHEN 'org-1' THEN 'acme' ELSE 'globex' END;
+UPDATE neon_auth."user" SET banned = true, "banReason" = 'Chargeback under review', "banExpires" = now() + interval '7 days'
+ WHERE email = '`+demoBanned+`';
+DELETE FROM neon_auth.session WHERE "userId" = (SELECT id FROM neon_auth."user" WHERE email = '`+demoBanned+`')`); err != nil {
+		return fmt.Errorf("demo: name the organizations and ban %s: %w", demoBanned, err)
 	}
 	return nil
 }
@@ -191,11 +297,15 @@ func (d *demo) Close() error {
 
 // printDemoBanner is what a person starting the demo reads: where to click
 // first, then what they are looking at.
-func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string) {
+func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string, generated, indexRows int) {
 	fmt.Fprintf(w, "Dashboard: %s\n", dashboardURL)
 	fmt.Fprintf(w, "  Demo mode: a local Neon API sandbox at %s stands in for Neon.\n", sandboxURL)
 	fmt.Fprintf(w, "  Projects: %s (Neon Auth with Stack Auth, %d users), %s (Better Auth on its default and %q branches, not yet production-ready) and %s (no Neon Auth yet).\n",
 		demoProject, len(demoUsers), demoProjectBranchAuth, demoPreviewBranch, demoProjectBare)
+	if generated > 0 {
+		fmt.Fprintf(w, "  Generated users: %d more in %s and in %s's default branch; a users table of %d rows or more (USERS_INDEX_ROWS) is offered an index.\n",
+			generated, demoProject, demoProjectBranchAuth, indexRows)
+	}
 	fmt.Fprintln(w, "  Press Ctrl+C to stop; the demo's databases are dropped on the way out.")
 }
 

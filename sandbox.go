@@ -79,7 +79,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	ln, err := net.Listen("tcp", opts.listen)
 	if err != nil {
-		return fmt.Errorf("sandbox: listen: %w", err)
+		return listenFailed(opts.listen, "--listen", "SANDBOX_LISTEN", err)
 	}
 	if opts.seed {
 		p, err := sb.CreateProject(ctx, "sandbox-demo")

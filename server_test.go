@@ -72,7 +72,7 @@ type serving struct {
 func startServing(t *testing.T, neon *hungNeon, env map[string]string) *serving {
 	t.Helper()
 	for _, k := range []string{"AUTH_MODE", "SESSION_KEYS", "DATABASE_URL", "LISTEN_ADDR", "AUDIT_LOG", "CACHE_TTL",
-		"SYNC_TIMEOUT", "USERS_INDEX_ROWS", "COOKIE_SECURE", "REQUEST_TIMEOUT", "SHUTDOWN_GRACE"} {
+		"SYNC_TIMEOUT", "USERS_INDEX_ROWS", "COOKIE_SECURE", "REQUEST_TIMEOUT", "SHUTDOWN_GRACE", "DEMO_USERS"} {
 		t.Setenv(k, "")
 	}
 	t.Setenv("NEON_API_KEY", hungNeonKey)
