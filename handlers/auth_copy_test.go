@@ -204,7 +204,7 @@ func TestCopyIsForAdmins(t *testing.T) {
 	if r := a.get(views.ReadinessURL(pid, main)); r.byTestID("readiness-destination").Length() != 0 || strings.Contains(r.Body, "copy-events") {
 		t.Error("the readiness page shows a viewer the webhook's path")
 	}
-	a.get("/projects/" + pid + "/auth/copy?from=" + main + "&to=" + preview.ID).wantStatus(t, http.StatusForbidden)
+	a.get("/projects/"+pid+"/auth/copy?from="+main+"&to="+preview.ID).wantStatus(t, http.StatusForbidden)
 	a.postForm("/projects/"+pid+"/auth/copy", url.Values{"from": {main}, "to": {preview.ID}}).wantStatus(t, http.StatusForbidden)
 }
 

@@ -3,12 +3,12 @@ package neonauth
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
-	"sync"
-	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/neonauth-admin/dashboard/internal/authprovider"

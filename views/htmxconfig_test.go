@@ -3,6 +3,7 @@ package views
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -39,5 +40,33 @@ func TestHTMXSwapsErrorFragments(t *testing.T) {
 		if got := swaps(status); got != want {
 			t.Errorf("status %d swapped = %v, want %v", status, got, want)
 		}
+	}
+}
+
+// TestHTMXWritesNoStyleAttribute: the CSP refuses inline styles, and htmx
+// writes the style attribute again in two places unless configured. It
+// settles it (copies the old element's onto its replacement), and it restores
+// the back button's pages from snapshots of their markup. A style a script
+// set through the CSSOM, which the CSP allows, would come back each time as
+// a refused attribute, one console error per element.
+func TestHTMXWritesNoStyleAttribute(t *testing.T) {
+	doc, _ := renderDoc(t, Layout(Chrome{Title: "t"}))
+	raw, _ := doc.Find(`meta[name="htmx-config"]`).Attr("content")
+	var cfg struct {
+		AttributesToSettle *[]string `json:"attributesToSettle"`
+		HistoryCacheSize   *int      `json:"historyCacheSize"`
+	}
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		t.Fatalf("htmx-config: %v", err)
+	}
+	// Absent, htmx settles its default: class, style, width and height.
+	if cfg.AttributesToSettle == nil || slices.Contains(*cfg.AttributesToSettle, "style") {
+		t.Errorf("attributesToSettle = %v, want a list without style", cfg.AttributesToSettle)
+	} else if !slices.Contains(*cfg.AttributesToSettle, "class") {
+		t.Errorf("attributesToSettle = %q, want class still settled", *cfg.AttributesToSettle)
+	}
+	// Absent, htmx keeps 10 snapshots.
+	if cfg.HistoryCacheSize == nil || *cfg.HistoryCacheSize != 0 {
+		t.Errorf("historyCacheSize = %v, want 0: the back button loads the page from the server", cfg.HistoryCacheSize)
 	}
 }

@@ -103,10 +103,12 @@ func TestCheckAccessibilityFailsTheTest(t *testing.T) {
 		fail       bool
 	}{{"broken page", "/", true}, {"clean page", "/clean", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			inner := &recordingT{TB: t}
-			b := New(inner, Options{Budget: 60 * time.Second})
-			b.Run("load", chromedp.Navigate(srv.URL+tc.path))
-			b.CheckAccessibility(tc.name)
+			var b *Browser
+			inner := runInner(t, func(inner *recordingT) {
+				b = New(inner, Options{Budget: 60 * time.Second})
+				b.Run("load", chromedp.Navigate(srv.URL+tc.path))
+				b.CheckAccessibility(tc.name)
+			})
 			if inner.failed != tc.fail {
 				t.Errorf("test failed = %v, want %v; errors:\n%s", inner.failed, tc.fail, strings.Join(inner.errors, "\n"))
 			}
@@ -118,17 +120,4 @@ func TestCheckAccessibilityFailsTheTest(t *testing.T) {
 			}
 		})
 	}
-}
-
-// recordingT keeps Errorf to itself, so a test can check that a failure is
-// reported without failing.
-type recordingT struct {
-	testing.TB
-	failed bool
-	errors []string
-}
-
-func (r *recordingT) Errorf(format string, args ...any) {
-	r.failed = true
-	r.errors = append(r.errors, fmt.Sprintf(format, args...))
 }

@@ -1,20 +1,19 @@
 // Package browsertest drives headless Chromium with chromedp for end-to-end
 // tests. It finds the browser (skipping locally, failing under CI when it is
 // missing, like pgtest does for Postgres), starts it with a throw-away profile,
-// records JavaScript errors, and keeps a screenshot and the page HTML of any
-// step that fails.
+// fails the test on any JavaScript error or console error, after the step
+// that caused it, and keeps a screenshot and the page HTML of any step that
+// fails.
 package browsertest
 
 import (
 	"context"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +70,17 @@ type Browser struct {
 
 	mu       sync.Mutex
 	problems []string
-	audited  []string
+	reported int // problems already reported as a failure
+	// tolerate matches the errors a test expects; tolerated keeps them for
+	// the test's log.
+	tolerate  []*regexp.Regexp
+	tolerated []string
+	audited   []string
+	// marks counts the console marks sync has written; seen is the last
+	// one record has read, and seenNext is closed when it reads another.
+	marks    int
+	seen     int
+	seenNext chan struct{}
 }
 
 // New starts Chromium with a fresh profile and opens a blank tab.
@@ -112,7 +121,7 @@ func New(t testing.TB, opts Options) *Browser {
 		cancelTab()
 		cancelAlloc()
 	})
-	b := &Browser{t: t, ctx: ctx, deadline: time.Now().Add(opts.Budget)}
+	b := &Browser{t: t, ctx: ctx, deadline: time.Now().Add(opts.Budget), seenNext: make(chan struct{})}
 
 	// The first call starts the browser; it must not carry a deadline, which
 	// would end the browser with it.
@@ -120,6 +129,9 @@ func New(t testing.TB, opts Options) *Browser {
 		t.Fatalf("start chromium (%s): %v", path, err)
 	}
 	go b.record(chromedp.Console(ctx))
+	// Registered after the tab's cleanup, so it runs first, with the page
+	// still there.
+	t.Cleanup(b.checkConsoleAtEnd)
 	if len(opts.Headers) > 0 {
 		b.SetHeaders(opts.Headers)
 	}
@@ -140,38 +152,9 @@ func (b *Browser) SetHeaders(headers map[string]string) {
 	}))
 }
 
-// record keeps uncaught exceptions and console errors: a page that throws or
-// breaks its content security policy is broken even if it looks right.
-func (b *Browser) record(messages iter.Seq2[chromedp.ConsoleMessage, error]) {
-	for m, err := range messages {
-		if err != nil {
-			return // the tab is closing
-		}
-		if m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException {
-			continue
-		}
-		// 4xx answers belong to the flows under test (422 for a bad form);
-		// the steps check what the page shows instead.
-		if m.Source == "network" && clientError.MatchString(m.Text) {
-			continue
-		}
-		b.mu.Lock()
-		b.problems = append(b.problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
-		b.mu.Unlock()
-	}
-}
-
-var clientError = regexp.MustCompile(`status of 4\d\d`)
-
-// Problems returns the JavaScript exceptions and console errors seen so far.
-func (b *Browser) Problems() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.problems)
-}
-
 // Run performs one named step within what is left of the budget. If it fails,
-// the page's screenshot and HTML are saved and the test stops.
+// or the page reports an error meanwhile, the page's screenshot and HTML are
+// saved and the test stops.
 func (b *Browser) Run(step string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	numbered := make([]chromedp.Action[chromedp.Void], len(actions))
@@ -189,7 +172,7 @@ func (b *Browser) Run(step string, actions ...chromedp.Action[chromedp.Void]) {
 
 // Follow performs actions that load a new page (a click on a link, a form
 // posted without htmx, a navigation), waits until it has loaded, and fails
-// the test unless the page answered with status.
+// the test unless the page answered with status and loaded without errors.
 func (b *Browser) Follow(step string, status int64, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	ctx, cancel := context.WithDeadline(b.ctx, b.deadline)
@@ -201,6 +184,7 @@ func (b *Browser) Follow(step string, status int64, actions ...chromedp.Action[c
 	if res.Status != status {
 		b.Fail(step, fmt.Errorf("%s answered %d %s, want %d", res.URL, res.Status, res.StatusText, status))
 	}
+	b.checkConsole(step)
 }
 
 // Get runs one named action that returns a value, as Run does.
@@ -214,6 +198,7 @@ func Get[T any](b *Browser, step string, a chromedp.Action[T]) T {
 	if err != nil {
 		b.Fail(step, err)
 	}
+	b.checkConsole(step)
 	return v
 }
 
@@ -250,8 +235,11 @@ func (b *Browser) SaveArtifacts(name string) string {
 	} else if err := os.WriteFile(base+".png", png, 0o644); err != nil {
 		b.t.Logf("save screenshot: %v", err)
 	}
-	if p := b.Problems(); len(p) > 0 {
-		b.t.Logf("browser console errors so far:\n  %s", strings.Join(p, "\n  "))
+	b.mu.Lock()
+	p := slices.Clone(b.problems[b.reported:])
+	b.mu.Unlock()
+	if len(p) > 0 {
+		b.t.Logf("browser console errors not reported yet:\n%s", listProblems(p))
 	}
 	return base + ".{png,html}"
 }
