@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -24,12 +23,19 @@ const (
 	defaultRole     = "neondb_owner"
 )
 
+// defaultProvider is the provider the enable form preselects: branch-level
+// Better Auth, the generation Neon recommends, whatever the project runs
+// already. A project with Stack Auth gets Better Auth too: Stack Auth is
+// enabled once per project, so offering it again would only earn a
+// conflict, and a branch-level integration is what Neon advises adding.
+const defaultProvider = authprovider.BetterAuth
+
 // enableForm is the pristine enable form for the loaded branch.
 func (h *Handler) enableForm(projectID, token string, d *projectData) views.EnableForm {
 	f := views.EnableForm{
 		ProjectID: projectID,
 		CSRFToken: token,
-		Provider:  suggestedProvider(d.integrations),
+		Provider:  defaultProvider,
 	}
 	if d.branchesErr != nil {
 		p := h.panelProblem(d.branchesErr, "Could not list branches")
@@ -47,19 +53,8 @@ func (h *Handler) enableForm(projectID, token string, d *projectData) views.Enab
 		f.Branch = d.branch.ID
 	}
 	f.Fields = h.branchFields(d.databases, d.roles, d.optionsErr)
+	f.Fields.Provider = f.Provider
 	return f
-}
-
-// suggestedProvider preselects the first provider the project can still
-// enable: a project-level provider is enabled once per project, so offering
-// it again would only earn a conflict.
-func suggestedProvider(existing []neonauth.Integration) authprovider.Provider {
-	for _, p := range authprovider.All {
-		if p.BranchLevel() || !slices.ContainsFunc(existing, func(in neonauth.Integration) bool { return in.AuthProvider == p }) {
-			return p
-		}
-	}
-	return authprovider.All[0]
 }
 
 // branchFields fills the database and role selects, preselecting Neon's
@@ -97,7 +92,8 @@ func pick(current, candidate, preferred string) string {
 }
 
 // branchOptions serves the database and role selects for a branch, swapped
-// into the enable form when its branch select changes.
+// into the enable form when its branch select changes. The form sends the
+// provider picked along, which decides whether the role applies.
 func (h *Handler) branchOptions(c echo.Context) error {
 	projectID, err := projectIDParam(c)
 	if err != nil {
@@ -113,6 +109,10 @@ func (h *Handler) branchOptions(c echo.Context) error {
 	}
 	dbs, roles, err := h.branchOptionLists(c.Request().Context(), projectID, branchID)
 	f := h.branchFields(dbs, roles, err)
+	f.Provider = defaultProvider
+	if p, ok := authprovider.Parse(c.QueryParam("provider")); ok {
+		f.Provider = p
+	}
 	status := http.StatusOK
 	if f.Problem != nil {
 		status = f.Problem.Status
@@ -125,12 +125,32 @@ type enableInput struct {
 	Provider, Branch, Database, Role string
 }
 
+// readEnableInput reads the enable form. A role is taken for Stack Auth
+// alone: the form does not send one for branch-level Neon Auth, and one
+// posted all the same (by hand, or by a page from before) plays no part. It
+// is then dropped from the request too, since the audit line names the role
+// a request posted.
 func readEnableInput(c echo.Context) enableInput {
-	return enableInput{
+	in := enableInput{
 		Provider: strings.TrimSpace(c.FormValue("provider")),
 		Branch:   strings.TrimSpace(c.FormValue("branch_id")),
 		Database: strings.TrimSpace(c.FormValue("database")),
 		Role:     strings.TrimSpace(c.FormValue("role")),
+	}
+	if p, ok := authprovider.Parse(in.Provider); ok && !views.RoleApplies(p) {
+		in.Role = ""
+		dropFormValue(c.Request(), "role")
+	}
+	return in
+}
+
+// dropFormValue removes a field from a request's parsed form, so that
+// nothing read after the handler sees it.
+func dropFormValue(r *http.Request, name string) {
+	r.Form.Del(name)
+	r.PostForm.Del(name)
+	if r.MultipartForm != nil {
+		delete(r.MultipartForm.Value, name)
 	}
 }
 
@@ -154,6 +174,7 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 		return h.renderEnableForm(c, status, d, m)
 	}
 	provider := authprovider.Provider(in.Provider)
+	// The service creates a role for project-level Neon Auth only.
 	keys, err := h.Auth.Enable(ctx, neonauth.EnableRequest{
 		ProjectID:    projectID,
 		Provider:     provider,
@@ -173,7 +194,7 @@ func (h *Handler) enableIntegration(c echo.Context) error {
 	// The secret is in this response only: keep it out of every cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	result := keysResult(projectID, provider, keys)
-	result.BranchID = in.Branch
+	result.BranchID, result.BranchName, result.Database = in.Branch, d.branch.Name, in.Database
 	// Read the auth state again so the new card shows; the cache dropped it.
 	h.reloadAuth(ctx, projectID, d)
 	h.logger().Info("neon auth enabled", "project", projectID, "provider", provider, "branch", in.Branch)
@@ -202,7 +223,7 @@ func checkEnable(form *views.EnableForm, d *projectData, in enableInput) int {
 	}
 	provider, valid := authprovider.Parse(in.Provider)
 	if valid {
-		form.Provider = provider
+		form.Provider, form.Fields.Provider = provider, provider
 	} else {
 		form.Errors.Provider = "Pick " + authprovider.Stack.Name() + " or " + authprovider.BetterAuth.Name() + "."
 	}
@@ -228,7 +249,7 @@ func checkEnable(form *views.EnableForm, d *projectData, in enableInput) int {
 
 // checkBranchFields checks the database and role against the branch's lists,
 // reporting whether either is wrong. Only a project-level integration is
-// created as a role; branch-level Neon Auth ignores it.
+// created as a role; for branch-level Neon Auth the role is not read.
 func checkBranchFields(f *views.BranchFields, branch string, provider authprovider.Provider, in enableInput) (invalid bool) {
 	if !hasOption(f.Databases, in.Database) {
 		f.DatabaseErr = fmt.Sprintf("Pick a database of branch %s.", branch)
@@ -236,10 +257,12 @@ func checkBranchFields(f *views.BranchFields, branch string, provider authprovid
 	} else {
 		f.Database = in.Database
 	}
-	if provider.Valid() && !provider.BranchLevel() && in.Role != "" && !hasOption(f.Roles, in.Role) {
+	switch {
+	case !views.RoleApplies(provider) || in.Role == "":
+	case !hasOption(f.Roles, in.Role):
 		f.RoleErr = fmt.Sprintf("Pick a role of branch %s.", branch)
 		invalid = true
-	} else if in.Role != "" {
+	default:
 		f.Role = in.Role
 	}
 	return invalid

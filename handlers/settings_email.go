@@ -77,6 +77,7 @@ func (h *Handler) updateEmailServer(c echo.Context) error {
 			if !fresh {
 				m.Server.Form = keptEmailServer(form)
 				m.Server.Recipient = shown(recipient)
+				m.Server.PasswordDropped = form.Password.IsSet()
 			}
 			m.Server.State = st
 			return h.answerEmail(c, status, bs, m)
@@ -99,6 +100,7 @@ func (h *Handler) sendTestEmail(c echo.Context) error {
 	}
 	m := h.emailPage(c, bs)
 	m.Server.Form, m.Server.Recipient = keptEmailServer(form.Server), shown(form.Recipient)
+	m.Server.PasswordDropped = form.Server.Password.IsSet()
 	typed := typedEmailServer(form.Server)
 	typed["recipient_email"] = form.Recipient
 	if errs := unstorableFields(typed); len(errs) > 0 {

@@ -84,6 +84,7 @@ func (h *Handler) addOAuthProvider(c echo.Context) error {
 			if !fresh {
 				m.OAuth.Add = kept(form)
 				m.OAuth.AddState = st
+				m.OAuth.AddSecretDropped = form.ClientSecret.IsSet()
 			} else {
 				m.OAuth.State = st
 			}
@@ -123,6 +124,7 @@ func placeOAuthState(card *views.OAuthCard, form neonauth.OAuthProviderForm, st 
 		}
 		if !fresh {
 			row.Form = kept(form)
+			row.SecretDropped = form.ClientSecret.IsSet()
 		}
 		row.State = st
 		return true

@@ -204,4 +204,38 @@
     }
     copyText(sourceText(document.getElementById(btn.getAttribute("data-copy"))), btn);
   });
+
+  // ---- The fields of one provider only ----
+  // A form whose provider select carries data-provider-switch shows the
+  // fields marked data-provider-only="PROVIDER" for that provider alone:
+  // for any other they are hidden and disabled, so they are not sent. The
+  // server renders the same state for the provider it preselects and
+  // ignores such fields for the others, so the form is right without script.
+  function applyProvider(select) {
+    var form = select.form;
+    if (!form) return;
+    form.querySelectorAll("[data-provider-only]").forEach(function (el) {
+      var off = el.getAttribute("data-provider-only") !== select.value;
+      el.hidden = off;
+      el.querySelectorAll("input, select, textarea").forEach(function (f) { f.disabled = off; });
+    });
+  }
+
+  function applyProviders(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("select[data-provider-switch]").forEach(applyProvider);
+  }
+
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t && t.matches && t.matches("select[data-provider-switch]")) applyProvider(t);
+  });
+  // A browser that restores a form's choices (back, reload) restores the
+  // select, not what depends on it; a swapped-in form gets the same pass.
+  applyProviders(document);
+  window.addEventListener("pageshow", function () { applyProviders(document); });
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    var form = ev.target && ev.target.closest && ev.target.closest("form");
+    applyProviders(form || ev.target);
+  });
 })();

@@ -126,7 +126,7 @@ func ApplicationCardView(a ApplicationCard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "application", Name: "name", Label: "Application name", Value: a.Form.Name,
-						Hint: "1 to 256 characters; Neon defaults it to the project’s name.", Error: a.State.Err("name"),
+						Hint: "1 to 256 characters; Neon defaults it to the project’s name.", Error: a.State.Err("name"), Required: true,
 						Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

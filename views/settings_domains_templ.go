@@ -185,14 +185,14 @@ func DomainsCardView(d DomainsCard) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\"> <button type=\"submit\" class=\"secondary outline\" data-testid=\"domain-remove\" aria-label=\"")
+							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\"> <button type=\"submit\" class=\"secondary outline compact\" data-testid=\"domain-remove\" aria-label=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var9 string
 							templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression("Remove " + dom).Resolve(ctx)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_domains.templ`, Line: 52, Col: 112}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_domains.templ`, Line: 52, Col: 120}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 							if templ_7745c5c3_Err != nil {
@@ -247,7 +247,7 @@ func DomainsCardView(d DomainsCard) templ.Component {
 					templ_7745c5c3_Err = textInput(TextInput{
 						Form: "domains", Name: "domain", Label: "Add a domain", Type: "url", Value: d.NewDomain,
 						Hint:  "An origin such as https://app.example.com; *.example.com covers subdomains.",
-						Error: d.State.Err("domain"), Attrs: templ.Attributes{"maxlength": "2048", "autocomplete": "off"},
+						Error: d.State.Err("domain"), Required: true, Attrs: templ.Attributes{"maxlength": "2048", "autocomplete": "off"},
 					}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -26,6 +26,9 @@ type EmailServerCard struct {
 	// PasswordSet says Neon holds an SMTP password: the branch uses its own
 	// server.
 	PasswordSet bool
+	// PasswordDropped says a password was typed into a form that came back
+	// refused; it is not shown back, so the field asks for it again.
+	PasswordDropped bool
 	// Recipient is the test message's address as typed.
 	Recipient string
 	Load      *Problem
@@ -149,12 +152,14 @@ func EmailServerCardView(e EmailServerCard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "email-server", Name: "sender_email", Label: "Sender email", Type: "email", Value: e.Form.SenderEmail,
-						Hint: "Optional with Neon’s server.", Error: e.State.Err("sender_email"), Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Hint: "Optional with Neon’s server.", Error: e.State.Err("sender_email"), RequiredFor: ownSMTPServer,
+						Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "email-server", Name: "sender_name", Label: "Sender name", Value: e.Form.SenderName,
-						Error: e.State.Err("sender_name"), Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Hint: "Optional with Neon’s server.", Error: e.State.Err("sender_name"), RequiredFor: ownSMTPServer,
+						Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -163,12 +168,12 @@ func EmailServerCardView(e EmailServerCard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "email-server", Name: "host", Label: "Host", Value: e.Form.Host, Hint: "e.g. smtp.example.com",
-						Error: e.State.Err("host"), Attrs: templ.Attributes{"maxlength": "253", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Error: e.State.Err("host"), RequiredFor: ownSMTPServer, Attrs: templ.Attributes{"maxlength": "253", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "email-server", Name: "port", Label: "Port", Type: "number", Value: e.Form.Port, Hint: "Usually 587 or 465.",
-						Error: e.State.Err("port"), Attrs: templ.Attributes{"min": "1", "max": "65535", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Error: e.State.Err("port"), RequiredFor: ownSMTPServer, Attrs: templ.Attributes{"min": "1", "max": "65535", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -177,11 +182,12 @@ func EmailServerCardView(e EmailServerCard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "email-server", Name: "username", Label: "Username", Value: e.Form.Username,
-						Error: e.State.Err("username"), Attrs: templ.Attributes{"maxlength": "1024", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Error: e.State.Err("username"), RequiredFor: ownSMTPServer, Attrs: templ.Attributes{"maxlength": "1024", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = secretInput(SecretInput{Form: "email-server", Name: "password", Label: "Password", State: true, Set: e.PasswordSet, Keep: passwordHint(e.PasswordSet), Error: e.State.Err("password")}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = secretInput(SecretInput{Form: "email-server", Name: "password", Label: "Password", State: true, Set: e.PasswordSet, Keep: passwordHint(e.PasswordSet),
+						Error: e.State.Err("password"), RequiredFor: passwordNeededFor(e.PasswordSet), Dropped: e.PasswordDropped}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -199,7 +205,7 @@ func EmailServerCardView(e EmailServerCard) templ.Component {
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "email-test", Name: "recipient_email", Label: "Send to", Type: "email", Value: e.Recipient,
 						Hint: "Type the SMTP password above too: Neon never gives a saved one back.", Error: e.State.Err("recipient_email"),
-						Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "email"}}).Render(ctx, templ_7745c5c3_Buffer)
+						RequiredFor: "a test email", Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "email"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -210,7 +216,7 @@ func EmailServerCardView(e EmailServerCard) templ.Component {
 					var templ_7745c5c3_Var6 string
 					templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(e.Frame.Post("test"))).ResolveURL(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 87, Col: 51}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 93, Col: 51}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 					if templ_7745c5c3_Err != nil {
@@ -223,7 +229,7 @@ func EmailServerCardView(e EmailServerCard) templ.Component {
 					var templ_7745c5c3_Var7 string
 					templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Frame.Post("test")).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 88, Col: 37}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 94, Col: 37}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 					if templ_7745c5c3_Err != nil {
@@ -281,6 +287,18 @@ func passwordHint(set bool) string {
 	return ""
 }
 
+// ownSMTPServer is the case in which the SMTP fields are required.
+const ownSMTPServer = "your own SMTP server"
+
+// passwordNeededFor is when the SMTP password must be typed: for the
+// branch's own server, unless Neon already holds one for it.
+func passwordNeededFor(set bool) string {
+	if set {
+		return ""
+	}
+	return ownSMTPServer
+}
+
 func testEmailOutcome(t TestEmailOutcome) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -306,7 +324,7 @@ func testEmailOutcome(t TestEmailOutcome) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(t.Recipient)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 119, Col: 151}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 137, Col: 151}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -329,7 +347,7 @@ func testEmailOutcome(t TestEmailOutcome) templ.Component {
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(t.Message)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 124, Col: 78}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 142, Col: 78}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
@@ -388,7 +406,7 @@ func emailServerFacts(e EmailServerCard) templ.Component {
 		var templ_7745c5c3_Var12 string
 		templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(orDash(e.Form.SenderName))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 141, Col: 67}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 159, Col: 67}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 		if templ_7745c5c3_Err != nil {
@@ -401,7 +419,7 @@ func emailServerFacts(e EmailServerCard) templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(orDash(e.Form.SenderEmail))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 141, Col: 102}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 159, Col: 102}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
@@ -419,7 +437,7 @@ func emailServerFacts(e EmailServerCard) templ.Component {
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(e.Form.Host)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 144, Col: 52}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 162, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
@@ -432,7 +450,7 @@ func emailServerFacts(e EmailServerCard) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(e.Form.Port)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 144, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 162, Col: 68}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -445,7 +463,7 @@ func emailServerFacts(e EmailServerCard) templ.Component {
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(e.Form.Username)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 146, Col: 24}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_email.templ`, Line: 164, Col: 24}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {

@@ -22,6 +22,9 @@ type OAuthCard struct {
 	Add       neonauth.OAuthProviderForm
 	Available []Option
 	AddState  FormState
+	// AddSecretDropped says a client secret was typed into the add form,
+	// which came back refused; it is not shown back.
+	AddSecretDropped bool
 	// State is the outcome of a change to a provider no longer (or never)
 	// listed: one just removed, or a post naming one not configured.
 	State FormState
@@ -42,6 +45,9 @@ type OAuthRow struct {
 	// Form is the credentials form as typed (never its secret).
 	Form  neonauth.OAuthProviderForm
 	State FormState
+	// SecretDropped says a client secret was typed into the form, which
+	// came back refused; it is not shown back.
+	SecretDropped bool
 }
 
 // credentialChoices are the add form's credential options.
@@ -92,7 +98,7 @@ func OAuthCardView(o OAuthCard) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(o.State.Err("provider"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 49, Col: 99}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 55, Col: 99}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -163,7 +169,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.ID).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 64, Col: 74}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 70, Col: 74}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 		if templ_7745c5c3_Err != nil {
@@ -176,7 +182,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 		var templ_7745c5c3_Var6 string
 		templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression("oauth-" + p.ID + "-h").Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 64, Col: 117}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 70, Col: 117}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 		if templ_7745c5c3_Err != nil {
@@ -189,7 +195,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 		var templ_7745c5c3_Var7 string
 		templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression("oauth-" + p.ID + "-h").Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 65, Col: 33}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 71, Col: 33}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 		if templ_7745c5c3_Err != nil {
@@ -202,7 +208,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 		var templ_7745c5c3_Var8 string
 		templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(p.Name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 66, Col: 11}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 72, Col: 11}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 		if templ_7745c5c3_Err != nil {
@@ -235,7 +241,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(orDash(p.ClientID))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 76, Col: 75}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 82, Col: 75}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -292,7 +298,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = oauthCredentialFields("oauth-"+p.ID, p.Form, p.SecretSet, p.TakesTenant, p.State).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = oauthCredentialFields("oauth-"+p.ID, p, p.State).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -329,7 +335,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 				var templ_7745c5c3_Var12 string
 				templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression("oauth-" + p.ID + "-remove").Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 99, Col: 93}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 105, Col: 93}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 				if templ_7745c5c3_Err != nil {
@@ -342,7 +348,7 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 				var templ_7745c5c3_Var13 string
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(p.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 99, Col: 111}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings_oauth.templ`, Line: 105, Col: 111}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 				if templ_7745c5c3_Err != nil {
@@ -375,9 +381,11 @@ func oauthRow(f SettingsFrame, p OAuthRow) templ.Component {
 	})
 }
 
-// oauthCredentialFields are the client id, the write-only secret and, for
-// Microsoft, the tenant.
-func oauthCredentialFields(form string, v neonauth.OAuthProviderForm, secretSet, tenant bool, s FormState) templ.Component {
+// oauthCredentialFields are a configured provider's client id, the
+// write-only secret and, for Microsoft, the tenant. Moving from shared
+// credentials takes the id and the secret; afterwards an empty secret keeps
+// the one Neon holds.
+func oauthCredentialFields(form string, p OAuthRow, s FormState) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -398,12 +406,13 @@ func oauthCredentialFields(form string, v neonauth.OAuthProviderForm, secretSet,
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textInput(TextInput{Form: form, Name: "client_id", Label: "Client id", Value: v.ClientID, Error: s.Err("client_id"),
+		templ_7745c5c3_Err = textInput(TextInput{Form: form, Name: "client_id", Label: "Client id", Value: p.Form.ClientID, Error: s.Err("client_id"), Required: true,
 			Attrs: templ.Attributes{"maxlength": "1024", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = secretInput(SecretInput{Form: form, Name: "client_secret", Label: "Client secret", State: true, Set: secretSet, Keep: keepHint(secretSet), Error: s.Err("client_secret")}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = secretInput(SecretInput{Form: form, Name: "client_secret", Label: "Client secret", State: true, Set: p.SecretSet, Keep: keepHint(p.SecretSet),
+			Error: s.Err("client_secret"), Required: !p.SecretSet, Dropped: p.SecretDropped}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -411,8 +420,8 @@ func oauthCredentialFields(form string, v neonauth.OAuthProviderForm, secretSet,
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if tenant {
-			templ_7745c5c3_Err = textInput(TextInput{Form: form, Name: "microsoft_tenant_id", Label: "Microsoft tenant (optional)", Value: v.MicrosoftTenantID,
+		if p.TakesTenant {
+			templ_7745c5c3_Err = textInput(TextInput{Form: form, Name: "microsoft_tenant_id", Label: "Microsoft tenant (optional)", Value: p.Form.MicrosoftTenantID,
 				Hint: "A tenant id or domain, or common, organizations or consumers; empty keeps the current one.", Error: s.Err("microsoft_tenant_id"),
 				Attrs: templ.Attributes{"maxlength": "256", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
@@ -422,6 +431,10 @@ func oauthCredentialFields(form string, v neonauth.OAuthProviderForm, secretSet,
 		return nil
 	})
 }
+
+// ownOAuthApp is the case in which the add form's client id and secret are
+// required.
+const ownOAuthApp = "your own OAuth app"
 
 // keepHint explains an empty write-only field when Neon holds a value.
 func keepHint(set bool) string {
@@ -474,7 +487,11 @@ func oauthAddForm(o OAuthCard) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<label for=\"oauth-add-provider\">Provider ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<label for=\"oauth-add-provider\">Provider")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = requiredMark(true, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -482,7 +499,7 @@ func oauthAddForm(o OAuthCard) templ.Component {
 					templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 					templ_7745c5c3_Buffer := templ.GetBuffer()
 					var templ_7745c5c3_ElementScripts []templ.ComponentScript
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<select id=\"oauth-add-provider\" name=\"provider\" data-testid=\"oauth-add-provider\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<select id=\"oauth-add-provider\" name=\"provider\" required aria-required=\"true\" data-testid=\"oauth-add-provider\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -530,12 +547,13 @@ func oauthAddForm(o OAuthCard) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = textInput(TextInput{Form: "oauth-add", Name: "client_id", Label: "Client id (own app)", Value: o.Add.ClientID, Error: o.AddState.Err("client_id"),
-					Attrs: templ.Attributes{"maxlength": "1024", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = textInput(TextInput{Form: "oauth-add", Name: "client_id", Label: "Client id", Value: o.Add.ClientID, Error: o.AddState.Err("client_id"),
+					RequiredFor: ownOAuthApp, Attrs: templ.Attributes{"maxlength": "1024", "autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = secretInput(SecretInput{Form: "oauth-add", Name: "client_secret", Label: "Client secret (own app)", Error: o.AddState.Err("client_secret")}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = secretInput(SecretInput{Form: "oauth-add", Name: "client_secret", Label: "Client secret", Error: o.AddState.Err("client_secret"),
+					RequiredFor: ownOAuthApp, Dropped: o.AddSecretDropped}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

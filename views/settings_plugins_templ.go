@@ -190,13 +190,13 @@ func OrganizationCardView(o OrganizationCard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "organization", Name: "organization_limit", Label: "Organizations per user", Type: "number", Value: o.Form.OrganizationLimit,
-						Hint: "How many organizations one user may create.", Error: o.State.Err("organization_limit"),
+						Hint: "How many organizations one user may create.", Error: o.State.Err("organization_limit"), Required: true,
 						Attrs: templ.Attributes{"min": "1", "max": "2147483647", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "organization", Name: "membership_limit", Label: "Members per organization", Type: "number", Value: o.Form.MembershipLimit,
-						Error: o.State.Err("membership_limit"), Attrs: templ.Attributes{"min": "1", "max": "2147483647", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Error: o.State.Err("membership_limit"), Required: true, Attrs: templ.Attributes{"min": "1", "max": "2147483647", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -357,7 +357,7 @@ func MagicLinkCardView(m MagicLinkCard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = textInput(TextInput{Form: "magic-link", Name: "expires_in", Label: "Link lifetime (minutes)", Type: "number", Value: m.Form.ExpiresIn,
-						Hint: "From 5 to 1440 (a day).", Error: m.State.Err("expires_in"), Attrs: templ.Attributes{"min": "5", "max": "1440", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
+						Hint: "From 5 to 1440 (a day).", Error: m.State.Err("expires_in"), Required: true, Attrs: templ.Attributes{"min": "5", "max": "1440", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
