@@ -101,8 +101,8 @@ func (b *UserBrowser) check(op string) error {
 // UserRow is one user as a browse page shows it.
 type UserRow struct {
 	User
-	// LastActiveAt is users_sync's raw_json last_active_at_millis; nil when
-	// absent, and always for better_auth, which keeps it in sessions.
+	// LastActiveAt is users_sync's raw_json last_active_at_millis, or
+	// better_auth's latest session "updatedAt"; nil when absent.
 	LastActiveAt *time.Time
 	// ImageURL is the profile image: raw_json profile_image_url for
 	// users_sync, the image column for better_auth.

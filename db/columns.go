@@ -47,8 +47,12 @@ var stackColumns = []userCol{
 }
 
 // betterAuthColumns are the columns of neon_auth."user". Better Auth deletes
-// users outright and keeps their activity in sessions, so DeletedAt and
-// LastActiveAt stay nil.
+// users outright, so DeletedAt stays nil. It keeps activity in sessions:
+// LastActiveAt is the latest "updatedAt" of the user's sessions (Better Auth
+// moves it when it refreshes a session), nil without one. Every statement
+// selects it only for the rows it keeps (see joinBack), one probe of
+// session_userId_idx each. It is not exported: an export would probe once per
+// user of the whole table, and the sessions say it anyway.
 var betterAuthColumns = []userCol{
 	{name: "id", sel: "u.id::text", export: "u.id", kind: exportText, dest: func(u *UserRow) any { return &u.ID }},
 	{name: "email", sel: "u.email", kind: exportText, dest: func(u *UserRow) any { return &u.Email }},
@@ -59,6 +63,8 @@ var betterAuthColumns = []userCol{
 	{name: "role", sel: "coalesce(u.role, '')", export: "u.role", kind: exportText, dest: func(u *UserRow) any { return &u.Role }},
 	{name: "banned", sel: "coalesce(u.banned, false)", export: "u.banned", kind: exportBool, dest: func(u *UserRow) any { return &u.Banned }},
 	{name: "image", sel: "coalesce(u.image, '')", kind: notExported, dest: func(u *UserRow) any { return &u.ImageURL }},
+	{name: "last_active_at", sel: `(SELECT max(s."updatedAt") FROM neon_auth.session s WHERE s."userId" = u.id)`, kind: notExported,
+		dest: func(u *UserRow) any { return &u.LastActiveAt }},
 }
 
 // selectList selects the columns of a UserRow from the table aliased u, in

@@ -35,8 +35,8 @@ func (p IndexProgress) PhaseDone() float64 {
 	return -1
 }
 
-// IndexProgress returns the index build running on the user table, or nil
-// when there is none.
+// IndexProgress returns the index build running on the user table, or, for
+// Better Auth, on neon_auth.session, or nil when there is none.
 func (b *UserBrowser) IndexProgress(ctx context.Context) (*IndexProgress, error) {
 	const op = "index progress"
 	if err := b.check(op); err != nil {
@@ -46,8 +46,8 @@ func (b *UserBrowser) IndexProgress(ctx context.Context) (*IndexProgress, error)
        coalesce(p.blocks_done, 0), coalesce(p.blocks_total, 0), coalesce(p.tuples_done, 0), coalesce(p.tuples_total, 0)
   FROM pg_stat_progress_create_index p
   LEFT JOIN pg_class c ON c.oid = p.index_relid
- WHERE p.relid = to_regclass($1)
- ORDER BY p.pid LIMIT 1`, b.spec.table)
+ WHERE p.relid IN (to_regclass($1), to_regclass($2))
+ ORDER BY p.pid LIMIT 1`, b.spec.table, b.relatedTable())
 	if err != nil {
 		return nil, wrapErr(op, b.target, err)
 	}
@@ -108,6 +108,11 @@ func (b *UserBrowser) createIndex(ctx context.Context, purpose IndexPurpose) err
 	case !a.CanCreate:
 		return fmt.Errorf("db: %s on %s: role %s does not own %s (owner %s): %w", op, b.target, a.Role, a.Table, a.Owner, ErrPermission)
 	}
+	if o.Table != a.Table {
+		if err := b.checkOwner(ctx, op, o.Table); err != nil {
+			return err
+		}
+	}
 	// Simple protocol: a utility statement has nothing to prepare, and
 	// CONCURRENTLY refuses to run inside a transaction block.
 	_, err = b.pool.Exec(ctx, o.CreateSQL, pgx.QueryExecModeSimpleProtocol)
@@ -128,10 +133,11 @@ func (b *UserBrowser) createIndex(ctx context.Context, purpose IndexPurpose) err
 // offered reports whether x serves the purpose of an index the advisor
 // offers on the table.
 func (b *UserBrowser) offered(x indexRow) bool {
-	return slices.ContainsFunc(b.spec.offers(), func(o offerSpec) bool { return o.serves(x) })
+	return slices.ContainsFunc(b.allOffers(), func(o offerSpec) bool { return o.on(b.spec.table) == x.table && o.serves(x) })
 }
 
-// DropIndex drops an index of the user table with DROP INDEX CONCURRENTLY:
+// DropIndex drops an index of the user table, or for Better Auth of
+// neon_auth.session, with DROP INDEX CONCURRENTLY:
 // an offered one, one that serves the purpose of an offered one (the browse
 // order, users_sync's email lookups), or one a failed build left INVALID.
 // Other indexes (the primary key, Better Auth's unique email, Neon's own)
@@ -148,21 +154,39 @@ func (b *UserBrowser) DropIndex(ctx context.Context, name string) error {
 	i := slices.IndexFunc(list, func(x indexRow) bool { return x.name == name })
 	switch {
 	case i < 0:
-		return inputErr("index", "is not an index of %s", b.spec.table)
+		return inputErr("index", "is not an index of %s or a table the dashboard indexes", b.spec.table)
 	case list[i].constraint || (list[i].valid && !b.offered(list[i])):
 		return inputErr("index", "is not one the dashboard offers or a failed build; the dashboard does not drop it")
 	case list[i].building:
 		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrIndexBuilding)
 	}
+	if err := b.checkOwner(ctx, op, list[i].table); err != nil {
+		return err
+	}
+	_, err = b.pool.Exec(ctx, IndexAdvice{}.DropSQL(name), pgx.QueryExecModeSimpleProtocol)
+	b.cache.forget(b.indexCacheKey())
+	return wrapErr(op, b.target, err)
+}
+
+// checkOwner refuses, with ErrPermission, a role that may not create or drop
+// the indexes of table: one that is not its owner or a member of its role.
+func (b *UserBrowser) checkOwner(ctx context.Context, op, table string) error {
 	var owner bool
 	if err := b.pool.QueryRow(ctx, `SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass($1)`,
-		b.spec.table).Scan(&owner); err != nil {
+		table).Scan(&owner); err != nil {
 		return wrapErr(op, b.target, err)
 	}
 	if !owner {
 		return fmt.Errorf("db: %s on %s: %w", op, b.target, ErrPermission)
 	}
-	_, err = b.pool.Exec(ctx, IndexAdvice{}.DropSQL(name), pgx.QueryExecModeSimpleProtocol)
-	b.cache.forget(b.indexCacheKey())
-	return wrapErr(op, b.target, err)
+	return nil
+}
+
+// relatedTable is the other table the advisor indexes: neon_auth.session
+// for Better Auth, the user table itself otherwise.
+func (b *UserBrowser) relatedTable() string {
+	if rs := related(b.gen); len(rs) > 0 {
+		return rs[0].table
+	}
+	return b.spec.table
 }

@@ -130,7 +130,7 @@ func (h *Handler) usersRoutes(users string) []Route {
 		{get, users + "/count", h.userCount, viewer, "", "how many users the browse filter matches: an estimate on large tables, `?exact=1` counts (htmx; others redirect to browse)", false},
 		{get, users + "/export", h.exportUsers, admin, "user.export", "download the users the browse filter matches (`?format=csv|jsonl`), streamed; audited with the row count", false},
 		{get, users + "/index", h.showIndexAdvisor, viewer, "", "whether an index serves the users browse order, and what creating one costs (htmx panel; the page otherwise); polls itself while a build runs", false},
-		{post, users + "/index", h.createUsersIndex, admin, "users.index.create", "start building an offered index (CREATE INDEX CONCURRENTLY) in the background: the browse-order one, or with `purpose=email` the email-lookup one (users_sync)", false},
+		{post, users + "/index", h.createUsersIndex, admin, "users.index.create", "start building an offered index (CREATE INDEX CONCURRENTLY) in the background: the browse-order one, with `purpose=email` the email-lookup one (users_sync), with `purpose=sessions` the sessions-order one on neon_auth.session (Better Auth)", false},
 		{post, users + "/index/delete", h.dropUsersIndex, admin, "users.index.drop", "drop a browse-order or email-lookup index, or one a failed build left INVALID (`index=`)", false},
 		{get, users + "/signups", h.showSignups, viewer, "", "signups and deletions per day or week as an SVG chart with its table (`?range=30d|90d|365d&bucket=day|week`; htmx panel, the page otherwise)", false},
 		{get, users + "/lookup", h.usersLookup, viewer, "", "the \"check sync\" box's answer (htmx; the page otherwise)", false},

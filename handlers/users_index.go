@@ -83,6 +83,16 @@ func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersSco
 			Serving:       o.Serving, ServingSize: views.HumanBytes(o.ServingBytes), NameTaken: o.NameTaken,
 		}
 	}
+	if o, ok := a.Offer(neonauth.IndexForSessions); ok && (o.Present() || o.Rows >= p.Threshold) {
+		p.Sessions = &views.IndexSessionsOffer{
+			IndexLookupOffer: views.IndexLookupOffer{
+				Name: o.Name, CreateSQL: o.CreateSQL, EstimateBasis: o.EstimateBasis,
+				EstimatedSize: views.HumanBytes(o.EstimatedBytes),
+				Serving:       o.Serving, ServingSize: views.HumanBytes(o.ServingBytes), NameTaken: o.NameTaken,
+			},
+			Table: o.Table, Rows: o.Rows,
+		}
+	}
 	switch {
 	case a.Building != nil:
 		p.State = views.IndexStateBuilding
@@ -160,7 +170,8 @@ func usersHref(r views.UsersPanelRef) string {
 }
 
 // createUsersIndex starts building an offered index in the background (the
-// browse-order one, or with purpose=email the email-lookup one) and answers
+// browse-order one, with purpose=email the email-lookup one, with
+// purpose=sessions Better Auth's sessions-order one) and answers
 // with the panel showing the build.
 func (h *Handler) createUsersIndex(c echo.Context) error {
 	ref, s, err := panelRef(c)

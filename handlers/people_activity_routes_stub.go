@@ -1,3 +1,0 @@
-package handlers
-
-func (h *Handler) activityRoutes(base string) []Route { return nil }
