@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
 )
 
 // SignInEmail is the provider a sign-in is attributed to when no linked
