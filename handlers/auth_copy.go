@@ -104,7 +104,6 @@ func (h *Handler) applyCopy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer keepAnswering(c)()
 	ctx := c.Request().Context()
 	plan, err := h.copyPlan(neonauth.ReadLive(ctx), r)
 	if err != nil {
@@ -125,6 +124,8 @@ func (h *Handler) applyCopy(c echo.Context) error {
 	res := h.AuthSettings.ApplyCopy(ctx, plan, in, identity.ChangeContext, func(sctx context.Context, st neonauth.CopyStep, err error) {
 		identity.AuditChange(sctx, c, st.Action, r.projectID, r.to, st.Target, err)
 	})
+	// A copy that ran out of time still says what it applied.
+	defer keepAnswering(c)()
 	groups := make([]string, len(plan.Groups))
 	for i, g := range plan.Groups {
 		groups[i] = string(g)

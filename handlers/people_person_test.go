@@ -12,6 +12,7 @@ import (
 
 	"github.com/neonauth-admin/dashboard/internal/authprovider"
 	"github.com/neonauth-admin/dashboard/neonapi"
+	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
 
@@ -273,5 +274,42 @@ func TestStackUserDetailSaysNoPeopleTables(t *testing.T) {
 	}
 	if page.byTestID("person-panels").Length() != 0 {
 		t.Error("Stack Auth detail page shows person panels")
+	}
+}
+
+// TestPeopleChangesRefusedThroughAnOverride: with DATABASE_URL set, every
+// branch of a project reads the one database it names; reading people
+// still works, but a ban or a revocation through another branch's route is
+// refused with a 409 saying why, and the database is left unchanged.
+func TestPeopleChangesRefusedThroughAnOverride(t *testing.T) {
+	tb := newPerBranchApp(t)
+	mainDB := tb.personDB(tb.main.ID)
+	ada := tb.mainIDs["ada@main.test"]
+	seedPerson(t, mainDB, ada, 2, "Acme")
+	uri, err := tb.Neon.GetConnectionURI(t.Context(), tb.projectID, neonapi.ConnectionURIOptions{
+		BranchID: tb.main.ID, DatabaseName: tb.project.DatabaseName, RoleName: tb.project.RoleName,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.configureUsers(neonauth.UserDBConfig{Default: uri})
+
+	// Through the preview branch's routes, the override's (main's) people.
+	tb.get(views.UserDetailURL(tb.at(tb.preview), ada)).wantStatus(t, http.StatusOK)
+	for _, post := range []struct {
+		path string
+		form url.Values
+	}{
+		{tb.at(tb.preview).User(ada, "/ban"), url.Values{"reason": {"test"}}},
+		{tb.at(tb.preview).User(ada, "/sessions/revoke"), url.Values{}},
+		{views.BranchURL(tb.projectID, tb.preview.ID) + "/sessions/revoke", url.Values{"ip": {"203.0.113."}, "count": {"2"}}},
+	} {
+		r := tb.postForm(post.path, post.form)
+		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "shared database override") {
+			t.Errorf("POST %s: %d, want 409 naming the override", post.path, r.Status)
+		}
+	}
+	if banned, _, _, sessions := personState(t, mainDB, ada); banned || sessions != 2 {
+		t.Errorf("ada changed through the override: banned %v, %d sessions", banned, sessions)
 	}
 }

@@ -320,7 +320,7 @@ func (h *Handler) revokeSession(c echo.Context) error {
 		identity.AddAuditAttrs(c, slog.Int("revoked", 0))
 		h.addFlash(c, FlashInfo, "That session had already ended: nothing to revoke.")
 	case err != nil:
-		return h.sessionsChangeProblem(c, err)
+		return h.sessionsChangeProblem(c, err, 0)
 	default:
 		identity.AddAuditAttrs(c, slog.Int("revoked", 1))
 		h.addFlash(c, FlashSuccess, "Revoked session "+sid.String()+". "+views.RevocationNote)
@@ -349,7 +349,7 @@ func (h *Handler) revokeUserSessions(c echo.Context) error {
 	})
 	identity.AddAuditAttrs(c, slog.Int64("revoked", n))
 	if err != nil {
-		return h.sessionsChangeProblem(c, err)
+		return h.sessionsChangeProblem(c, err, n)
 	}
 	h.addFlash(c, FlashSuccess, fmt.Sprintf("Revoked %d %s of user %s. %s", n, sessionsWord(n), uid, views.RevocationNote))
 	return redirect(c, sessionsReturn(c, s))
@@ -363,9 +363,14 @@ func sessionsWord(n int64) string {
 }
 
 // sessionsChangeProblem answers a revocation the database refused or could
-// not take with a page saying why.
-func (h *Handler) sessionsChangeProblem(c echo.Context, err error) error {
+// not take with a page saying why; revoked is how many sessions it had
+// ended by then (in batches, each committed), which the page says, so that a
+// revocation stopped halfway never reads as one that did nothing.
+func (h *Handler) sessionsChangeProblem(c echo.Context, err error, revoked int64) error {
 	prob := h.sessionsProblem(err)
+	if revoked > 0 {
+		prob.Message += fmt.Sprintf(" Before it stopped, %d %s were revoked; revoking again ends the rest.", revoked, sessionsWord(revoked))
+	}
 	if isHTMX(c) {
 		return h.render(c, prob.Status, views.ErrorFragment(prob))
 	}

@@ -160,7 +160,7 @@ func (h *Handler) revokeSessions(c echo.Context) error {
 		n, err := people.RevokeMatchingSessions(c.Request().Context(), f, nil)
 		identity.AddAuditAttrs(c, slog.Int64("revoked", n))
 		if err != nil {
-			return h.sessionsChangeProblem(c, err)
+			return h.sessionsChangeProblem(c, err, n)
 		}
 		h.addFlash(c, FlashSuccess, fmt.Sprintf("Revoked %d %s. %s", n, sessionsWord(n), views.RevocationNote))
 		return redirect(c, back)

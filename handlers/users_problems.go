@@ -49,6 +49,12 @@ func (h *Handler) dbProblem(err error, dbName string) views.Problem {
 	}
 	var apiErr *neonauth.APIError
 	switch {
+	case errors.Is(err, neonauth.ErrPeopleOverride):
+		return views.Problem{
+			Title:   "Changes refused: a shared database override",
+			Message: fmt.Sprintf("The dashboard reaches this branch's users through the %s, which every branch of the project shares, so a ban or a revocation meant for this branch could land in another branch's database. Nothing was changed. Make the change with the override removed (the dashboard then asks Neon for each branch's own database), or in the database itself.", source),
+			Status:  http.StatusConflict,
+		}
 	case errors.Is(err, neonauth.ErrSchemaMissing):
 		return views.Problem{
 			Title:   "No Neon Auth users table",

@@ -65,16 +65,28 @@ func groupSteps(g SettingsGroup, src, dst *SettingsSnapshot, fullURLs bool) []Co
 	case GroupEmail:
 		return p.emailServerSteps()
 	case GroupSignIn:
+		// Ways in are added before any is taken away: providers added or
+		// changed first, then email and password, then providers removed,
+		// so a copy stopped midway never leaves the branch without a way
+		// to sign in that it had.
+		var adds, removes []CopyStep
+		for _, id := range OAuthProviderIDs {
+			switch st := p.oauthSteps(id); {
+			case len(st) == 1 && st[0].Action == "auth.oauth.remove":
+				removes = append(removes, st...)
+			default:
+				// A provider moved back to shared credentials is removed
+				// and added again, in that order, next to each other.
+				adds = append(adds, st...)
+			}
+		}
 		f := EmailAndPasswordFormFrom(&src.EmailAndPassword)
-		steps := p.settingsStep("email-password", g, "auth.email_password.update", "Save the email and password sign-in settings",
+		steps := append(adds, p.settingsStep("email-password", g, "auth.email_password.update", "Save the email and password sign-in settings",
 			[]string{"email-password", "verification-method", "require-verification", "auto-sign-in", "verify-on-sign-up", "verify-on-sign-in", "allow-sign-up"},
 			func(ctx context.Context, s *SettingsService, bs *BranchSettings, _ CopyValues) error {
 				return s.UpdateEmailAndPassword(ctx, bs, f)
-			})
-		for _, id := range OAuthProviderIDs {
-			steps = append(steps, p.oauthSteps(id)...)
-		}
-		return steps
+			})...)
+		return append(steps, removes...)
 	case GroupPlugins:
 		return p.pluginSteps()
 	case GroupWebhooks:

@@ -133,7 +133,7 @@ func TestCopyMakesTheTargetMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"domain-add https://app.example.com", "localhost", "email-server", "email-password", "oauth-google-update", "webhooks"}
+	want := []string{"domain-add https://app.example.com", "localhost", "email-server", "oauth-google-update", "email-password", "webhooks"}
 	if got := stepKeys(plan); !slices.Equal(got, want) {
 		t.Fatalf("steps %q, want %q", got, want)
 	}
@@ -176,7 +176,7 @@ func TestCopyMakesTheTargetMatch(t *testing.T) {
 	if res.Failed != nil || len(res.Applied) != len(want) || len(res.NotAttempted) != 0 {
 		t.Fatalf("result: applied %d, failed %v (%v), not attempted %d", len(res.Applied), res.Failed, res.Err, len(res.NotAttempted))
 	}
-	if !slices.Equal(audited, []string{"auth.domains.add", "auth.localhost.update", "auth.email.update", "auth.email_password.update", "auth.oauth.update", "auth.webhooks.update"}) {
+	if !slices.Equal(audited, []string{"auth.domains.add", "auth.localhost.update", "auth.email.update", "auth.oauth.update", "auth.email_password.update", "auth.webhooks.update"}) {
 		t.Errorf("audited %q", audited)
 	}
 	var writes []string
@@ -252,7 +252,7 @@ func TestCopyStopsAtTheFirstFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := stepKeys(left); !slices.Equal(got, []string{"email-server", "email-password", "oauth-google-update", "webhooks"}) && !tc.unknown {
+			if got := stepKeys(left); !slices.Equal(got, []string{"email-server", "oauth-google-update", "email-password", "webhooks"}) && !tc.unknown {
 				t.Errorf("left to copy %q", got)
 			}
 		})
@@ -303,5 +303,31 @@ func TestCopyPlanFollowsTheBranches(t *testing.T) {
 	var none *NoBranchAuthError
 	if _, err := svc.PlanCopy(ctx, pid, main, bare.Branch.ID, CopyGroups, false); !errors.As(err, &none) || none.Branch.ID != bare.Branch.ID {
 		t.Errorf("branch without Better Auth: %v", err)
+	}
+}
+
+// TestCopyAddsWaysInBeforeTakingAnyAway: in the sign-in group, providers
+// added or changed come first (one moved back to shared credentials is
+// removed and added again, side by side), then email and password, then the
+// providers the source does not have; so a copy stopped midway never leaves
+// the branch without a way in that it had.
+func TestCopyAddsWaysInBeforeTakingAnyAway(t *testing.T) {
+	src := &SettingsSnapshot{
+		Branch:           neonapi.Branch{ID: "br-src"},
+		EmailAndPassword: neonapi.EmailAndPasswordConfig{Enabled: false},
+		OAuth:            []neonapi.OAuthProvider{{ID: neonapi.OAuthGoogle, Type: neonapi.OAuthShared}},
+	}
+	dst := &SettingsSnapshot{
+		Branch:           neonapi.Branch{ID: "br-dst"},
+		EmailAndPassword: neonapi.EmailAndPasswordConfig{Enabled: true},
+		OAuth: []neonapi.OAuthProvider{
+			{ID: neonapi.OAuthGoogle, Type: neonapi.OAuthStandard, ClientID: "own.apps.googleusercontent.com"},
+			{ID: neonapi.OAuthGitHub, Type: neonapi.OAuthShared},
+		},
+	}
+	got := stepKeys(planCopy(src, dst, []SettingsGroup{GroupSignIn}, false))
+	want := []string{"oauth-google-remove", "oauth-google-add", "email-password", "oauth-github-remove"}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps %q, want %q", got, want)
 	}
 }
