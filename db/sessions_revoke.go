@@ -179,38 +179,50 @@ func (b *UserBrowser) revoke(ctx context.Context, op string, f SessionFilter, pr
 	}
 	var a sqlArgs
 	w := append(f.where(&a), `s."createdAt" <= `+a.time(started))
-	// The ids first, in one pass that locks nothing; then each batch is a
+	// The ids first, read in chunks that lock nothing; then each batch is a
 	// delete by primary key, whose row locks last milliseconds. Finding the
 	// rows inside each batch's delete would hold the locks already taken
 	// while the scan walks the rest of the table, and a session the app
-	// refreshes meanwhile would wait for all of it.
-	ids, err := b.matchingSessionIDs(ctx, fmt.Sprintf(`SELECT s.id FROM neon_auth.session s%s`, whereSQL(w)), a.args)
-	if err != nil {
-		return 0, wrapErr(op, b.target, err)
-	}
+	// refreshes meanwhile would wait for all of it. Chunks follow the
+	// primary key, so memory stays at one chunk however many match.
 	idsAt := len(a.args) + 1
+	chunk := fmt.Sprintf(`SELECT s.id FROM neon_auth.session s%s
+ ORDER BY s.id LIMIT %d`, whereSQL(append(w, fmt.Sprintf(`s.id > $%d::uuid`, idsAt))), revokeChunk)
 	del := fmt.Sprintf(`DELETE FROM neon_auth.session s WHERE s.id = ANY($%d::uuid[])%s`, idsAt, andSQL(w))
 	var total int64
-	for len(ids) > 0 {
-		if err := ctx.Err(); err != nil {
-			return total, wrapErr(op, b.target, err)
-		}
-		batch := ids[:min(RevokeBatch, len(ids))]
-		ids = ids[len(batch):]
-		n, err := b.revokeBatch(ctx, del, append(append([]any{}, a.args...), batch))
+	after := pgtype.UUID{Valid: true} // the nil uuid: before every other
+	for {
+		ids, err := b.matchingSessionIDs(ctx, chunk, append(append([]any{}, a.args...), after))
 		if err != nil {
 			return total, wrapErr(op, b.target, err)
 		}
-		total += n
-		if progress != nil {
-			progress(total)
+		if len(ids) == 0 {
+			return total, nil
+		}
+		after = ids[len(ids)-1]
+		for len(ids) > 0 {
+			if err := ctx.Err(); err != nil {
+				return total, wrapErr(op, b.target, err)
+			}
+			batch := ids[:min(RevokeBatch, len(ids))]
+			ids = ids[len(batch):]
+			n, err := b.revokeBatch(ctx, del, append(append([]any{}, a.args...), batch))
+			if err != nil {
+				return total, wrapErr(op, b.target, err)
+			}
+			total += n
+			if progress != nil {
+				progress(total)
+			}
 		}
 	}
-	return total, nil
 }
 
-// matchingSessionIDs reads the ids a revocation deletes. At 16 bytes each,
-// a million sessions take 16 MB.
+// revokeChunk is how many ids of the sessions to revoke are read at once:
+// 800 KB of them. A variable so that a test can cross chunks cheaply.
+var revokeChunk = 50 * RevokeBatch
+
+// matchingSessionIDs reads one chunk of the ids a revocation deletes.
 func (b *UserBrowser) matchingSessionIDs(ctx context.Context, sql string, args []any) ([]pgtype.UUID, error) {
 	rows, err := b.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {

@@ -218,17 +218,31 @@ func (h *Handler) banFailed(c echo.Context, s usersScope, uid string, f views.Ba
 		return h.renderBanPanel(c, s, uid, f, http.StatusUnprocessableEntity)
 	}
 	p := h.personProblem(err, "", title, "user")
+	if outcomeUnknown(err) {
+		// The commit may have gone through before the answer was lost.
+		defer keepAnswering(c)()
+		p.Title = title + ": the outcome is unknown"
+		p.Message = "The database did not answer in time, so the change may or may not have been made. The ban state below was read again just now: check it before trying again."
+		f.Unknown = true
+	}
 	f.Problem = p
 	return h.renderBanPanel(c, s, uid, f, p.Status)
+}
+
+// outcomeUnknown reports a failure after which a change to the branch's
+// database may have been made: the request ran out of time, or the
+// connection was lost, possibly while committing.
+func outcomeUnknown(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, neonauth.ErrUnreachable)
 }
 
 // renderBanPanel answers a ban or unban that did not go through: the ban
 // panel to htmx, which swaps it in place, or the panel on a page of its
 // own, what was typed kept either way. The ban state is read again unless
-// the database just failed.
+// the database just failed, or when a change's outcome is unknown.
 func (h *Handler) renderBanPanel(c echo.Context, s usersScope, uid string, f views.BanForm, status int) error {
 	p := views.PersonPanels{At: s.at(), UserID: uid, CanWrite: true, CSRFToken: CSRFToken(c), Form: f}
-	if f.Problem == nil {
+	if f.Problem == nil || f.Unknown {
 		err := h.withPerson(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
 			ban, err := pp.PersonBan(ctx, uid)
 			p.Ban = &ban
