@@ -247,6 +247,11 @@ func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) (sand
 	}); err != nil {
 		return p, fmt.Errorf("demo: trust the preview domain: %w", err)
 	}
+	// The users arrive in the branch's table as Neon's sync delivers them;
+	// their sessions and memberships need them there.
+	if err := d.sb.WaitForSync(ctx); err != nil {
+		return p, fmt.Errorf("demo: wait for the users to arrive: %w", err)
+	}
 	return p, seedPeople(ctx, client, p)
 }
 

@@ -91,14 +91,15 @@ SELECT gen_random_uuid(), a.account_id, a.provider, u.id,
  WHERE a.keep`, []any{o.SecretMarker}},
 		{"organizations", `INSERT INTO neon_auth.organization (id, name, slug, "createdAt", metadata)
 SELECT gen_random_uuid(), 'Organization ' || i, 'org-' || i, $2::timestamptz - interval '1 day' * i, NULL
-  FROM generate_series(1, $1::int) i`, []any{o.Organizations, now}},
+  FROM generate_series(1, $1::int) i
+ WHERE EXISTS (SELECT FROM seed_users)`, []any{o.Organizations, now}},
 		// Members: organization i takes MembersPer users starting at
 		// user (i-1)*MembersPer+1, wrapping; the first is its owner.
 		{"members", `INSERT INTO neon_auth.member (id, "organizationId", "userId", role, "createdAt")
 SELECT gen_random_uuid(), o.id, u.id, CASE WHEN m = 1 THEN 'owner' WHEN m % 5 = 0 THEN 'admin' ELSE 'member' END, o."createdAt" + interval '1 hour' * m
   FROM (SELECT id, "createdAt", row_number() OVER (ORDER BY slug) AS i FROM neon_auth.organization) o
   CROSS JOIN generate_series(1, $1::int) m
-  JOIN seed_users u ON u.n = ((o.i - 1) * $1 + m - 1) % (SELECT count(*) FROM seed_users) + 1`, []any{o.MembersPer}},
+  JOIN seed_users u ON u.n = ((o.i - 1) * $1 + m - 1) % nullif((SELECT count(*) FROM seed_users), 0) + 1`, []any{o.MembersPer}},
 		{"invitations", `INSERT INTO neon_auth.invitation (id, "organizationId", email, role, status, "expiresAt", "createdAt", "inviterId")
 SELECT gen_random_uuid(), o.id, 'invitee' || k || '@' || o.slug || '.example.com', 'member',
        CASE k % 4 WHEN 1 THEN 'pending' WHEN 2 THEN 'accepted' WHEN 3 THEN 'pending' ELSE 'canceled' END,

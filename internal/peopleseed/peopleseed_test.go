@@ -62,3 +62,24 @@ SELECT 'User ' || i, 'user' || i || '@example.com', true, now() - interval '1 da
 		t.Errorf("sessions: %d expired, %d active; want both", expired, active)
 	}
 }
+
+// TestSeedWithoutUsers: a branch with no users yet gets no sessions,
+// organizations or invitations, and no error.
+func TestSeedWithoutUsers(t *testing.T) {
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sandbox.BetterAuthDDL()); err != nil {
+		t.Fatal(err)
+	}
+	if err := Seed(ctx, conn, Options{SessionsPerUser: 3, Organizations: 2, MembersPer: 3, InvitationsPer: 4}); err != nil {
+		t.Fatalf("seed without users: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM neon_auth.session) + (SELECT count(*) FROM neon_auth.organization) + (SELECT count(*) FROM neon_auth.invitation)`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("rows seeded without users: %d, %v", n, err)
+	}
+}
