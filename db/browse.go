@@ -107,6 +107,9 @@ type UserRow struct {
 	// ImageURL is the profile image: raw_json profile_image_url for
 	// users_sync, the image column for better_auth.
 	ImageURL string
+	// BanExpires is better_auth's "banExpires": when a ban lifts, nil for a
+	// permanent one (or none).
+	BanExpires *time.Time
 
 	// undated marks a users_sync row without created_at (CreatedAt is then
 	// the zero time, which a real row could in principle also carry).

@@ -62,6 +62,7 @@ var betterAuthColumns = []userCol{
 	{name: "email_verified", sel: `u."emailVerified"`, kind: exportBool, dest: func(u *UserRow) any { return &u.EmailVerified }},
 	{name: "role", sel: "coalesce(u.role, '')", export: "u.role", kind: exportText, dest: func(u *UserRow) any { return &u.Role }},
 	{name: "banned", sel: "coalesce(u.banned, false)", export: "u.banned", kind: exportBool, dest: func(u *UserRow) any { return &u.Banned }},
+	{name: "ban_expires", sel: `u."banExpires"`, kind: notExported, dest: func(u *UserRow) any { return &u.BanExpires }},
 	{name: "image", sel: "coalesce(u.image, '')", kind: notExported, dest: func(u *UserRow) any { return &u.ImageURL }},
 	{name: "last_active_at", sel: `(SELECT max(s."updatedAt") FROM neon_auth.session s WHERE s."userId" = u.id)`, kind: notExported,
 		dest: func(u *UserRow) any { return &u.LastActiveAt }},

@@ -313,3 +313,25 @@ func TestPeopleChangesRefusedThroughAnOverride(t *testing.T) {
 		t.Errorf("ada changed through the override: banned %v, %d sessions", banned, sessions)
 	}
 }
+
+// TestUsersBrowserMarksBans: the users browser marks a permanent ban, a ban
+// with the time it lifts, and a ban whose time has passed as lifted.
+func TestUsersBrowserMarksBans(t *testing.T) {
+	tb := newPerBranchApp(t)
+	db := tb.personDB(tb.preview.ID)
+	cy, di, ed := tb.previewIDs["cy@preview.test"], tb.previewIDs["di@preview.test"], tb.previewIDs["ed@preview.test"]
+	personExec(t, db, `UPDATE neon_auth."user" SET banned = true WHERE id = $1`, cy)
+	personExec(t, db, `UPDATE neon_auth."user" SET banned = true, "banExpires" = now() + interval '3 days' WHERE id = $1`, di)
+	personExec(t, db, `UPDATE neon_auth."user" SET banned = true, "banExpires" = now() - interval '1 day' WHERE id = $1`, ed)
+	r := tb.get(views.BrowseURL(tb.at(tb.preview)))
+	r.wantStatus(t, http.StatusOK)
+	for uid, want := range map[string]string{cy: "banned", di: "banned until", ed: "ban lifted"} {
+		got := strings.TrimSpace(r.Doc.Find(`[data-testid="browse-row"][data-user-id="` + uid + `"] [data-testid="banned-badge"]`).Text())
+		if !strings.HasPrefix(got, want) || (want == "banned" && got != "banned") {
+			t.Errorf("user %s: badge %q, want %q", uid, got, want)
+		}
+	}
+	if n := r.byTestID("banned-badge").Length(); n != 3 {
+		t.Errorf("%d ban badges, want 3", n)
+	}
+}

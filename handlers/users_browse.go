@@ -200,7 +200,8 @@ func statusNames(gen authprovider.Provider) []string {
 
 // browseRow is the view of one browsed user, linking to its detail page.
 func browseRow(s usersScope, u neonauth.UserRow) views.BrowseRow {
-	return views.BrowseRow{UserRow: userRow(u.User), DetailURL: views.UserDetailURL(s.at(), u.ID), LastActiveAt: u.LastActiveAt}
+	return views.BrowseRow{UserRow: userRow(u.User), DetailURL: views.UserDetailURL(s.at(), u.ID), LastActiveAt: u.LastActiveAt,
+		Banned: u.Banned, BanExpires: u.BanExpires}
 }
 
 // browseUsers serves GET /projects/:id/users/browse: one page of the users
