@@ -167,7 +167,7 @@ func (h *Handler) activityChart(c echo.Context, kind string, read func(context.C
 	case !ok:
 		status = http.StatusBadRequest
 	default:
-		err = h.readOrganizations(neonauth.WithSlowLane(c.Request().Context()), info.ref(s), func(ctx context.Context, p neonauth.People) error {
+		err = h.readPeople(neonauth.WithSlowLane(c.Request().Context()), info.ref(s), func(ctx context.Context, p neonauth.People) error {
 			head.Database = p.Target()
 			return read(ctx, p, from, to, &ch)
 		})

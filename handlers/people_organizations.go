@@ -82,24 +82,20 @@ func organizationsCrumbs(s usersScope, info integrationInfo, org string) []views
 	return append(crumbs, views.Crumb{Label: "Organizations", Href: views.OrganizationsURL(s.projectID, s.branchID)}, views.Crumb{Label: org})
 }
 
-// readOrganizations opens the branch's Better Auth tables and runs read on
-// them within the time a panel may take (a search, on the slow lane, within
-// its statement timeout).
-func (h *Handler) readOrganizations(ctx context.Context, r neonauth.Ref, read func(context.Context, neonauth.People) error) error {
-	ctx, cancel := dbContext(ctx, dbPanelTimeout)
-	defer cancel()
-	p, err := h.Auth.OpenPeople(ctx, r)
-	if err != nil {
-		return err
-	}
-	err = read(ctx, p)
-	var in *neonauth.InputError
-	var dbErr *neonauth.UserDBError
-	if err == nil || errors.Is(err, neonauth.ErrNoOrganization) || errors.As(err, &in) || errors.As(err, &dbErr) {
-		return err
-	}
-	// Name the database, as a users table's failures do.
-	return &neonauth.UserDBError{Target: p.Target(), Err: err}
+// readPeople is withPeople for the organization and activity pages: a
+// failure other than bad input names the branch's database, as a users
+// table's failures do.
+func (h *Handler) readPeople(ctx context.Context, r neonauth.Ref, read func(context.Context, neonauth.People) error) error {
+	return h.withPeople(ctx, r, func(ctx context.Context, p neonauth.People) error {
+		err := read(ctx, p)
+		var in *neonauth.InputError
+		var dbErr *neonauth.UserDBError
+		if err == nil || errors.Is(err, neonauth.ErrNoOrganization) || errors.As(err, &in) || errors.As(err, &dbErr) {
+			return err
+		}
+		// Name the database, as a users table's failures do.
+		return &neonauth.UserDBError{Target: p.Target(), Err: err}
+	})
 }
 
 // organizationsProblem explains a failure to read the organization tables.
@@ -180,7 +176,7 @@ func (h *Handler) fillOrganizations(ctx context.Context, s usersScope, info inte
 		// A search may read every organization.
 		ctx = neonauth.WithSlowLane(ctx)
 	}
-	err := h.readOrganizations(ctx, info.ref(s), func(ctx context.Context, p neonauth.People) error {
+	err := h.readPeople(ctx, info.ref(s), func(ctx context.Context, p neonauth.People) error {
 		head.Database = p.Target()
 		page, err := p.ListOrganizations(ctx, req)
 		if err != nil {
@@ -275,7 +271,7 @@ func (h *Handler) organizationPage(c echo.Context) error {
 func (h *Handler) fillOrganization(c echo.Context, s usersScope, info integrationInfo, oid string, p *views.OrganizationPage) int {
 	membersAfter, invitationsAfter := c.QueryParam("members"), c.QueryParam("invitations")
 	var listErr error
-	err := h.readOrganizations(c.Request().Context(), info.ref(s), func(ctx context.Context, people neonauth.People) error {
+	err := h.readPeople(c.Request().Context(), info.ref(s), func(ctx context.Context, people neonauth.People) error {
 		p.Head.Database = people.Target()
 		d, err := people.Organization(ctx, oid)
 		if err != nil {

@@ -40,7 +40,7 @@ func (h *Handler) personPanels(c echo.Context, s usersScope, uid, dbName string)
 		return nil
 	}
 	p := &views.PersonPanels{At: s.at(), UserID: uid, CanWrite: IdentityFrom(c).CanWrite(), CSRFToken: CSRFToken(c)}
-	err := h.withPerson(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
+	err := h.withPeople(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
 		if ban, err := pp.PersonBan(ctx, uid); err != nil {
 			p.BanProblem = h.personProblem(err, dbName, "Could not read the ban", "user")
 		} else {
@@ -67,18 +67,6 @@ func (h *Handler) personPanels(c echo.Context, s usersScope, uid, dbName string)
 		p.Problem = h.personProblem(err, dbName, "Could not read sessions, accounts and bans", "user")
 	}
 	return p
-}
-
-// withPerson opens the Better Auth tables of r's branch and runs do on
-// them, both within the time a panel may take.
-func (h *Handler) withPerson(ctx context.Context, r neonauth.Ref, do func(context.Context, neonauth.People) error) error {
-	ctx, cancel := dbContext(ctx, dbPanelTimeout)
-	defer cancel()
-	pp, err := h.Auth.OpenPeople(ctx, r)
-	if err != nil {
-		return err
-	}
-	return do(ctx, pp)
 }
 
 // personProblem explains a failure under title ("Could not read the
@@ -121,7 +109,7 @@ func (h *Handler) banUser(c echo.Context) error {
 		return h.renderBanPanel(c, s, uid, f, http.StatusUnprocessableEntity)
 	}
 	var revoked int64
-	err = h.withPerson(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
+	err = h.withPeople(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
 		var err error
 		revoked, err = pp.Ban(ctx, uid, reason, expires)
 		return err
@@ -153,7 +141,7 @@ func (h *Handler) unbanUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.withPerson(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
+	err = h.withPeople(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
 		return pp.Unban(ctx, uid)
 	})
 	if err != nil {
@@ -243,7 +231,7 @@ func outcomeUnknown(err error) bool {
 func (h *Handler) renderBanPanel(c echo.Context, s usersScope, uid string, f views.BanForm, status int) error {
 	p := views.PersonPanels{At: s.at(), UserID: uid, CanWrite: true, CSRFToken: CSRFToken(c), Form: f}
 	if f.Problem == nil || f.Unknown {
-		err := h.withPerson(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
+		err := h.withPeople(c.Request().Context(), s.ref(), func(ctx context.Context, pp neonauth.People) error {
 			ban, err := pp.PersonBan(ctx, uid)
 			p.Ban = &ban
 			return err

@@ -149,18 +149,6 @@ func (h *Handler) sessionsProblem(err error) views.Problem {
 	return h.dbProblem(err, "")
 }
 
-// readPeopleSessions opens the Better Auth tables of s's branch and runs
-// read on them within the time a panel may take.
-func (h *Handler) readPeopleSessions(ctx context.Context, s usersScope, read func(context.Context, neonauth.People) error) error {
-	ctx, cancel := dbContext(ctx, dbPanelTimeout)
-	defer cancel()
-	p, err := h.Auth.OpenPeople(ctx, s.ref())
-	if err != nil {
-		return err
-	}
-	return read(ctx, p)
-}
-
 // newSessionsList is the list's view model for q, before any row is read.
 func newSessionsList(c echo.Context, s usersScope, q views.SessionsQuery) views.SessionsList {
 	v := sessionsValues(q)
@@ -203,7 +191,7 @@ func (h *Handler) fillSessions(ctx context.Context, s usersScope, l *views.Sessi
 		return http.StatusBadRequest
 	}
 	at := s.at()
-	err = h.readPeopleSessions(neonauth.WithSlowLane(ctx), s, func(ctx context.Context, p neonauth.People) error {
+	err = h.withPeople(neonauth.WithSlowLane(ctx), s.ref(), func(ctx context.Context, p neonauth.People) error {
 		page, err := p.BrowseSessions(ctx, req)
 		if err != nil {
 			return err
@@ -312,7 +300,7 @@ func (h *Handler) revokeSession(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "That is not a session id.")
 	}
 	identity.AddAuditAttrs(c, slog.String("session", sid.String()))
-	err = h.readPeopleSessions(c.Request().Context(), s, func(ctx context.Context, p neonauth.People) error {
+	err = h.withPeople(c.Request().Context(), s.ref(), func(ctx context.Context, p neonauth.People) error {
 		return p.RevokeSession(ctx, sid.String())
 	})
 	switch {
@@ -343,7 +331,7 @@ func (h *Handler) revokeUserSessions(c echo.Context) error {
 	}
 	identity.AddAuditAttrs(c, slog.String("user", uid.String()))
 	var n int64
-	err = h.readPeopleSessions(c.Request().Context(), s, func(ctx context.Context, p neonauth.People) error {
+	err = h.withPeople(c.Request().Context(), s.ref(), func(ctx context.Context, p neonauth.People) error {
 		n, err = p.RevokeUserSessions(ctx, uid.String())
 		return err
 	})

@@ -92,7 +92,7 @@ func (h *Handler) countForRevoke(ctx context.Context, s usersScope, q views.Sess
 	f, err := sessionsFilter(q)
 	var people neonauth.People
 	if err == nil {
-		err = h.readPeopleSessions(neonauth.WithSlowLane(ctx), s, func(ctx context.Context, pp neonauth.People) error {
+		err = h.withPeople(neonauth.WithSlowLane(ctx), s.ref(), func(ctx context.Context, pp neonauth.People) error {
 			people = pp
 			p.Count, err = pp.CountMatchingSessions(ctx, f)
 			return err
