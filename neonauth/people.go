@@ -42,19 +42,15 @@ var ErrPeopleOverride = errors.New("neonauth: the users database is an override 
 // ErrNoPeopleTables. Through an override, reads work and every change is
 // ErrPeopleOverride.
 func (s *Service) OpenPeople(ctx context.Context, r Ref) (People, error) {
-	_, res, _, _, err := s.users.connect(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.users.OpenBrowser(ctx, r)
+	b, source, err := s.users.openBrowser(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	if b.Provider() != authprovider.BetterAuth {
 		return nil, fmt.Errorf("%s: %w", b.Target(), ErrNoPeopleTables)
 	}
-	if res.source != SourceNeon {
-		return readOnlyPeople{People: b, source: res.source}, nil
+	if source != SourceNeon {
+		return readOnlyPeople{People: b, source: source}, nil
 	}
 	return b, nil
 }

@@ -144,19 +144,26 @@ func (u *UserDatabases) Open(ctx context.Context, t Ref) (UserDirectory, error) 
 // connection, generation memory and errors, sharing the configured results
 // cache.
 func (u *UserDatabases) OpenBrowser(ctx context.Context, t Ref) (*db.UserBrowser, error) {
+	b, _, err := u.openBrowser(ctx, t)
+	return b, err
+}
+
+// openBrowser is OpenBrowser, also saying where the connection string came
+// from (SourceNeon or an override).
+func (u *UserDatabases) openBrowser(ctx context.Context, t Ref) (*db.UserBrowser, string, error) {
 	key, r, pool, fail, err := u.connect(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if r.gen != authprovider.Unknown {
-		return db.NewUserBrowser(pool, r.gen, u.cfg.Results), nil
+		return db.NewUserBrowser(pool, r.gen, u.cfg.Results), r.source, nil
 	}
 	b, err := db.OpenUserBrowser(ctx, pool, u.cfg.Results)
 	if err != nil {
-		return nil, fail(err)
+		return nil, "", fail(err)
 	}
 	u.rememberProvider(key, r, b.Provider())
-	return b, nil
+	return b, r.source, nil
 }
 
 // connect resolves t's database (once per TTL, one resolution at a time per
