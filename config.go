@@ -82,6 +82,10 @@ const projectDBPrefix = "DATABASE_URL_"
 //	                                  with AUTH_MODE=none)
 //	METRICS_TOKEN                     bearer token for /metrics (else loopback only)
 //	AUDIT_LOG                         where audit lines go: stderr (default), stdout or a file path
+//	STATE_DATABASE_URL                the dashboard's own Postgres store, shared by its replicas (audit
+//	                                  trail, jobs, the Neon rate budget, cache invalidation); unset: one
+//	                                  replica keeping its state in memory (with --demo: a database of its
+//	                                  own on DATABASE_URL's server, dropped at exit)
 type Config struct {
 	Listen       string
 	NeonAPIKey   secret.Value
@@ -111,6 +115,9 @@ type Config struct {
 	Auth identity.AuthConfig
 	// AuditLog is where audit lines go: "stderr", "stdout" or a file path.
 	AuditLog string
+	// StateDatabaseURL is the state store shared by replicas
+	// (STATE_DATABASE_URL); empty runs one replica with state in memory.
+	StateDatabaseURL secret.Value
 }
 
 // String keeps secrets and keys out of any accidental print of the struct.
@@ -149,6 +156,10 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	cfg.DatabaseURL = secret.Value(cmp.Or(dbURL, getenv("DATABASE_URL")))
 	cfg.IndexAdviceRows = env.intInRange("USERS_INDEX_ROWS", neonauth.DefaultIndexAdviceRows, 1, 1<<31-1)
 	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
+	cfg.StateDatabaseURL = secret.Value(strings.TrimSpace(getenv("STATE_DATABASE_URL")))
+	if cfg.StateDatabaseURL != "" && !validPostgresURL(cfg.StateDatabaseURL.Reveal()) {
+		p.add("STATE_DATABASE_URL is not a valid Postgres connection string")
+	}
 
 	cfg.checkServe(p.add)
 	cfg.readDatabases(environ, p.add)

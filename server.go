@@ -19,6 +19,7 @@ import (
 	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
+	"github.com/neonauth-admin/dashboard/state"
 )
 
 // sessionMaxAge is how long the cookie carrying flash messages lives: a
@@ -63,7 +64,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 		apiKey, apiURL = demo.APIKey, demo.APIURL
 	}
-	h, closeHandler, err := newHandler(ctx, cfg, limits.UsersDB, apiKey, apiURL, logger, stdout, stderr)
+	store, closeStore, err := openStateStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	h, closeHandler, err := newHandler(ctx, cfg, store, limits.UsersDB, apiKey, apiURL, logger, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -130,7 +136,7 @@ func otherListenAddr(addr string, inUse bool) string {
 // reaching users databases through pools bounded by lanes. The
 // returned func closes what it opened: index builds, database pools and the
 // audit log.
-func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
+func newHandler(ctx context.Context, cfg Config, store *state.Store, lanes db.PoolOptions, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
 	metrics := metrics.New(cfg.Auth.MetricsToken)
 	share := cfg.NeonShare
 	if cfg.Demo {
@@ -203,12 +209,22 @@ func newHandler(ctx context.Context, cfg Config, lanes db.PoolOptions, apiKey, a
 		Budget:       svc,
 		IndexBuilds:  builds,
 		Revocations:  revocations,
+		Store:        stateChecker(store),
 		Settings: handlers.Settings{
 			Demo:            cfg.Demo,
 			SyncTimeout:     cfg.SyncTimeout,
 			IndexAdviceRows: int64(cfg.IndexAdviceRows),
 		},
 	}, closeAll, nil
+}
+
+// stateChecker is store as /readyz sees it; a nil store stays a nil
+// interface.
+func stateChecker(store *state.Store) handlers.StateStore {
+	if store == nil {
+		return nil
+	}
+	return store
 }
 
 // neonBudget is the rate limit for a share of Neon's per-key budget, in

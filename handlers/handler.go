@@ -93,4 +93,14 @@ type Handler struct {
 	// Revocations runs the session revocations too large for one request;
 	// nil revokes within the request.
 	Revocations *SessionRevocations
+	// Store is the state store replicas share, reported on /readyz; nil
+	// means this process keeps its state in memory and runs alone.
+	Store StateStore
+}
+
+// StateStore is what /readyz reports of the state store. *state.Store is
+// one.
+type StateStore interface {
+	Ping(ctx context.Context) error
+	Replica() string
 }

@@ -95,16 +95,37 @@ func (h *Handler) healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// readyz says whether the Neon API is usable with the configured key. The
-// reason is short and fixed: never the key, never Neon's raw error text.
+// readyz says whether the Neon API is usable with the configured key, then,
+// as details, where the dashboard keeps its state. The reason is short and
+// fixed: never the key, never Neon's raw error text.
+//
+// A state store that does not answer is reported but does not make the
+// replica unready: every replica shares it, so taking them all out of the
+// load balancer would turn a degraded audit trail and job list into an
+// outage.
 func (h *Handler) readyz(c echo.Context) error {
+	details := h.stateDetails(c.Request().Context())
 	err := h.Ready.Status(c.Request().Context())
 	if err == nil {
-		return c.String(http.StatusOK, "ready\n")
+		return c.String(http.StatusOK, "ready\n"+details)
 	}
 	reason := notReadyReason(err)
 	h.logger().Warn("not ready", "reason", reason, "err", err)
-	return c.String(http.StatusServiceUnavailable, "not ready: "+reason+"\n")
+	return c.String(http.StatusServiceUnavailable, "not ready: "+reason+"\n"+details)
+}
+
+// stateDetails is /readyz's line about the state store.
+func (h *Handler) stateDetails(ctx context.Context) string {
+	if h.Store == nil {
+		return "state: memory (STATE_DATABASE_URL is not set: run a single replica)\n"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := h.Store.Ping(ctx); err != nil {
+		h.logger().Warn("state store unreachable", "err", err)
+		return "state: postgres, unreachable (replica " + h.Store.Replica() + ")\n"
+	}
+	return "state: postgres (replica " + h.Store.Replica() + ")\n"
 }
 
 // notReadyReason names the failure class for a probe's answer.

@@ -40,7 +40,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	if w := get("/healthz"); w.Code != http.StatusOK || w.Body.String() != "ok\n" {
 		t.Errorf("healthz: %d %q", w.Code, w.Body)
 	}
-	if w := get("/readyz"); w.Code != http.StatusOK {
+	if w := get("/readyz"); w.Code != http.StatusOK || w.Body.String() != "ready\n"+memoryDetails {
 		t.Errorf("readyz: %d %q", w.Code, w.Body)
 	}
 
@@ -54,7 +54,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	now = now.Add(readyCacheTTL)
 	mu.Unlock()
 	w := get("/readyz")
-	if w.Code != http.StatusServiceUnavailable || w.Body.String() != "not ready: neon api rejected the api key\n" {
+	if w.Code != http.StatusServiceUnavailable || w.Body.String() != "not ready: neon api rejected the api key\n"+memoryDetails {
 		t.Errorf("readyz after the key was revoked: %d %q", w.Code, w.Body)
 	}
 	if strings.Contains(w.Body.String(), "napi_") {
@@ -66,6 +66,35 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// memoryDetails is /readyz's details without a state store.
+const memoryDetails = "state: memory (STATE_DATABASE_URL is not set: run a single replica)\n"
+
+// With a state store, /readyz names it and this replica, and a store that
+// stops answering is reported without making the replica unready.
+func TestReadyzReportsTheStateStore(t *testing.T) {
+	store := &fakeStore{replica: "web-1"}
+	h := &Handler{Store: store}
+	e := h.Echo()
+	get := func() *httptest.ResponseRecorder {
+		return serve(e, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	}
+	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ready\nstate: postgres (replica web-1)\n" {
+		t.Errorf("readyz: %d %q", w.Code, w.Body)
+	}
+	store.err = errors.New("connection refused")
+	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ready\nstate: postgres, unreachable (replica web-1)\n" {
+		t.Errorf("readyz with the store down: %d %q", w.Code, w.Body)
+	}
+}
+
+type fakeStore struct {
+	replica string
+	err     error
+}
+
+func (f *fakeStore) Ping(context.Context) error { return f.err }
+func (f *fakeStore) Replica() string            { return f.replica }
 
 func TestNotReadyReasons(t *testing.T) {
 	for _, tc := range []struct {

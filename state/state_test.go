@@ -1,0 +1,72 @@
+package state_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/neonauth-admin/dashboard/internal/pgtest"
+	"github.com/neonauth-admin/dashboard/state"
+)
+
+// Replicas starting together on a new database both come up, and the
+// migrations are applied once.
+func TestOpenMigratesOnceWhenReplicasStartTogether(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	const replicas = 4
+	stores := make([]*state.Store, replicas)
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { stores[i], errs[i] = state.Open(ctx, url, state.Options{}) })
+	}
+	wg.Wait()
+	names := map[string]bool{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		defer stores[i].Close()
+		names[stores[i].Replica()] = true
+	}
+	if len(names) != replicas {
+		t.Errorf("replica names %v are not distinct", names)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var applied, distinct int
+	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT version_id) FROM dashboard_state.goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if applied == 0 || applied != distinct {
+		t.Errorf("goose recorded %d migrations, %d distinct: want each once", applied, distinct)
+	}
+	// A restart finds nothing to do.
+	again, err := state.Open(ctx, url, state.Options{Replica: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if again.Replica() != "again" {
+		t.Errorf("Replica() = %q, want the one given", again.Replica())
+	}
+	if err := again.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesABadURL(t *testing.T) {
+	_, err := state.Open(context.Background(), "postgres://%zz", state.Options{})
+	if err == nil {
+		t.Fatal("Open accepted a malformed URL")
+	}
+	if got := err.Error(); got != "state: STATE_DATABASE_URL is not a valid Postgres connection string" {
+		t.Errorf("error %q", got)
+	}
+}
