@@ -193,6 +193,7 @@ func (h *Handler) runSettingsPost(c echo.Context, p settingsPost) error {
 		return p.render(c, bs, views.FormState{Errors: errs}, http.StatusBadRequest, false)
 	}
 	ctx := c.Request().Context()
+	before := bs.AuditValues(p.group)
 	saved, err := p.apply(ctx, bs)
 	if err != nil {
 		defer keepAnswering(c)()
@@ -209,11 +210,15 @@ func (h *Handler) runSettingsPost(c echo.Context, p settingsPost) error {
 	// Named fields only: the forms' values (secrets among them) stay out.
 	h.logger().Info("neon auth settings changed", "project", bs.ProjectID, "branch", bs.BranchID, "group", string(p.group), "change", saved)
 	url := views.SettingsURL(bs.ProjectID, bs.BranchID, p.group)
+	// Read once after the change, for the audit entry's after and for the
+	// card htmx gets back; the page a redirect loads is then this read,
+	// cached.
+	fresh, err := h.AuthSettings.LoadSettings(ctx, bs.ProjectID, bs.BranchID, p.group)
+	auditSettingsChange(c, p, before, fresh, err)
 	if !isHTMX(c) {
 		h.addFlash(c, FlashSuccess, saved)
 		return redirect(c, url)
 	}
-	fresh, err := h.AuthSettings.LoadSettings(ctx, bs.ProjectID, bs.BranchID, p.group)
 	if err != nil || fresh.NotBranchAuth != nil {
 		// Saved, but the card cannot be shown again: the page load says why.
 		h.addFlash(c, FlashSuccess, saved)

@@ -64,6 +64,7 @@ func (h *Handler) userDetail(c echo.Context) error {
 	}
 	if p.User != nil && p.Problem == nil {
 		p.Person = h.personPanels(c, s, uid, info.integration.DBName)
+		p.Audit = h.userAuditPanel(c, s.projectID, uid)
 	}
 	return h.render(c, status, views.UserDetailPageView(p))
 }

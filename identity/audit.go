@@ -39,8 +39,12 @@ const (
 // tagged audit=true, to its own writer so it can be shipped and kept apart
 // from operational logs. Lines carry who, what, where and how it ended; never
 // a password, an API key or a secret key, since only named fields are logged.
+//
+// With a store (SecurityOptions.AuditStore) each line is also appended to
+// the hash-chained audit trail, in the same request.
 type Auditor struct {
 	log *slog.Logger
+	st  storeState
 }
 
 // NewAuditor writes audit lines to w; nil discards them.
@@ -73,6 +77,9 @@ type auditEntry struct {
 	// change marks the line of one change within a request that makes
 	// several (AuditChange); the request's own line follows them.
 	change bool
+	// details are a change's own facts (its before and after); a request's
+	// line takes the handler's (AddAuditAttrs) instead.
+	details []slog.Attr
 }
 
 func (a *Auditor) record(c echo.Context, e auditEntry) {
@@ -101,8 +108,15 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 	if e.reason != "" {
 		attrs = append(attrs, slog.String("reason", e.reason))
 	}
-	if extra, ok := c.Get(auditAttrsKey).([]slog.Attr); ok && !e.change {
-		attrs = append(attrs, extra...)
+	var extra []slog.Attr
+	if !e.change {
+		extra, _ = c.Get(auditAttrsKey).([]slog.Attr)
+	} else {
+		extra = e.details
+	}
+	attrs = append(attrs, extra...)
+	if stored, ok := a.store(c, auditRecord(c, e, actor, role, extra)); ok {
+		attrs = append(attrs, stored)
 	}
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "audit", attrs...)
 }
@@ -313,12 +327,13 @@ func ChangeContext(ctx context.Context) context.Context {
 // ended. ctx is the change's, from ChangeContext; err is what the change
 // returned. The request's own line is written after the handler returns, as
 // for every request. Requests without an audit line write none.
-func AuditChange(ctx context.Context, c echo.Context, action, project, branch, target string, err error) {
+// details are the change's own facts, such as its before and after.
+func AuditChange(ctx context.Context, c echo.Context, action, project, branch, target string, err error, details ...slog.Attr) {
 	a, ok := c.Get(auditorKey).(*Auditor)
 	if !ok {
 		return
 	}
-	e := auditEntry{action: action, project: cut(project, 100), branch: cut(branch, 100), target: cut(target, 400), change: true, outcome: outcomeOK, status: http.StatusOK}
+	e := auditEntry{action: action, project: cut(project, 100), branch: cut(branch, 100), target: cut(target, 400), change: true, outcome: outcomeOK, status: http.StatusOK, details: details}
 	e.actor, e.anonymousActor = identityIfSet(c)
 	if trail, ok := ctx.Value(neonTrailKey{}).(*neonTrail); ok {
 		e.neonStatus, e.neonRequestID, e.neonCalled = trail.result()

@@ -37,6 +37,10 @@ type SecurityOptions struct {
 	Logger *slog.Logger
 	// AuditLog receives one JSON line per mutation; nil discards them.
 	AuditLog io.Writer
+	// AuditStore, when set, also keeps every audit line in the
+	// hash-chained audit trail; a change is refused (503) while it cannot be
+	// written.
+	AuditStore AuditStore
 	// HTTPClient reaches the identity provider and JWKS URLs; nil uses one
 	// with a 15 s timeout.
 	HTTPClient *http.Client
@@ -100,6 +104,7 @@ func NewSecurity(ctx context.Context, opts SecurityOptions) (*Security, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	s.audit.st.store, s.audit.st.logger = opts.AuditStore, s.logger
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -175,7 +180,9 @@ func (s *Security) Install(e *echo.Echo, rules []Rule) {
 //   - audit: one JSON line per state-changing request, denied ones included;
 //   - roles: the route's access rule; 403 for people without a role and for
 //     viewers on admin routes;
-//   - CSRF: a valid token on every state-changing request.
+//   - CSRF: a valid token on every state-changing request;
+//   - audit trail: with a store, 503 before any change while it cannot be
+//     written.
 func (s *Security) middleware() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		s.requestID,
@@ -186,6 +193,7 @@ func (s *Security) middleware() []echo.MiddlewareFunc {
 		s.auditMutations,
 		s.authorize,
 		s.csrf,
+		s.auditReady,
 	}
 }
 
