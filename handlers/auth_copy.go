@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/jobs"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -121,9 +122,17 @@ func (h *Handler) applyCopy(c echo.Context) error {
 		m.Errors = errs
 		return h.renderCopy(c, http.StatusUnprocessableEntity, m)
 	}
-	res := h.AuthSettings.ApplyCopy(ctx, plan, in, identity.ChangeContext, func(sctx context.Context, st neonauth.CopyStep, err error) {
-		identity.AuditChange(sctx, c, st.Action, r.projectID, r.to, st.Target, err)
+	ctx, job, err := h.trackCopy(ctx, c, r, plan)
+	if errors.Is(err, jobs.ErrActive) {
+		return echo.NewHTTPError(http.StatusConflict, "A copy onto this branch is running; wait for it to end (see Jobs), then copy again.")
+	} else if err != nil {
+		return err
+	}
+	res := h.AuthSettings.ApplyCopy(ctx, plan, in, job.stepCtx(identity.ChangeContext), func(sctx context.Context, st neonauth.CopyStep, err error) {
+		identity.AuditChange(sctx, c, st.Action, r.projectID, r.to, st.Target, err, copyStepBeforeAfter(st)...)
+		job.stepDone(err)
 	})
+	job.finish(res)
 	// A copy that ran out of time still says what it applied.
 	defer keepAnswering(c)()
 	groups := make([]string, len(plan.Groups))

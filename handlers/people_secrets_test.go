@@ -88,8 +88,7 @@ func newSecretsApp(t *testing.T) *secretsApp {
 			}
 			h.Security = sec
 			h.Logger = logger
-			h.Revocations = NewSessionRevocations(context.Background())
-			t.Cleanup(h.Revocations.Close)
+			useMemoryJobs(t, h)
 		}))
 	browser := &flowBrowser{base: http.DefaultTransport, email: adminEmail}
 	a.Client.Transport = browser

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/jobs"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -129,7 +131,7 @@ func (h *Handler) confirmRevokeSessions(c echo.Context) error {
 // revokeSessions serves POST {branch}/sessions/revoke: counts again, and
 // revokes only when the count is the one confirmed. Up to one batch is
 // revoked within the request; more run in the background (see
-// SessionRevocations), with a progress page.
+// Jobs), with a progress page that any replica serves.
 func (h *Handler) revokeSessions(c echo.Context) error {
 	s, err := parseUsersScope(c, true)
 	if err == nil {
@@ -156,7 +158,7 @@ func (h *Handler) revokeSessions(c echo.Context) error {
 		return h.renderRevokeConfirm(c, s, p, http.StatusConflict)
 	}
 	back := p.BackURL
-	if p.Count <= neonauth.RevokeBatch || h.Revocations == nil {
+	if p.Count <= neonauth.RevokeBatch || h.Jobs == nil {
 		n, err := people.RevokeMatchingSessions(c.Request().Context(), f, nil)
 		identity.AddAuditAttrs(c, slog.Int64("revoked", n))
 		if err != nil {
@@ -165,25 +167,19 @@ func (h *Handler) revokeSessions(c echo.Context) error {
 		h.addFlash(c, FlashSuccess, fmt.Sprintf("Revoked %d %s. %s", n, sessionsWord(n), views.RevocationNote))
 		return redirect(c, back)
 	}
-	key := revocationKey(s)
-	words, matched, log := p.FilterWords, p.Count, h.logger()
-	started := h.Revocations.Start(key, words, matched, func(ctx context.Context, progress func(int64)) (int64, error) {
-		n, err := people.RevokeMatchingSessions(ctx, f, progress)
-		log.Info("sessions revoked", "project", s.projectID, "branch", s.branchID, "filter", words, "matched", matched, "revoked", n, "err", err)
-		return n, err
-	})
-	if !started {
+	j, err := h.Jobs.StartJob(c.Request().Context(), jobs.Revocation(s.ref(), f, p.FilterWords, p.Count, IdentityFrom(c).DisplayName(), time.Now()))
+	if errors.Is(err, jobs.ErrActive) {
 		prob := views.Problem{Title: "A revocation is already running", Message: "This branch has a revocation running; wait for it to finish, then confirm again.", Status: http.StatusConflict,
 			Check: &views.Link{Label: "See how far it got", Href: sessionsPath(s) + "/revoke/progress"}}
 		p.Problem = &prob
 		return h.renderRevokeConfirm(c, s, p, http.StatusConflict)
 	}
-	identity.AddAuditAttrs(c, slog.Bool("background", true))
+	if err != nil {
+		return err
+	}
+	identity.AddAuditAttrs(c, slog.Bool("background", true), slog.Int64("job", j.ID))
 	return redirect(c, sessionsPath(s)+"/revoke/progress")
 }
-
-// revocationKey names s's branch among the running revocations.
-func revocationKey(s usersScope) string { return s.projectID + "/" + s.branchID }
 
 // revocationProgress serves GET {branch}/sessions/revoke/progress.
 func (h *Handler) revocationProgress(c echo.Context) error {
@@ -195,11 +191,14 @@ func (h *Handler) revocationProgress(c echo.Context) error {
 		return err
 	}
 	pr := views.RevocationProgress{URL: sessionsPath(s) + "/revoke/progress", BackURL: sessionsPath(s), None: true}
-	if st, ok := h.Revocations.State(revocationKey(s)); ok {
-		pr.None, pr.FilterWords, pr.Matched, pr.Revoked, pr.Running = false, st.Words, st.Matched, st.Revoked, st.Running
-		if st.Err != nil {
-			prob := h.sessionsProblem(st.Err)
-			pr.Failed = prob.Title + ". " + prob.Message
+	j, ok, err := h.latestJob(c.Request().Context(), jobs.RevocationKey(s.ref()))
+	if err != nil {
+		return err
+	}
+	if ok {
+		pr.None, pr.FilterWords, pr.Matched, pr.Revoked, pr.Running = false, j.Progress.Words, j.Progress.Total, j.Progress.Done, j.Active()
+		if j.Status == jobs.Failed {
+			pr.Failed = j.Error
 		}
 	}
 	if isHTMX(c) {

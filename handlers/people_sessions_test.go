@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,8 +25,7 @@ type sessionsApp struct {
 func newSessionsApp(t *testing.T) *sessionsApp {
 	t.Helper()
 	a := newUsersApp(t, usersAppConfig{handler: func(h *Handler) {
-		h.Revocations = NewSessionRevocations(context.Background())
-		t.Cleanup(h.Revocations.Close)
+		useMemoryJobs(t, h)
 	}})
 	bs := a.createBranches("preview")
 	tb := &perBranchApp{testApp: a, main: bs["main"], preview: bs["preview"], mainIDs: map[string]string{}, previewIDs: map[string]string{}}
@@ -199,7 +199,7 @@ func TestRevokeManySessionsInTheBackground(t *testing.T) {
 		if last.byTestID("revocation-running").Length() == 0 {
 			break
 		}
-		sa.Handler.Revocations.wg.Wait()
+		time.Sleep(50 * time.Millisecond)
 	}
 	if last.byTestID("revocation-done").Length() != 1 || last.text("revocation-revoked") != "2300" {
 		t.Fatalf("progress panel: %s", last.Body)

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
+	"github.com/neonauth-admin/dashboard/jobs"
 	"github.com/neonauth-admin/dashboard/neonauth"
 	"github.com/neonauth-admin/dashboard/views"
 )
@@ -40,9 +40,6 @@ func panelRef(c echo.Context) (views.UsersPanelRef, usersScope, error) {
 	return views.UsersPanelRef{ProjectID: s.projectID, Provider: s.provider, BranchID: s.branchID, CanWrite: IdentityFrom(c).CanWrite()}, s, nil
 }
 
-// buildKey files an integration's background build.
-func buildKey(s usersScope) string { return s.projectID + "\x00" + string(s.provider) }
-
 func (h *Handler) indexAdviceRows() int64 {
 	if h.Settings.IndexAdviceRows > 0 {
 		return h.Settings.IndexAdviceRows
@@ -53,9 +50,14 @@ func (h *Handler) indexAdviceRows() int64 {
 // indexPanel reads the advice for s's table and shapes the panel.
 func (h *Handler) indexPanel(c echo.Context, ref views.UsersPanelRef, s usersScope) views.IndexAdvisorPanel {
 	p := views.IndexAdvisorPanel{Ref: ref, CSRFToken: CSRFToken(c), Threshold: h.indexAdviceRows()}
-	running, failed := h.IndexBuilds.State(buildKey(s))
-	if failed != nil {
-		p.LastFailure = buildFailure(failed)
+	running := false
+	if j, ok, err := h.latestJob(c.Request().Context(), jobs.IndexBuildKey(s.ref())); err != nil {
+		h.logger().Warn("index build state unreadable", "project", s.projectID, "err", err)
+	} else if ok {
+		running = j.Active()
+		if j.Status == jobs.Failed {
+			p.LastFailure = j.Error
+		}
 	}
 	var a neonauth.IndexAdvice
 	err := h.withBrowser(neonauth.WithSlowLane(c.Request().Context()), s.ref(), dbPanelTimeout, func(ctx context.Context, b neonauth.UserBrowser) error {
@@ -121,25 +123,6 @@ func percent(f float64) int {
 	return int(math.Round(f * 100))
 }
 
-// buildFailure says why a build failed in words fit for the page: Postgres'
-// own message, which names no credentials, or the kind of failure.
-func buildFailure(err error) string {
-	var pg *pgconn.PgError
-	switch {
-	case errors.As(err, &pg):
-		return pg.Message
-	case errors.Is(err, neonauth.ErrPermission):
-		return "the dashboard's role does not own the table."
-	case errors.Is(err, neonauth.ErrIndexInvalid):
-		return "an INVALID index with the same name is in the way; drop it first."
-	case errors.Is(err, neonauth.ErrIndexBuilding):
-		return "another build was running on the table."
-	case errors.Is(err, context.Canceled):
-		return "the dashboard stopped while it ran; drop what it left and create it again."
-	}
-	return "see the dashboard's log."
-}
-
 // showIndexAdvisor serves the index advisor panel (a full page without htmx).
 func (h *Handler) showIndexAdvisor(c echo.Context) error {
 	ref, s, err := panelRef(c)
@@ -199,14 +182,18 @@ func (h *Handler) createUsersIndex(c echo.Context) error {
 	if !offered {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "This users table is offered no such index.")
 	}
-	if !offer.Present() {
-		h.IndexBuilds.Start(buildKey(s), func(ctx context.Context) error {
-			err := b.CreateOfferedIndex(ctx, purpose)
-			if err != nil {
-				h.logger().Warn("index build failed", "project", s.projectID, "provider", string(s.provider), "err", err)
-			}
+	switch {
+	case offer.Present():
+	case h.Jobs == nil:
+		if err := b.CreateOfferedIndex(c.Request().Context(), purpose); err != nil {
+			h.logger().Warn("index build failed", "project", s.projectID, "provider", string(s.provider), "err", err)
+		}
+	default:
+		// A build already running on the table is the one the panel shows.
+		_, err := h.Jobs.StartJob(c.Request().Context(), jobs.IndexBuild(s.ref(), purpose, IdentityFrom(c).DisplayName()))
+		if err != nil && !errors.Is(err, jobs.ErrActive) {
 			return err
-		})
+		}
 	}
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, views.IndexURL(ref))

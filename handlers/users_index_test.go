@@ -83,8 +83,7 @@ func newIndexApp(t *testing.T, connString string, threshold int64, opts ...appOp
 	return newTestApp(t, append([]appOption{withHandlerNeon(func(h *Handler, neon *neonapi.Client) {
 		h.Auth = neonauth.New(neon, testPools(t), neonauth.UserDBConfig{Default: connString})
 		h.Settings.IndexAdviceRows = threshold
-		h.IndexBuilds = NewIndexBuilds(context.Background())
-		t.Cleanup(h.IndexBuilds.Close)
+		useMemoryJobs(t, h)
 	})}, opts...)...)
 }
 
@@ -291,8 +290,7 @@ func TestIndexChangesAreAudited(t *testing.T) {
 	a := newIndexApp(t, d.connString, 10, withHandlerNeon(func(h *Handler, neon *neonapi.Client) {
 		h.Auth = neonauth.New(neon, testPools(t), neonauth.UserDBConfig{Default: d.connString})
 		h.Settings.IndexAdviceRows = 10
-		h.IndexBuilds = NewIndexBuilds(context.Background())
-		t.Cleanup(h.IndexBuilds.Close)
+		useMemoryJobs(t, h)
 		cfg := secAuthConfig(t)
 		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix("127.0.0.1/32"))
 		sec, err := identity.NewSecurity(t.Context(), identity.SecurityOptions{Auth: cfg, ListenAddr: "127.0.0.1:0", AuditLog: audit})

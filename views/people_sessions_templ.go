@@ -1928,7 +1928,7 @@ func RevocationProgressView(p RevocationProgress) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if p.None {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 155, "<p data-testid=\"revocation-none\">No revocation has run on this branch since the dashboard started.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 155, "<p data-testid=\"revocation-none\">No revocation is on record for this branch.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
