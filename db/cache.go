@@ -35,6 +35,9 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[string]cacheEntry
 	group   singleflight.Group
+	// onForget, when set, hears of each table ForgetTable forgets, by its
+	// key prefix (see OnForget).
+	onForget func(prefix string)
 }
 
 type cacheEntry struct {
@@ -136,5 +139,32 @@ func (c *Cache) ForgetTable(connString string) {
 		return
 	}
 	// The prefix of UserBrowser.cacheKey, whatever the generation.
-	c.forget(cfg.User + "@" + describeConfig(cfg) + "|")
+	prefix := cfg.User + "@" + describeConfig(cfg) + "|"
+	c.forget(prefix)
+	c.mu.Lock()
+	tell := c.onForget
+	c.mu.Unlock()
+	if tell != nil {
+		tell(prefix)
+	}
+}
+
+// OnForget makes f hear of each table ForgetTable forgets, so that other
+// replicas' caches can forget it too (ForgetRemote). What f gets names the
+// table's database and role (role@host:port/database|), never a password.
+// f runs on the request path and must return quickly.
+func (c *Cache) OnForget(f func(prefix string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onForget = f
+}
+
+// ForgetRemote drops what the cache keeps about a table another replica
+// forgot (prefix is what its OnForget heard), or everything when prefix is
+// "", for a replica that may have missed some. It tells OnForget nothing.
+func (c *Cache) ForgetRemote(prefix string) {
+	if prefix != "" && !strings.HasSuffix(prefix, "|") {
+		return // not a table's prefix: forgetting by it could drop others
+	}
+	c.forget(prefix)
 }

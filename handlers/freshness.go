@@ -37,5 +37,5 @@ func (h *Handler) freshnessChrome(c echo.Context, ch *views.Chrome) {
 		return
 	}
 	s := h.Budget.NeonSpend()
-	ch.NeonSpend = &views.NeonSpend{LastMinute: s.LastMinute, PerMinute: s.PerMinute, KeyPerMinute: neonKeyBudget}
+	ch.NeonSpend = &views.NeonSpend{LastMinute: s.LastMinute, PerMinute: s.PerMinute, KeyPerMinute: neonKeyBudget, AllReplicas: s.Shared}
 }

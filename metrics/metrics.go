@@ -40,6 +40,9 @@ type Metrics struct {
 	neonRetries   *prometheus.CounterVec
 	rateLimitWait prometheus.Histogram
 	syncCheck     prometheus.Histogram
+	// sharedFallbacks counts calls the local limiter let out because the
+	// shared budget's store did not answer.
+	sharedFallbacks prometheus.Counter
 }
 
 // New creates and registers the dashboard's metrics, with the Go runtime and
@@ -82,11 +85,16 @@ func New(token secret.Value) *Metrics {
 			Help:    "Time from a sync check's start until the user showed up in the database or the check gave up.",
 			Buckets: []float64{.1, .25, .5, 1, 2, 5, 10, 20, 30, 60},
 		}),
+		sharedFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: metricsNamespace, Name: "neon_api_shared_budget_fallbacks_total",
+			Help: "Neon API calls the replica's own limiter let out because the state store's shared rate budget did not answer.",
+		}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.neonCalls, m.neonDuration, m.neonRetries, m.rateLimitWait, m.syncCheck,
+		m.sharedFallbacks,
 	)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m
@@ -111,6 +119,10 @@ func (m *Metrics) ObserveRetry(operation string) {
 func (m *Metrics) ObserveRateLimitWait(d time.Duration) {
 	m.rateLimitWait.Observe(d.Seconds())
 }
+
+// ObserveSharedBudgetFallback counts one Neon call the local limiter let
+// out in the shared budget's stead (neonapi.SharedBudgetObserver).
+func (m *Metrics) ObserveSharedBudgetFallback() { m.sharedFallbacks.Inc() }
 
 // ObserveSyncCheck records how long one sync check ran (SyncObserver). A nil
 // *Metrics records nothing.

@@ -42,6 +42,9 @@ type Client struct {
 	cache     *readCache // nil without WithReadCache
 	spend     *spendMeter
 	perMinute int // the limiter's budget; 0 without one
+	// shared is the budget shared with other clients (WithSharedBudget),
+	// nil without one.
+	shared *sharedLimiter
 }
 
 // secretKey keeps the key out of anything printed: it formats as a placeholder
@@ -88,6 +91,9 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	var lim *limiter
 	if !cfg.noLimit {
 		lim = newLimiter(cfg.perMinute, cfg.burst)
+		if cfg.shared != nil {
+			lim.shared = newSharedLimiter(cfg.shared, cfg.sharedLog, cfg.observer)
+		}
 	}
 	rt := newRetryTransport(base, cfg.retry, lim, cfg.observer)
 	rt.spend = newSpendMeter()
@@ -103,9 +109,11 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	}
 	if lim != nil {
 		c.perMinute = cfg.perMinute
+		c.shared = lim.shared
 	}
 	if cfg.readCacheTTL > 0 {
 		c.cache = newReadCache(cfg.readCacheTTL, cfg.freshness)
+		c.cache.remote, c.cache.publish = cfg.publishWrite != nil, cfg.publishWrite
 	}
 	return c, nil
 }

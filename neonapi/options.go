@@ -3,6 +3,7 @@ package neonapi
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -95,6 +96,13 @@ type config struct {
 	readCacheTTL time.Duration
 	// freshness is the read cache's freshness window; 0 for none.
 	freshness time.Duration
+	// shared is the rate budget shared with other clients, and where its
+	// outages are logged (WithSharedBudget); nil for none.
+	shared    SharedBudget
+	sharedLog *slog.Logger
+	// publishWrite hears of each write, for other clients' read caches
+	// (WithRemoteWrites); nil for none.
+	publishWrite func(Write)
 }
 
 func defaultConfig() config {

@@ -64,6 +64,9 @@ type limiter struct {
 	// now is the limiter's clock; tests freeze it to count queued requests
 	// without depending on how fast the machine is.
 	now func() time.Time
+	// shared, when set, is the budget calls are taken from while its store
+	// answers (WithSharedBudget); the bucket is the fallback.
+	shared *sharedLimiter
 }
 
 func newLimiter(perMinute, burst int) *limiter {
@@ -82,6 +85,11 @@ func newLimiter(perMinute, burst int) *limiter {
 func (l *limiter) wait(ctx context.Context) (time.Duration, error) {
 	if l == nil {
 		return 0, nil
+	}
+	if l.shared != nil {
+		if d, ok, err := l.shared.wait(ctx, l); ok {
+			return d, err
+		}
 	}
 	if b := backgroundFrom(ctx); b != nil {
 		return 0, l.admit(b)

@@ -29,7 +29,9 @@ import (
 // Errors are never kept, except a 404 that is an answer (notFoundAnswers).
 // A write drops the entries of its project even when it fails, since it may
 // still have applied; changes made elsewhere (the Neon Console) show up
-// within the TTL, or at once after InvalidateProject.
+// within the TTL, or at once after InvalidateProject. Clients that share
+// Neon through several replicas tell each other of their writes and apply
+// them the same way (WithRemoteWrites, readcache_remote.go).
 
 // uncachedOps are the reads the cache always sends to Neon, each with the
 // reason: their answers hold credentials, which must not be kept, or must be
@@ -76,6 +78,15 @@ type readCache struct {
 	// refreshing holds the entries a background refresh is reading, so
 	// each has at most one however many callers are served it stale.
 	refreshing map[cacheKey]bool
+	// epoch counts the times the whole cache was forgotten; gen adds it to
+	// a project's count.
+	epoch uint64
+	// remote is set when other clients' writes are heard (WithRemoteWrites):
+	// publish then hears of this client's writes, and heard says whether
+	// other clients' are heard now (see readcache_remote.go).
+	remote  bool
+	publish func(Write)
+	heard   bool
 
 	// joined, when set, is called once a caller waits on a flight; tests use
 	// it to know every caller has joined before letting the upstream answer.
@@ -195,7 +206,7 @@ func (rc *readCache) do(ctx context.Context, c *Client, cl call) error {
 func (rc *readCache) get(ctx context.Context, k cacheKey, fetch func(context.Context) (answer, error)) (answer, error) {
 	if readsLive(ctx) {
 		rc.mu.Lock()
-		gen := rc.gens[k.project]
+		gen := rc.gen(k.project)
 		rc.mu.Unlock()
 		a, err := fetch(ctx)
 		if err == nil {
@@ -206,6 +217,7 @@ func (rc *readCache) get(ctx context.Context, k cacheKey, fetch func(context.Con
 	rc.mu.Lock()
 	if e, ok := rc.entries[k]; ok {
 		now := rc.now()
+		e = rc.trusted(k, e)
 		switch {
 		case now.Before(e.fresh):
 			rc.mu.Unlock()
@@ -220,7 +232,7 @@ func (rc *readCache) get(ctx context.Context, k cacheKey, fetch func(context.Con
 		}
 		delete(rc.entries, k)
 	}
-	gen := rc.gens[k.project]
+	gen := rc.gen(k.project)
 	rc.mu.Unlock()
 
 	flight := flightClass(ctx) + strconv.FormatUint(gen, 10) + "\x00" + k.request
@@ -293,7 +305,7 @@ func (rc *readCache) startRefresh(ctx context.Context, k cacheKey, fetch func(co
 		return
 	}
 	rc.refreshing[k] = true
-	gen := rc.gens[k.project]
+	gen := rc.gen(k.project)
 	go func() {
 		defer func() {
 			rc.mu.Lock()
@@ -311,7 +323,7 @@ func (rc *readCache) startRefresh(ctx context.Context, k cacheKey, fetch func(co
 func (rc *readCache) store(k cacheKey, gen uint64, a answer) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if rc.gens[k.project] != gen {
+	if rc.gen(k.project) != gen {
 		return // invalidated while in flight: the answer may predate a write
 	}
 	now := rc.now()
@@ -384,13 +396,23 @@ func branchBelow(path string) string {
 // account, such as createProject, or to a project itself also drops the
 // account's reads, the project list among them.
 func (rc *readCache) written(cl call) {
-	p := projectOf(cl.path)
-	rc.invalidateBut(p, branchBelow(cl.path))
-	if p != "" && !strings.Contains(strings.TrimPrefix(cl.path, "/projects/"), "/") {
+	w := Write{Path: cl.path, Project: bodyProject(cl.body)}
+	rc.apply(w)
+	if rc.publish != nil {
+		rc.publish(w)
+	}
+}
+
+// apply drops what the write w may have changed, as written says; it is
+// also how another client's write is applied (ApplyRemoteWrite).
+func (rc *readCache) apply(w Write) {
+	p := projectOf(w.Path)
+	rc.invalidateBut(p, branchBelow(w.Path))
+	if p != "" && !strings.Contains(strings.TrimPrefix(w.Path, "/projects/"), "/") {
 		rc.invalidate("")
 	}
-	if id := bodyProject(cl.body); id != "" && id != p {
-		rc.invalidate(id)
+	if w.Project != "" && w.Project != p {
+		rc.invalidate(w.Project)
 	}
 }
 

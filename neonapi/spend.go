@@ -11,10 +11,20 @@ import (
 type Spend struct {
 	LastMinute int
 	PerMinute  int
+	// Shared is set when LastMinute counts the calls of every client of a
+	// shared budget (WithSharedBudget): the slots they took in the last
+	// minute. It is clear when LastMinute is this client's alone: without
+	// a shared budget, or while its store does not answer.
+	Shared bool
 }
 
 // Spend returns the client's spend of the rate budget.
 func (c *Client) Spend() Spend {
+	if c.shared != nil {
+		if n, ok := c.shared.lastMinute(); ok {
+			return Spend{LastMinute: n, PerMinute: c.perMinute, Shared: true}
+		}
+	}
 	return Spend{LastMinute: c.spend.lastMinute(), PerMinute: c.perMinute}
 }
 
