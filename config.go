@@ -20,6 +20,7 @@ import (
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/secret"
+	"github.com/neonauth-admin/dashboard/jobs"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
@@ -82,10 +83,15 @@ const projectDBPrefix = "DATABASE_URL_"
 //	                                  with AUTH_MODE=none)
 //	METRICS_TOKEN                     bearer token for /metrics (else loopback only)
 //	AUDIT_LOG                         where audit lines go: stderr (default), stdout or a file path
+//	AUDIT_RETENTION                   how long the audit trail keeps entries, in days (365d, the default)
+//	                                  or as a duration (720h); 0 keeps them forever
 //	STATE_DATABASE_URL                the dashboard's own Postgres store, shared by its replicas (audit
 //	                                  trail, jobs, the Neon rate budget, cache invalidation); unset: one
 //	                                  replica keeping its state in memory (with --demo: a database of its
 //	                                  own on DATABASE_URL's server, dropped at exit)
+//	JOB_LEASE                         how long a replica holds a background job without a heartbeat
+//	                                  (default 30s, at least 1s); another replica takes over the jobs
+//	                                  of one that stopped heartbeating
 type Config struct {
 	Listen       string
 	NeonAPIKey   secret.Value
@@ -115,9 +121,16 @@ type Config struct {
 	Auth identity.AuthConfig
 	// AuditLog is where audit lines go: "stderr", "stdout" or a file path.
 	AuditLog string
+	// AuditRetention is how long the audit trail keeps entries
+	// (AUDIT_RETENTION); 0 keeps them forever.
+	AuditRetention time.Duration
 	// StateDatabaseURL is the state store shared by replicas
 	// (STATE_DATABASE_URL); empty runs one replica with state in memory.
 	StateDatabaseURL secret.Value
+	// JobLease is how long a replica holds a job without a heartbeat
+	// (JOB_LEASE): it heartbeats every third of it, and a replica that
+	// died has its jobs taken over within about one and a half.
+	JobLease time.Duration
 }
 
 // String keeps secrets and keys out of any accidental print of the struct.
@@ -157,8 +170,17 @@ func loadConfig(args []string, getenv func(string) string, environ []string, std
 	cfg.IndexAdviceRows = env.intInRange("USERS_INDEX_ROWS", neonauth.DefaultIndexAdviceRows, 1, 1<<31-1)
 	cfg.AuditLog = cmp.Or(strings.TrimSpace(getenv("AUDIT_LOG")), "stderr")
 	cfg.StateDatabaseURL = secret.Value(strings.TrimSpace(getenv("STATE_DATABASE_URL")))
+	if r, err := parseAuditRetention(getenv("AUDIT_RETENTION")); err != nil {
+		p.add("%s", err)
+	} else {
+		cfg.AuditRetention = r
+	}
 	if cfg.StateDatabaseURL != "" && !validPostgresURL(cfg.StateDatabaseURL.Reveal()) {
 		p.add("STATE_DATABASE_URL is not a valid Postgres connection string")
+	}
+	cfg.JobLease = env.duration("JOB_LEASE", jobs.DefaultLease)
+	if cfg.JobLease < time.Second || cfg.JobLease > time.Hour {
+		p.add("JOB_LEASE %s must be between 1s and 1h", cfg.JobLease)
 	}
 
 	cfg.checkServe(p.add)

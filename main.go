@@ -5,6 +5,8 @@
 //
 //	dashboard [serve] [flags]   run the dashboard (add --demo for the embedded sandbox)
 //	dashboard sandbox [flags]   run the Neon API sandbox alone
+//	dashboard healthcheck [URL] exit 0 when URL answers below 500 (container healthchecks)
+//	dashboard audit verify      check the audit trail's hash chain (STATE_DATABASE_URL)
 package main
 
 import (
@@ -49,10 +51,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, args, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, version)
 		return err
 	default:
-		return fmt.Errorf("unknown command %q (want serve, sandbox or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, sandbox, healthcheck, audit or version)", cmd)
 	}
 }

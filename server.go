@@ -16,6 +16,7 @@ import (
 	"github.com/neonauth-admin/dashboard/db"
 	"github.com/neonauth-admin/dashboard/handlers"
 	"github.com/neonauth-admin/dashboard/identity"
+	"github.com/neonauth-admin/dashboard/jobs"
 	"github.com/neonauth-admin/dashboard/metrics"
 	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
@@ -52,6 +53,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	apiKey, apiURL := cfg.NeonAPIKey.Reveal(), cfg.NeonAPIURL
+	var demoSignIn string
 	if cfg.Demo {
 		demo, err := startDemo(ctx, cfg, logger)
 		if err != nil {
@@ -62,7 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				logger.Error("demo: shut down sandbox", "err", err)
 			}
 		}()
-		apiKey, apiURL = demo.APIKey, demo.APIURL
+		apiKey, apiURL, demoSignIn = demo.APIKey, demo.APIURL, demo.SignInURL
 	}
 	store, closeStore, err := openStateStore(ctx, cfg, logger)
 	if err != nil {
@@ -78,7 +80,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv, cancelRequests := newHTTPServer(h.Echo(), limits, logger)
 	url := "http://" + ln.Addr().String() + "/"
 	if cfg.Demo {
-		printDemoBanner(stdout, url, apiURL, cfg.DemoUsers, cfg.IndexAdviceRows)
+		printDemoBanner(stdout, url, apiURL, demoSignIn, cfg.DemoUsers, cfg.IndexAdviceRows)
 	} else {
 		logger.Info("dashboard listening", "url", url, "neon_api", apiURL, "auth_mode", string(cfg.Auth.Mode))
 		fmt.Fprintf(stdout, "Dashboard: %s\n", url)
@@ -134,23 +136,30 @@ func otherListenAddr(addr string, inUse bool) string {
 
 // newHandler builds the dashboard on a Neon client for apiKey at apiURL,
 // reaching users databases through pools bounded by lanes. The
-// returned func closes what it opened: index builds, database pools and the
-// audit log.
+// returned func closes what it opened: the job runner (giving running jobs
+// back to other replicas), database pools and the audit log.
 func newHandler(ctx context.Context, cfg Config, store *state.Store, lanes db.PoolOptions, apiKey, apiURL string, logger *slog.Logger, stdout, stderr io.Writer) (*handlers.Handler, func(), error) {
 	metrics := metrics.New(cfg.Auth.MetricsToken)
 	share := cfg.NeonShare
 	if cfg.Demo {
 		share = 100 // the demo's sandbox is its own: no other tool shares its key
 	}
-	client, err := neonapi.New(apiKey,
+	// Replicas sharing a store spend one budget for the key and drop each
+	// other's writes from their read caches (sharedneon.go).
+	perMinute, burst := neonBudget(share)
+	shared, err := newSharedNeon(ctx, store, apiKey, perMinute, burst, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := neonapi.New(apiKey, append([]neonapi.Option{
 		neonapi.WithBaseURL(apiURL),
-		neonapi.WithUserAgent("neon-auth-dashboard/"+version),
+		neonapi.WithUserAgent("neon-auth-dashboard/" + version),
 		neonapi.WithHTTPClient(neonHTTPClient()),
 		neonapi.WithObserver(metrics),
 		neonapi.WithReadCache(cfg.CacheTTL),
 		neonapi.WithFreshness(cfg.CacheFreshness),
-		neonapi.WithRateLimit(neonBudget(share)),
-	)
+		neonapi.WithRateLimit(perMinute, burst),
+	}, shared.options()...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("neon api client: %w", err)
 	}
@@ -169,14 +178,17 @@ func newHandler(ctx context.Context, cfg Config, store *state.Store, lanes db.Po
 		pools.Close()
 		return nil, nil, err
 	}
-	// Index builds outlive the request that starts them and run on while
-	// the server drains; closing the handler cancels what still runs, before
-	// the pools they use close.
-	builds := handlers.NewIndexBuilds(context.WithoutCancel(ctx))
-	revocations := handlers.NewSessionRevocations(context.WithoutCancel(ctx))
+	// Jobs (index builds, large revocations) outlive the request that
+	// starts them and run on while the server drains; closing the handler
+	// stops what still runs, giving it back to another replica, before the
+	// pools they use close.
+	var runner *jobs.Runner
+	shared.start(ctx, client)
 	closeAll := func() {
-		builds.Close()
-		revocations.Close()
+		shared.stop()
+		if runner != nil {
+			runner.Close()
+		}
 		closeAudit()
 		pools.Close()
 	}
@@ -185,17 +197,27 @@ func newHandler(ctx context.Context, cfg Config, store *state.Store, lanes db.Po
 		ListenAddr: cfg.Listen,
 		Logger:     logger,
 		AuditLog:   audit,
+		AuditStore: auditStore(store),
 	})
 	if err != nil {
 		closeAll()
 		return nil, nil, err
 	}
+	if err := registerAuditMetrics(metrics, sec); err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	stopPrune := startAuditRetention(ctx, store, cfg.AuditRetention, logger)
+	closeHandler := func() { stopPrune(); closeAll() }
 	userDBs := cfg.UserDBs()
 	// One results cache for the process, so every request's browser shares
 	// the exact counts and index checks another just paid for.
 	cache := db.NewCache(db.DefaultCacheTTL)
+	shared.shareResults(cache)
 	userDBs.Results = cache
 	svc := neonauth.New(client, pools, userDBs)
+	runner = jobs.New(jobs.Options{Store: store, Lease: cfg.JobLease, Service: svc, Logger: logger})
+	runner.Start()
 	return &handlers.Handler{
 		Auth:         svc,
 		Checks:       svc,
@@ -207,15 +229,15 @@ func newHandler(ctx context.Context, cfg Config, store *state.Store, lanes db.Po
 		Ready:        handlers.NewReadiness(handlers.NeonReadiness(svc), nil),
 		SyncMetrics:  metrics,
 		Budget:       svc,
-		IndexBuilds:  builds,
-		Revocations:  revocations,
+		Jobs:         runner,
 		Store:        stateChecker(store),
+		Audit:        auditTrail(store),
 		Settings: handlers.Settings{
 			Demo:            cfg.Demo,
 			SyncTimeout:     cfg.SyncTimeout,
 			IndexAdviceRows: int64(cfg.IndexAdviceRows),
 		},
-	}, closeAll, nil
+	}, closeHandler, nil
 }
 
 // stateChecker is store as /readyz sees it; a nil store stays a nil
@@ -229,14 +251,19 @@ func stateChecker(store *state.Store) handlers.StateStore {
 
 // neonBudget is the rate limit for a share of Neon's per-key budget, in
 // percent: that share of its 700 calls a minute, with bursts of at least 20
-// calls (at most Neon's own 40), so that one person opening a cold page
-// (a readiness checklist reads ten settings) does not queue behind the
-// sustained rate.
+// calls, so that one person opening a cold page (a readiness checklist reads
+// ten settings) does not queue behind the sustained rate. The burst stays
+// burstMargin below Neon's own 40: our bucket starts refilling when a call
+// leaves, Neon's when it arrives a connection later, so a budget spent at
+// exactly Neon's burst draws a 429 on the first call past it.
 func neonBudget(share int) (perMinute, burst int) {
 	perMinute = max(neonapi.DefaultRequestsPerMinute*share/100, 1)
-	burst = min(neonapi.DefaultBurst, max(perMinute/7, 20))
+	burst = min(neonapi.DefaultBurst-burstMargin, max(perMinute/7, 20))
 	return perMinute, burst
 }
+
+// burstMargin is how far the dashboard's burst stays below Neon's.
+const burstMargin = 5
 
 // newLogger logs text for a person watching the demo, JSON for log pipelines.
 func newLogger(demo bool, w io.Writer) *slog.Logger {

@@ -87,15 +87,16 @@ type Handler struct {
 	// Budget reports the spend of Neon's rate budget, shown to admins in
 	// the page footer; nil shows none.
 	Budget NeonBudget
-	// IndexBuilds runs the index builds an admin starts; nil runs them
-	// within the request.
-	IndexBuilds *IndexBuilds
-	// Revocations runs the session revocations too large for one request;
-	// nil revokes within the request.
-	Revocations *SessionRevocations
+	// Jobs runs index builds and the revocations too large for one
+	// request in the background, and records copies; nil runs them within
+	// the request, unrecorded.
+	Jobs Jobs
 	// Store is the state store replicas share, reported on /readyz; nil
 	// means this process keeps its state in memory and runs alone.
 	Store StateStore
+	// Audit reads the audit trail for /audit and the user pages; nil
+	// without a state store (audit lines go to AUDIT_LOG only).
+	Audit AuditTrail
 }
 
 // StateStore is what /readyz reports of the state store. *state.Store is

@@ -63,6 +63,7 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.projectUsersRoutes()...)
 	routes = append(routes, h.usersRoutes("/projects/:id/branches/:branch/users")...)
 	routes = append(routes, h.peopleRoutes("/projects/:id/branches/:branch")...)
+	routes = append(routes, h.auditRoutes()...)
 	routes = append(routes, []Route{
 		{get, "/projects/:id/branches/:branch/auth/readiness", h.branchReadiness, viewer, "", "a branch's Neon Auth production readiness checklist, read through the read cache (the dashboard's own changes show at once, changes made elsewhere after \"Refresh from Neon\" or `CACHE_FRESHNESS`); 404 page when the branch has no branch-level Neon Auth", false},
 		{get, "/projects/:id/branches/:branch/auth/readiness/badge", h.branchReadinessBadge, viewer, "", "a branch's readiness badge (htmx fragment the project page loads per branch-level Neon Auth row when the row scrolls into view), from the read cache like the checklist; Neon failures and incomplete answers answer their status with an \"unavailable\" badge carrying Neon's message and request id; its reads come last in Neon's rate budget, and when there is no room for them it answers 503 with Retry-After at once, with a \"busy\" badge that asks again once by itself (`?retry=1`) and then on a click", false},
@@ -70,6 +71,7 @@ func (h *Handler) Routes() []Route {
 		{get, "/projects/:id/auth/copy", h.previewCopy, admin, "", "every change copying branch `from`'s settings onto branch `to` would make (`group=` to narrow), with the secrets it needs typed", false},
 		{post, "/projects/:id/auth/copy", h.applyCopy, admin, "auth.settings.copy", "make the copy previewed (re-read live; refused if either branch changed); one audit line per change, then the request's", false},
 		{post, "/projects/:id/refresh", h.refreshProject, viewer, "neon.refresh", "\"Refresh from Neon\": forget the project's cached Neon reads, so its pages show changes made outside the dashboard (the Neon Console); sends nothing to Neon, so viewers may; back to `return_to` (a page of the same project, else the project page) with a flash", false},
+		{get, "/jobs", h.listJobs, viewer, "", "the recent jobs of every replica (index builds, session revocations, settings copies): kind, target, who started it, status, progress, replica, lease age, times, error", false},
 		{get, settings, h.showSettingsIndex, viewer, "", "a branch's Neon Auth settings, read through the read cache like the checklist (each group's page and form): sends to the first group", false},
 		{get, settings + "/domains", h.showSettings(neonauth.GroupDomains), viewer, "", "trusted domains and localhost (forms for admins, values for viewers); settings pages are for branch-level Neon Auth only", false},
 		{post, settings + "/domains", h.addTrustedDomain, admin, "auth.domains.add", "trust one more domain (an origin, checked before Neon is asked)", false},
@@ -172,6 +174,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.HTTPErrorHandler
 	e.Pre(headAsGet)
+	e.Pre(h.replicaHeader)
 	e.Use(abortCutResponses)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		// The stack goes with the error to the one structured line the error
