@@ -280,7 +280,7 @@ func TestNeonBudgetSettings(t *testing.T) {
 	if cfg.NeonShare != defaultNeonShare || cfg.CacheFreshness != defaultFreshness {
 		t.Errorf("defaults: share %d freshness %s", cfg.NeonShare, cfg.CacheFreshness)
 	}
-	for _, tt := range []struct{ share, perMinute, burst int }{{20, 140, 20}, {100, 700, 35}, {1, 7, 20}, {50, 350, 35}} {
+	for _, tt := range []struct{ share, perMinute, burst int }{{20, 140, 20}, {100, 700, 40}, {1, 7, 20}, {50, 350, 40}} {
 		if pm, burst := neonBudget(tt.share); pm != tt.perMinute || burst != tt.burst {
 			t.Errorf("a %d%% share: %d/min burst %d, want %d/min burst %d", tt.share, pm, burst, tt.perMinute, tt.burst)
 		}

@@ -251,19 +251,14 @@ func stateChecker(store *state.Store) handlers.StateStore {
 
 // neonBudget is the rate limit for a share of Neon's per-key budget, in
 // percent: that share of its 700 calls a minute, with bursts of at least 20
-// calls, so that one person opening a cold page (a readiness checklist reads
-// ten settings) does not queue behind the sustained rate. The burst stays
-// burstMargin below Neon's own 40: our bucket starts refilling when a call
-// leaves, Neon's when it arrives a connection later, so a budget spent at
-// exactly Neon's burst draws a 429 on the first call past it.
+// calls (at most Neon's own 40), so that one person opening a cold page
+// (a readiness checklist reads ten settings) does not queue behind the
+// sustained rate.
 func neonBudget(share int) (perMinute, burst int) {
 	perMinute = max(neonapi.DefaultRequestsPerMinute*share/100, 1)
-	burst = min(neonapi.DefaultBurst-burstMargin, max(perMinute/7, 20))
+	burst = min(neonapi.DefaultBurst, max(perMinute/7, 20))
 	return perMinute, burst
 }
-
-// burstMargin is how far the dashboard's burst stays below Neon's.
-const burstMargin = 5
 
 // newLogger logs text for a person watching the demo, JSON for log pipelines.
 func newLogger(demo bool, w io.Writer) *slog.Logger {

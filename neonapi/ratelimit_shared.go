@@ -176,6 +176,11 @@ func (s *sharedLimiter) wait(ctx context.Context, l *limiter) (d time.Duration, 
 func (s *sharedLimiter) knownWait(now time.Time, room int, interval time.Duration) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.nextFree.After(now) {
+		// Nothing known: a slot may be free now, and the room after it
+		// too. Only the store can tell.
+		return 0
+	}
 	return s.nextFree.Sub(now) + time.Duration(room-1)*interval
 }
 

@@ -268,3 +268,25 @@ func TestSharedBudgetBackgroundReadsTakeOnlySpareSlots(t *testing.T) {
 		t.Errorf("LastMinute = %d, %v; want the other replica's %d and this one's 1 (refusals take nothing)", n, err, taken)
 	}
 }
+
+// A page's background panels each need room for their reads at once. After
+// a call that took a slot at once, the client knows nothing of the next, so
+// the next panel asks the store, which has room, rather than being refused
+// on a guess.
+func TestSharedBudgetBackgroundBatchAfterACallAtOnce(t *testing.T) {
+	_, srv := limitedSandbox(t, 0)
+	clients, budgets := replicaClients(t, srv, 1, 700, 40, true)
+	ctx := context.Background()
+	if _, err := clients[0].GetAuthDetails(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for panel := range 3 {
+		before := budgets[0].reserves.Load()
+		if _, err := clients[0].GetAuthDetails(neonapi.BackgroundReads(ctx, 10)); err != nil {
+			t.Fatalf("panel %d of 10 reads with 30-odd slots spare: %v", panel, err)
+		}
+		if budgets[0].reserves.Load() == before {
+			t.Fatalf("panel %d was answered without asking the store", panel)
+		}
+	}
+}
