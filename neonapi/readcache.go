@@ -369,6 +369,26 @@ func (rc *readCache) invalidateBut(projectID, keep string) {
 	}
 }
 
+// invalidateBelow forgets the entries of a project below any of prefixes.
+// Reads of the project that started before are not kept either (gens
+// counts per project).
+func (rc *readCache) invalidateBelow(projectID string, prefixes ...string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.gens[projectID]++
+	for k := range rc.entries {
+		if k.project != projectID {
+			continue
+		}
+		for _, prefix := range prefixes {
+			if strings.HasPrefix(k.request, prefix) {
+				delete(rc.entries, k)
+				break
+			}
+		}
+	}
+}
+
 // branchBelow returns "/projects/{id}/branches/{branch}/" when path is below
 // a branch (a write to its Neon Auth, databases or roles), and "" otherwise
 // (a write to the project, its branch list or the branch itself).
@@ -407,6 +427,14 @@ func (rc *readCache) written(cl call) {
 // also how another client's write is applied (ApplyRemoteWrite).
 func (rc *readCache) apply(w Write) {
 	p := projectOf(w.Path)
+	if branch := branchBelow(w.Path); branch != "" && strings.HasPrefix(w.Path, branch+"auth/") && w.Project == "" {
+		// A change to one of a branch's Neon Auth settings changes nothing
+		// but what is below that branch and the project's Neon Auth: the
+		// project, its branch list and the branch itself stay, so the pages
+		// after a save do not read them again.
+		rc.invalidateBelow(p, branch, "/projects/"+url.PathEscape(p)+"/auth")
+		return
+	}
 	rc.invalidateBut(p, branchBelow(w.Path))
 	if p != "" && !strings.Contains(strings.TrimPrefix(w.Path, "/projects/"), "/") {
 		rc.invalidate("")

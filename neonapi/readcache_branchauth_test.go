@@ -138,3 +138,60 @@ func TestReadCacheWritesDropBranchReads(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCacheSettingsWriteKeepsTheProject: a change to one of a branch's
+// Neon Auth settings drops what is below that branch, its settings and its
+// Neon Auth among them, and keeps the project, its branch list and the
+// branch itself, which it cannot change.
+func TestReadCacheSettingsWriteKeepsTheProject(t *testing.T) {
+	e, _ := newBranchAuthEnv(t)
+	ctx := context.Background()
+	p, b := e.p1.ID, e.p1.BranchID
+	c, w, _ := e.client(t, time.Minute)
+	readAll := func() {
+		t.Helper()
+		if _, err := c.GetProject(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetBranch(ctx, p, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ListBranches(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetBranchAuth(ctx, p, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ListTrustedDomains(ctx, p, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readAll()
+	readAll()
+	if err := c.AddTrustedDomain(ctx, p, b, AddTrustedDomainRequest{Domain: "https://kept.example.com", AuthProvider: authprovider.BetterAuth}); err != nil {
+		t.Fatal(err)
+	}
+	readAll()
+	for key, want := range map[string]int{
+		"GET /projects/" + p:                        1,
+		"GET /projects/" + p + "/branches/" + b:     1,
+		"GET /projects/" + p + "/branches?limit=100": 1,
+		branchGet(p, b, "/auth"):                    2,
+		branchGet(p, b, "/auth/domains"):            2,
+	} {
+		if got := w.count(key); got != want {
+			t.Errorf("%s: upstream calls = %d, want %d", key, got, want)
+		}
+	}
+	domains, err := c.ListTrustedDomains(ctx, p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range domains {
+		found = found || d.Domain == "https://kept.example.com"
+	}
+	if !found {
+		t.Errorf("the domains read after the write lack the new one: %+v", domains)
+	}
+}

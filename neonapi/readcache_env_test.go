@@ -92,6 +92,19 @@ func (w *wire) writes() int {
 	return n
 }
 
+// lastWrite is the "METHOD path" of a request other than GET that was
+// sent, or "" if none was (tests send one).
+func (w *wire) lastWrite() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k := range w.calls {
+		if !strings.HasPrefix(k, "GET ") {
+			return k
+		}
+	}
+	return ""
+}
+
 // holdGets makes GET answers wait for the returned channel to close, and
 // reports each on entered.
 func (w *wire) holdGets(entered chan string) chan struct{} {

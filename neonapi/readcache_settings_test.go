@@ -308,8 +308,14 @@ func TestReadCacheEveryWriteDropsSettings(t *testing.T) {
 			}
 			readAll()
 			for _, r := range settingsReads {
-				if got := w.count(branchGet(e.p1.ID, e.p1.BranchID, r.sub)); got != 2 {
-					t.Errorf("%s on the written project: %d upstream reads, want 2 (the write must drop it)", r.op, got)
+				// A write to one of the branch's Neon Auth settings keeps the
+				// branch itself, which it cannot change.
+				want := 2
+				if r.sub == "" && strings.Contains(w.lastWrite(), "/branches/"+e.p1.BranchID+"/auth/") {
+					want = 1
+				}
+				if got := w.count(branchGet(e.p1.ID, e.p1.BranchID, r.sub)); got != want {
+					t.Errorf("%s on the written project: %d upstream reads, want %d", r.op, got, want)
 				}
 				if got := w.count(branchGet(e.p2.ID, e.p2.BranchID, r.sub)); got != 1 {
 					t.Errorf("%s on another project: %d upstream reads, want 1", r.op, got)
