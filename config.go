@@ -21,6 +21,7 @@ import (
 	"github.com/neonauth-admin/dashboard/identity"
 	"github.com/neonauth-admin/dashboard/internal/secret"
 	"github.com/neonauth-admin/dashboard/jobs"
+	"github.com/neonauth-admin/dashboard/neonapi"
 	"github.com/neonauth-admin/dashboard/neonauth"
 )
 
@@ -69,6 +70,8 @@ const projectDBPrefix = "DATABASE_URL_"
 //	CACHE_FRESHNESS   --cache-freshness how long a branch's Neon Auth settings are kept unless the
 //	                                  dashboard changes them, and how long any read past its TTL is
 //	                                  still shown while it is refreshed (default 15m; 0 turns both off)
+//	NEON_API_RATE     --neon-api-rate calls a minute Neon allows the API key (default 700, Neon's limit;
+//	                                  set it if Neon gave your account another)
 //	NEON_API_SHARE    --neon-api-share percent of the API key's 700 calls a minute the dashboard may
 //	                                  spend (default 20; the key is shared with other tools)
 //	USERS_INDEX_ROWS                  users table size from which the browse index is advised (default 100000)
@@ -109,6 +112,9 @@ type Config struct {
 	// NeonShare is the percentage of Neon's per-key rate budget the
 	// dashboard spends at most.
 	NeonShare int
+	// NeonRate is the per-key rate budget itself, in calls a minute
+	// (NEON_API_RATE): Neon's 700 unless Neon gave the account another.
+	NeonRate int
 	// IndexAdviceRows is USERS_INDEX_ROWS.
 	IndexAdviceRows int
 	Demo            bool
@@ -260,6 +266,7 @@ func parseServeFlags(args []string, env envReader, stderr io.Writer) (Config, st
 	fs.DurationVar(&cfg.SyncTimeout, "sync-timeout", env.duration("SYNC_TIMEOUT", neonauth.DefaultSyncTimeout), "how long the live sync check waits (SYNC_TIMEOUT)")
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", env.duration("CACHE_TTL", defaultCacheTTL), "how long Neon reads are reused; 0 disables (CACHE_TTL)")
 	fs.DurationVar(&cfg.CacheFreshness, "cache-freshness", env.duration("CACHE_FRESHNESS", defaultFreshness), "how long Neon Auth settings are kept unless changed here, and stale reads shown while refreshed; 0 disables (CACHE_FRESHNESS)")
+	fs.IntVar(&cfg.NeonRate, "neon-api-rate", env.intInRange("NEON_API_RATE", neonapi.DefaultRequestsPerMinute, 1, 1_000_000), "calls a minute Neon allows the API key (NEON_API_RATE)")
 	fs.IntVar(&cfg.NeonShare, "neon-api-share", env.intInRange("NEON_API_SHARE", defaultNeonShare, 1, 100), "percent of the API key's 700 calls a minute to spend at most (NEON_API_SHARE)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "serve a seeded demo against an in-process Neon API sandbox")
 	fs.DurationVar(&cfg.SyncDelay, "sync-delay", 500*time.Millisecond, "with --demo, how long the sandbox takes to sync a user")

@@ -281,9 +281,15 @@ func TestNeonBudgetSettings(t *testing.T) {
 		t.Errorf("defaults: share %d freshness %s", cfg.NeonShare, cfg.CacheFreshness)
 	}
 	for _, tt := range []struct{ share, perMinute, burst int }{{20, 140, 20}, {100, 700, 40}, {1, 7, 20}, {50, 350, 40}} {
-		if pm, burst := neonBudget(tt.share); pm != tt.perMinute || burst != tt.burst {
+		if pm, burst := neonBudget(700, tt.share); pm != tt.perMinute || burst != tt.burst {
 			t.Errorf("a %d%% share: %d/min burst %d, want %d/min burst %d", tt.share, pm, burst, tt.perMinute, tt.burst)
 		}
+	}
+	if cfg.NeonRate != 700 {
+		t.Errorf("NEON_API_RATE defaults to %d, want Neon's 700", cfg.NeonRate)
+	}
+	if pm, burst := neonBudget(10000, 20); pm != 2000 || burst != 40 {
+		t.Errorf("a 20%% share of 10,000 a minute: %d/min burst %d, want 2000/min burst 40", pm, burst)
 	}
 	cfg, err = loadConfig([]string{"--neon-api-share", "5", "--cache-freshness", "0"}, getenv, environ, io.Discard)
 	if err != nil || cfg.NeonShare != 5 || cfg.CacheFreshness != 0 {

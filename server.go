@@ -146,7 +146,7 @@ func newHandler(ctx context.Context, cfg Config, store *state.Store, lanes db.Po
 	}
 	// Replicas sharing a store spend one budget for the key and drop each
 	// other's writes from their read caches (sharedneon.go).
-	perMinute, burst := neonBudget(share)
+	perMinute, burst := neonBudget(cfg.NeonRate, share)
 	shared, err := newSharedNeon(ctx, store, apiKey, perMinute, burst, logger)
 	if err != nil {
 		return nil, nil, err
@@ -250,12 +250,12 @@ func stateChecker(store *state.Store) handlers.StateStore {
 }
 
 // neonBudget is the rate limit for a share of Neon's per-key budget, in
-// percent: that share of its 700 calls a minute, with bursts of at least 20
-// calls (at most Neon's own 40), so that one person opening a cold page
-// (a readiness checklist reads ten settings) does not queue behind the
-// sustained rate.
-func neonBudget(share int) (perMinute, burst int) {
-	perMinute = max(neonapi.DefaultRequestsPerMinute*share/100, 1)
+// percent: that share of its rate calls a minute (700 on Neon), with
+// bursts of at least 20 calls (at most Neon's own 40), so that one person
+// opening a cold page (a readiness checklist reads ten settings) does not
+// queue behind the sustained rate.
+func neonBudget(rate, share int) (perMinute, burst int) {
+	perMinute = max(rate*share/100, 1)
 	burst = min(neonapi.DefaultBurst, max(perMinute/7, 20))
 	return perMinute, burst
 }
