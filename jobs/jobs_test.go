@@ -448,3 +448,41 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 		t.Errorf("the replica that lost the lease wrote to the job: %s on %s, attempt %d, progress %s", row.Status, row.Replica, row.Attempts, row.Progress)
 	}
 }
+
+// TestOwnExpiredLeaseIsNotTakenOver: a job whose lease ran out while its
+// replica still runs it (the heartbeats did not reach the store for a
+// while) is not taken over by that same replica: a live copy is not
+// concluded as if its replica had died, and it stays this replica's.
+func TestOwnExpiredLeaseIsNotTakenOver(t *testing.T) {
+	stateURL := pgtest.NewDatabase(t)
+	a := newReplica(t, stateURL, "replica-a", nil)
+	steps := []string{"Set the application name", "Trust app.example.com"}
+	p := jobs.CopyParams{ProjectID: "proj-1", From: "br-main", To: "br-preview", Groups: []string{"application"}, Fingerprint: "f1"}
+	ctx, tr, err := a.runner.Track(context.Background(), jobs.Copy(p, steps, "ada@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.store.Pool().Exec(context.Background(), `UPDATE dashboard_state.jobs SET lease_until = now() - interval '1 second' WHERE id = $1`, tr.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Start looks for abandoned jobs at once, before its first heartbeat.
+	a.runner.Start()
+	time.Sleep(testLease / 4)
+	row, err := a.store.GetJob(context.Background(), tr.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != state.JobRunning || row.Replica != "replica-a" || row.Error != "" {
+		t.Fatalf("a live copy was concluded by its own replica: %s on %s, error %q", row.Status, row.Replica, row.Error)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the live copy's context ended: %v", context.Cause(ctx))
+	}
+	prog := jobs.Copy(p, steps, "").Progress.StepStarting(0).StepApplied().StepStarting(1).StepApplied().CopyEnded(-1, false)
+	if err := tr.Finish(prog, "2 of 2 steps applied", ""); err != nil {
+		t.Fatalf("the copy's own finish was refused: %v", err)
+	}
+	if row, _ := a.store.GetJob(context.Background(), tr.ID); row.Status != state.JobDone {
+		t.Errorf("finished copy: %s", row.Status)
+	}
+}

@@ -187,6 +187,13 @@ func (r *Runner) takeOver() {
 		if !ok {
 			return
 		}
+		if r.runsHere(j.ID) {
+			// This replica's own job, whose lease ran out while its
+			// heartbeats did not reach the store: it is still running
+			// here, and the claim renewed its lease. Running it again, or
+			// concluding a live copy, would do the work twice.
+			continue
+		}
 		k := r.kinds[j.Kind]
 		if k.run == nil {
 			r.abandon(j, k)
@@ -197,6 +204,14 @@ func (r *Runner) takeOver() {
 			return
 		}
 	}
+}
+
+// runsHere reports whether job id is running in this replica.
+func (r *Runner) runsHere(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.active[id]
+	return ok
 }
 
 // launchClaimed runs a job taken over unless the runner is stopping, in

@@ -65,6 +65,7 @@ const auditColumns = `seq, at, actor, role, action, method, route, project, bran
 // replica take turns on the chain's head row, so each entry follows exactly
 // one other and the chain stays linear.
 func (s *Store) AppendAudit(ctx context.Context, r AuditRecord) (AuditEntry, error) {
+	r = r.storable()
 	details, err := canonicalDetails(r.Details)
 	if err != nil {
 		return AuditEntry{}, fmt.Errorf("state: audit: details: %w", err)
@@ -98,6 +99,22 @@ func (s *Store) AppendAudit(ctx context.Context, r AuditRecord) (AuditEntry, err
 	}
 	e.Details, _ = decodeDetails(details)
 	return e, nil
+}
+
+// storable is r with what Postgres keeps in no text column replaced by
+// U+FFFD: NUL characters and invalid UTF-8, which a request may carry (a
+// form field of a refused request, say) and which must not keep its entry
+// out of the trail. The details get the same in canonicalJSON.
+func (r AuditRecord) storable() AuditRecord {
+	for _, f := range []*string{&r.Actor, &r.Role, &r.Action, &r.Method, &r.Route, &r.Project, &r.Branch, &r.Target,
+		&r.TargetUser, &r.Outcome, &r.NeonRequestID, &r.RequestID, &r.Peer, &r.Reason} {
+		*f = storableText(*f)
+	}
+	return r
+}
+
+func storableText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // chainHash is sha256 over the previous hash and the canonical encoding of
@@ -148,7 +165,7 @@ func canonicalJSON(b []byte) ([]byte, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	v = normalizeNumbers(v)
+	v = normalizeJSON(v)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -158,19 +175,24 @@ func canonicalJSON(b []byte) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
-// normalizeNumbers writes every number one way: an integer in decimal, any
+// normalizeJSON writes every number one way: an integer in decimal, any
 // other as the shortest float that reads back the same (jsonb prints 1e21 in
-// full).
-func normalizeNumbers(v any) any {
+// full). It also replaces NUL characters in keys and strings, which jsonb
+// refuses (see storable).
+func normalizeJSON(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
+		m := make(map[string]any, len(t))
 		for k, x := range t {
-			t[k] = normalizeNumbers(x)
+			m[storableText(k)] = normalizeJSON(x)
 		}
+		return m
 	case []any:
 		for i, x := range t {
-			t[i] = normalizeNumbers(x)
+			t[i] = normalizeJSON(x)
 		}
+	case string:
+		return storableText(t)
 	case json.Number:
 		if n, err := strconv.ParseInt(t.String(), 10, 64); err == nil {
 			return json.Number(strconv.FormatInt(n, 10))

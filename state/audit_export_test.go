@@ -9,3 +9,11 @@ func ForgeAuditHash(e AuditEntry) (string, error) {
 	}
 	return chainHash(e, details), nil
 }
+
+// SetExportChunk sets how many entries EachAudit reads per query, until the
+// test ends.
+func SetExportChunk(t interface{ Cleanup(func()) }, n int) {
+	old := exportChunk
+	exportChunk = n
+	t.Cleanup(func() { exportChunk = old })
+}

@@ -138,28 +138,32 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 	return page, nil
 }
 
-// EachAudit calls fn for every entry f matches, newest first, as the rows
-// arrive (the paging fields and Limit are ignored): an export streams
-// without holding the trail in memory. An error from fn stops the walk and
-// is returned.
+// exportChunk is how many entries EachAudit reads per query (a variable
+// so that tests can cross chunks with a few entries).
+var exportChunk = MaxAuditPage
+
+// EachAudit calls fn for every entry f matches, newest first (the paging
+// fields and Limit are ignored): an export streams without holding the
+// trail in memory. It reads the entries in keyset chunks, each query done
+// before fn sees its entries, so that a slow download holds none of the
+// pool's few connections, which every change needs for its audit entry.
+// Entries appended meanwhile are not included. An error from fn stops the
+// walk and is returned.
 func (s *Store) EachAudit(ctx context.Context, f AuditFilter, fn func(AuditEntry) error) error {
-	where, args := f.where()
-	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM `+Schema+`.audit_entries WHERE `+where+` ORDER BY seq DESC`, args...)
-	if err != nil {
-		return fmt.Errorf("state: audit: export: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, _, err := scanEntry(rows)
+	f.After, f.Before, f.Limit = 0, 0, exportChunk
+	for {
+		page, err := s.ListAudit(ctx, f)
 		if err != nil {
-			return fmt.Errorf("state: audit: export: %w", err)
-		}
-		if err := fn(e); err != nil {
 			return err
 		}
+		for _, e := range page.Entries {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if !page.HasOlder || len(page.Entries) == 0 {
+			return nil
+		}
+		f.Before = page.Entries[len(page.Entries)-1].Seq
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("state: audit: export: %w", err)
-	}
-	return nil
 }

@@ -363,3 +363,68 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 		t.Errorf("each: %d entries, %v", n, err)
 	}
 }
+
+// A NUL character in what a request carried (a form field of a refused
+// request, say), which Postgres keeps in neither text nor jsonb, does not
+// keep the entry out of the trail: it is stored as U+FFFD, and verifies.
+func TestAuditStoresEntriesCarryingNUL(t *testing.T) {
+	s := openStore(t, pgtest.NewDatabase(t))
+	r := record("user.role", 1)
+	r.Target, r.Actor, r.Reason = "role=ad\x00min", "a\x00b@example.com", "bad\xffbyte"
+	r.Details = map[string]any{"filter\x00": "x\x00y", "list": []any{"\x00"}}
+	e, err := s.AppendAudit(t.Context(), r)
+	if err != nil {
+		t.Fatalf("an entry carrying NUL was not stored: %v", err)
+	}
+	page, err := s.ListAudit(t.Context(), state.AuditFilter{})
+	if err != nil || len(page.Entries) != 1 {
+		t.Fatalf("list: %d entries, %v", len(page.Entries), err)
+	}
+	got := page.Entries[0]
+	if got.Seq != e.Seq || got.Target != "role=ad\uFFFDmin" || got.Actor != "a\uFFFDb@example.com" || got.Details["filter\uFFFD"] != "x\uFFFDy" || got.Reason != "bad\uFFFDbyte" {
+		t.Errorf("stored entry: target %q actor %q reason %q details %v", got.Target, got.Actor, got.Reason, got.Details)
+	}
+	if v := mustVerify(t, s); v.Broken != nil || v.Entries != 1 {
+		t.Fatalf("verify: %+v", v)
+	}
+}
+
+// An export reads the trail in chunks and holds no connection while its
+// caller writes the entries out: with a pool of one connection, the store
+// still answers between entries, and the export has every entry once,
+// newest first, none appended meanwhile.
+func TestAuditExportHoldsNoConnection(t *testing.T) {
+	state.SetExportChunk(t, 2)
+	url := pgtest.NewDatabase(t)
+	s, err := state.Open(t.Context(), url, state.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 5 {
+		if _, err := s.AppendAudit(t.Context(), record("user.create", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []int64
+	err = s.EachAudit(t.Context(), state.AuditFilter{Action: "user.create"}, func(e state.AuditEntry) error {
+		got = append(got, e.Seq)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := s.Ping(ctx); err != nil {
+			return fmt.Errorf("the store did not answer while entry %d was written out: %w", e.Seq, err)
+		}
+		if e.Seq == 3 {
+			if _, err := s.AppendAudit(ctx, record("user.create", 9)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[5 4 3 2 1]" {
+		t.Errorf("exported %v, want [5 4 3 2 1]", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -47,6 +48,12 @@ type NotifierOptions struct {
 	// MinBackoff is the first pause before reconnecting (default 100ms);
 	// it doubles up to five seconds while connecting fails.
 	MinBackoff time.Duration
+	// CheckEvery is how long the listener waits for a notice before it
+	// checks that its connection still answers (default 15s). A connection
+	// whose server or network went away without closing it hears nothing
+	// and fails nothing; unchecked, the replica would trust its caches for
+	// as long as the kernel takes to notice (many minutes).
+	CheckEvery time.Duration
 }
 
 // maxNotice is the most data a message may carry: Postgres refuses a
@@ -64,6 +71,9 @@ const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
 )
+
+// checkEvery is NotifierOptions.CheckEvery's default.
+const checkEvery = 15 * time.Second
 
 // notice is the payload of a message.
 type notice struct {
@@ -83,14 +93,17 @@ func (s *Store) Notifier(channel string, opts NotifierOptions) *Notifier {
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = minBackoff
 	}
+	if opts.CheckEvery <= 0 {
+		opts.CheckEvery = checkEvery
+	}
 	return &Notifier{store: s, channel: channel, opts: opts, queue: make(chan []byte, publishQueue)}
 }
 
 // Publish sends data to every other replica listening on the channel. It
-// does not wait: one goroutine of Run sends the messages in order. A
-// message is dropped, with a log line, when it is too large, the queue is
-// full, or the store does not take it; the replicas then miss it, as they
-// would while not listening.
+// does not wait: one goroutine of Run sends the messages in order, trying
+// each again for a while when the store does not take it. A message is
+// dropped, with a log line, when it is too large, the queue is full, or the
+// store did not take it for sendRetryFor; the replicas then miss it.
 func (n *Notifier) Publish(data any) {
 	raw, err := json.Marshal(data)
 	if err == nil {
@@ -189,11 +202,27 @@ func (n *Notifier) ListenerPID() uint32 {
 	return n.pid
 }
 
-// listen delivers notices until the connection fails or ctx ends.
+// listen delivers notices until the connection fails or ctx ends. After
+// CheckEvery without a notice it pings the connection, and gives it up
+// when that gets no answer within CheckEvery.
 func (n *Notifier) listen(ctx context.Context, conn *pgx.Conn) error {
 	for {
-		msg, err := conn.WaitForNotification(ctx)
-		if err != nil {
+		wctx, cancel := context.WithTimeout(ctx, n.opts.CheckEvery)
+		msg, err := conn.WaitForNotification(wctx)
+		idle := err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded)
+		cancel()
+		if idle && msg == nil {
+			// pgx's default context handling only sets a deadline on the
+			// socket, so the connection stays usable for the ping.
+			pctx, cancel := context.WithTimeout(ctx, n.opts.CheckEvery)
+			err = conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("the listening connection does not answer: %w", err)
+			}
+			continue
+		}
+		if msg == nil {
 			return err
 		}
 		var in notice
@@ -215,13 +244,34 @@ func (n *Notifier) send(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case raw := <-n.queue:
-			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			_, err := n.store.pool.Exec(sctx, `SELECT pg_notify($1, $2)`, n.channel, string(raw))
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				n.opts.Logger.Warn("state: a notice was not sent: the store did not take it", "channel", n.channel, "err", err)
-			}
+			n.sendOne(ctx, raw)
 		}
+	}
+}
+
+// sendRetryFor is how long a notice the store does not take is tried
+// again. The replicas listening do not know they missed it, and would
+// trust their caches for the whole freshness window: a store that is
+// briefly slow or out of connections must not lose it.
+const sendRetryFor = 30 * time.Second
+
+// sendOne publishes one notice, trying again with backoff for up to
+// sendRetryFor, the notices after it waiting their turn.
+func (n *Notifier) sendOne(ctx context.Context, raw []byte) {
+	start, backoff := time.Now(), n.opts.MinBackoff
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := n.store.pool.Exec(sctx, `SELECT pg_notify($1, $2)`, n.channel, string(raw))
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) >= sendRetryFor {
+			n.opts.Logger.Warn("state: a notice was not sent: the store did not take it", "channel", n.channel, "err", err)
+			return
+		}
+		pause(ctx, backoff)
+		backoff = min(backoff*2, maxBackoff)
 	}
 }
 

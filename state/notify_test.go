@@ -3,6 +3,10 @@ package state_test
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,6 +114,186 @@ func TestNotifierCarriesMessagesBetweenReplicas(t *testing.T) {
 	}
 	a.Publish(1)
 	hb.expectMessage(t, `1`)
+
+	cancel()
+	for range 2 {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return after its context ended")
+		}
+	}
+}
+
+// stallingProxy forwards TCP connections to a Postgres server until stall,
+// after which the connections open then carry nothing more either way and
+// never close: a server or network gone without a word. Connections opened
+// after stall flow again.
+type stallingProxy struct {
+	ln     net.Listener
+	target string
+
+	mu      sync.Mutex
+	current []*atomic.Bool
+	conns   []net.Conn
+}
+
+func newStallingProxy(t *testing.T, target string) *stallingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallingProxy{ln: ln, target: target}
+	var conns sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			stalled := &atomic.Bool{}
+			p.mu.Lock()
+			p.current = append(p.current, stalled)
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			pipe := func(dst, src net.Conn) {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					if n > 0 && !stalled.Load() {
+						_, _ = dst.Write(buf[:n])
+					}
+					if err != nil {
+						c.Close()
+						up.Close()
+						return
+					}
+				}
+			}
+			conns.Go(func() { pipe(up, c) })
+			conns.Go(func() { pipe(c, up) })
+		}
+	}()
+	return p
+}
+
+// stall cuts every connection open now, silently.
+func (p *stallingProxy) stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.current {
+		s.Store(true)
+	}
+	p.current = nil
+}
+
+// TestNotifierNoticesASilentlyDeadConnection: a listening connection that
+// stops carrying anything without closing (the server's host or the
+// network gone) is noticed within about two CheckEvery, given up, and
+// replaced; the replica hears the others again.
+func TestNotifierNoticesASilentlyDeadConnection(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newStallingProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	direct, err := state.Open(ctx, dbURL, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	proxied, err := state.Open(ctx, u.String(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxied.Close()
+	h := newHeard()
+	opts := h.options()
+	opts.CheckEvery = 300 * time.Millisecond
+	b := proxied.Notifier("test_channel", opts)
+	a := direct.Notifier("test_channel", state.NotifierOptions{Handle: func(json.RawMessage) {}})
+	done := make(chan struct{}, 2)
+	for _, n := range []*state.Notifier{a, b} {
+		go func() { n.Run(ctx); done <- struct{}{} }()
+	}
+	h.expectListening(t, true)
+	a.Publish("before")
+	h.expectMessage(t, `"before"`)
+
+	proxy.stall()
+	start := time.Now()
+	h.expectListening(t, false)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the dead listening connection was noticed after %s", took)
+	}
+	h.expectListening(t, true)
+	a.Publish("after")
+	h.expectMessage(t, `"after"`)
+
+	cancel()
+	for range 2 {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return after its context ended")
+		}
+	}
+}
+
+// TestNotifierSendsAgainWhenTheStoreIsBusy: a notice the store does not
+// take at first (its pool has no connection free for longer than a send
+// may wait) is sent again, and heard, once it does.
+func TestNotifierSendsAgainWhenTheStoreIsBusy(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	busy, err := state.Open(ctx, url, state.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	other, err := state.Open(ctx, url, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	h := newHeard()
+	a := busy.Notifier("test_channel", state.NotifierOptions{Handle: func(json.RawMessage) {}})
+	b := other.Notifier("test_channel", h.options())
+	done := make(chan struct{}, 2)
+	for _, n := range []*state.Notifier{a, b} {
+		go func() { n.Run(ctx); done <- struct{}{} }()
+	}
+	h.expectListening(t, true)
+
+	held, err := busy.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Publish("while busy")
+	// Longer than one send waits for a connection.
+	time.Sleep(2500 * time.Millisecond)
+	held.Release()
+	h.expectMessage(t, `"while busy"`)
 
 	cancel()
 	for range 2 {
