@@ -27,8 +27,11 @@ import (
 type demo struct {
 	APIKey string
 	APIURL string
-	sb     *sandbox.Sandbox
-	srv    *http.Server
+	// SignInURL is the Better Auth base URL of launchpad's default branch,
+	// where demoSignInEmail signs in with demoSignInPassword.
+	SignInURL string
+	sb        *sandbox.Sandbox
+	srv       *http.Server
 }
 
 // The demo's projects: one with Neon Auth and users, one without (the
@@ -67,6 +70,15 @@ var demoBranchUsers = []neonapi.CreateBranchUserRequest{
 // demoBanned is the launchpad user the demo shows banned, for a week.
 const demoBanned = "annie@example.com"
 
+// The launchpad user whose password is known, so that a person can sign
+// them in against the demo's sandbox (README, "Sign a demo user in") and see
+// the session on their detail page. A demo's throwaway password, not a
+// secret: printed by the banner and the README only.
+const (
+	demoSignInEmail    = "margaret@example.com"
+	demoSignInPassword = "apollo-guidance-1969"
+)
+
 // startDemo starts the sandbox on 127.0.0.1:0 and seeds "demo-app" with Neon
 // Auth (stack) and a few users, "launchpad" with Better Auth on two branches,
 // plus "storefront" without Neon Auth.
@@ -88,7 +100,7 @@ func startDemo(ctx context.Context, cfg Config, logger *slog.Logger) (*demo, err
 		Logger:      sbLogger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("demo: start the Neon API sandbox (is Postgres running at DATABASE_URL?): %w", err)
+		return nil, sandboxServerProblem(cfg.DatabaseURL.Reveal(), err)
 	}
 	d.sb = sb
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -226,12 +238,14 @@ func (d *demo) seedBranchAuth(ctx context.Context, client *neonapi.Client) (sand
 	}
 	// As for demo-app, the keys are shown by the dashboard for integrations
 	// it enables; these are dropped here, never logged.
-	if _, err := client.EnableBranchAuth(ctx, p.ID, p.BranchID, neonapi.EnableBranchAuthRequest{
+	keys, err := client.EnableBranchAuth(ctx, p.ID, p.BranchID, neonapi.EnableBranchAuthRequest{
 		AuthProvider: authprovider.BetterAuth,
 		DatabaseName: p.DatabaseName,
-	}); err != nil {
+	})
+	if err != nil {
 		return p, fmt.Errorf("demo: enable Better Auth: %w", err)
 	}
+	d.SignInURL = keys.BaseURL
 	for _, u := range demoBranchUsers {
 		if _, err := client.CreateBranchUser(ctx, p.ID, p.BranchID, u); err != nil {
 			return p, fmt.Errorf("demo: create user: %w", err)
@@ -285,6 +299,17 @@ UPDATE neon_auth."user" SET banned = true, "banReason" = 'Chargeback under revie
 DELETE FROM neon_auth.session WHERE "userId" = (SELECT id FROM neon_auth."user" WHERE email = '`+demoBanned+`')`); err != nil {
 		return fmt.Errorf("demo: name the organizations and ban %s: %w", demoBanned, err)
 	}
+	// The seeded credential accounts hold stand-in hashes; one gets a real
+	// one, made as Better Auth makes it, so that this user can sign in.
+	hash, err := sandbox.HashPassword(demoSignInPassword)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	tag, err := conn.Exec(ctx, `UPDATE neon_auth.account SET password = $1, "updatedAt" = now()
+ WHERE "providerId" = 'credential' AND "userId" = (SELECT id FROM neon_auth."user" WHERE email = $2)`, hash, demoSignInEmail)
+	if err != nil || tag.RowsAffected() != 1 {
+		return fmt.Errorf("demo: set %s's password (%d accounts): %w", demoSignInEmail, tag.RowsAffected(), err)
+	}
 	return nil
 }
 
@@ -302,7 +327,7 @@ func (d *demo) Close() error {
 
 // printDemoBanner is what a person starting the demo reads: where to click
 // first, then what they are looking at.
-func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string, generated, indexRows int) {
+func printDemoBanner(w io.Writer, dashboardURL, sandboxURL, signInURL string, generated, indexRows int) {
 	fmt.Fprintf(w, "Dashboard: %s\n", dashboardURL)
 	fmt.Fprintf(w, "  Demo mode: a local Neon API sandbox at %s stands in for Neon.\n", sandboxURL)
 	fmt.Fprintf(w, "  Projects: %s (Neon Auth with Stack Auth, %d users), %s (Better Auth on its default and %q branches, not yet production-ready) and %s (no Neon Auth yet).\n",
@@ -310,6 +335,10 @@ func printDemoBanner(w io.Writer, dashboardURL, sandboxURL string, generated, in
 	if generated > 0 {
 		fmt.Fprintf(w, "  Generated users: %d more in %s and in %s's default branch; a users table of %d rows or more (USERS_INDEX_ROWS) is offered an index.\n",
 			generated, demoProject, demoProjectBranchAuth, indexRows)
+	}
+	if signInURL != "" {
+		fmt.Fprintf(w, "  Better Auth for %s's default branch: %s (sign in as %s, password %s; see the README's \"Sign a demo user in\").\n",
+			demoProjectBranchAuth, signInURL, demoSignInEmail, demoSignInPassword)
 	}
 	fmt.Fprintln(w, "  Press Ctrl+C to stop; the demo's databases are dropped on the way out.")
 }

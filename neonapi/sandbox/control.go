@@ -164,8 +164,9 @@ func (s *Sandbox) confirmTransfer(w http.ResponseWriter, r *http.Request) {
 	_, _ = buf.WriteTo(w)
 }
 
-// jwks serves an empty key set at the integrations' jwks_url, so that the URL
-// answers like a real one.
+// jwks serves an empty key set at Stack Auth integrations' jwks_url, so that
+// the URL answers like a real one. Better Auth integrations serve their own
+// keys at their base URL (betterauth_jwt.go).
 func (s *Sandbox) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"keys":[]}` + "\n"))

@@ -216,6 +216,10 @@ func newIntegration(originURL string, b *branch, d *database, provider string) *
 	in.jwksURL = jwksURL(originURL, in.providerProjectID)
 	if provider == providerBetterAuth {
 		in.baseURL = originURL + "/_sandbox/neon-auth/" + b.id + "/" + url.PathEscape(d.name) + "/auth"
+		// The base URL is a Better Auth server (betterauth.go), which serves
+		// its key set where Neon's does.
+		in.jwksURL = in.baseURL + "/.well-known/jwks.json"
+		in.authSecret = randomToken("", 32)
 	}
 	return in
 }
