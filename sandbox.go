@@ -42,6 +42,8 @@ type sandboxOptions struct {
 	mode                  sandbox.SyncMode
 	seed                  bool
 	faults                faultFlags
+	rateLimit             int
+	opTime                time.Duration
 }
 
 // runSandbox serves the Neon API sandbox until ctx ends, then drops the
@@ -56,13 +58,20 @@ type sandboxOptions struct {
 //	                    --sync          normal, slow or never
 //	                    --fault         KIND[:COUNT[:PATH_CONTAINS]], repeatable (e.g. 503:3)
 //	SANDBOX_SEED        --seed          create a demo project at start
+//	SANDBOX_RATE_LIMIT  --rate-limit    calls a minute per API key, as Neon's limit (default 700; 0 = off)
+//	                    --operation-time how long each operation reports running (default 300ms; 0 = finished at once)
+//
+// The rate limit defaults to Neon's own 700 calls a minute per key, with
+// bursts of 40, so that a program that would collect 429s from Neon
+// collects them here first; the dashboard's own limiter keeps it under.
+// Load tests and scripts that mean to exceed it pass --rate-limit 0.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts, err := parseSandboxFlags(args, stderr)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: opts.dbURL, APIKey: opts.apiKey, SyncDelay: opts.delay, Logger: log})
+	sb, err := sandbox.New(ctx, sandbox.Config{DatabaseURL: opts.dbURL, APIKey: opts.apiKey, SyncDelay: opts.delay, Logger: log, RateLimitPerMinute: opts.rateLimit, OperationTime: sandboxOperationTime(opts.opTime)})
 	if err != nil {
 		return err
 	}
@@ -93,27 +102,45 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return serveUntilDone(ctx, ln, sb.Handler())
 }
 
+// sandboxOperationTime maps --operation-time to sandbox.Config, where zero
+// means the default and a negative time means at once.
+func sandboxOperationTime(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// defaultSandboxRateLimit is Neon's limit per API key, calls a minute.
+const defaultSandboxRateLimit = 700
+
 // sandboxEnv reads the environment's defaults for the sandbox's flags.
-func sandboxEnv() (delay time.Duration, seed bool, err error) {
+func sandboxEnv() (delay time.Duration, seed bool, rateLimit int, err error) {
 	delay = sandbox.DefaultSyncDelay
+	rateLimit = defaultSandboxRateLimit
+	if v := os.Getenv("SANDBOX_RATE_LIMIT"); v != "" {
+		if rateLimit, err = strconv.Atoi(v); err != nil || rateLimit < 0 {
+			return 0, false, 0, fmt.Errorf("SANDBOX_RATE_LIMIT must be a whole number of calls a minute (0 = off), not %q", v)
+		}
+	}
 	if v := os.Getenv("SANDBOX_SYNC_DELAY"); v != "" {
 		if delay, err = time.ParseDuration(v); err != nil {
-			return 0, false, fmt.Errorf("SANDBOX_SYNC_DELAY: %w", err)
+			return 0, false, 0, fmt.Errorf("SANDBOX_SYNC_DELAY: %w", err)
 		}
 	}
 	if v := os.Getenv("SANDBOX_SEED"); v != "" {
 		if seed, err = strconv.ParseBool(v); err != nil {
-			return 0, false, fmt.Errorf("SANDBOX_SEED must be true or false, not %q", v)
+			return 0, false, 0, fmt.Errorf("SANDBOX_SEED must be true or false, not %q", v)
 		}
 	}
-	return delay, seed, nil
+	return delay, seed, rateLimit, nil
 }
 
 // parseSandboxFlags reads the sandbox command's flags over the environment's
 // defaults and checks them.
 func parseSandboxFlags(args []string, stderr io.Writer) (sandboxOptions, error) {
 	var o sandboxOptions
-	delayDefault, seedDefault, err := sandboxEnv()
+	delayDefault, seedDefault, rateDefault, err := sandboxEnv()
 	if err != nil {
 		return o, err
 	}
@@ -125,6 +152,8 @@ func parseSandboxFlags(args []string, stderr io.Writer) (sandboxOptions, error) 
 	fs.DurationVar(&o.delay, "sync-delay", delayDefault, "how long a created user takes to reach its database (SANDBOX_SYNC_DELAY)")
 	mode := fs.String("sync", "normal", "sync mode: normal, slow or never")
 	fs.BoolVar(&o.seed, "seed", seedDefault, "create a demo project at start (SANDBOX_SEED)")
+	fs.IntVar(&o.rateLimit, "rate-limit", rateDefault, "calls a minute per API key, with Neon's bursts of 40; 0 turns the limit off (SANDBOX_RATE_LIMIT)")
+	fs.DurationVar(&o.opTime, "operation-time", sandbox.DefaultOperationTime, "how long each operation (create_branch, start_compute, ...) reports running; 0 finishes them at once")
 	fs.Var(&o.faults, "fault", "inject a fault: KIND[:COUNT[:PATH_CONTAINS]], KIND one of 429, 503, 423, hang, drop, malformed (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -135,6 +164,12 @@ func parseSandboxFlags(args []string, stderr io.Writer) (sandboxOptions, error) 
 	o.dbURL = cmp.Or(o.dbURL, os.Getenv("DATABASE_URL"), defaultSandboxDatabaseURL)
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("sandbox: unexpected arguments %q", fs.Args())
+	}
+	if o.opTime < 0 {
+		return o, fmt.Errorf("sandbox: --operation-time must not be negative, not %s", o.opTime)
+	}
+	if o.rateLimit < 0 {
+		return o, fmt.Errorf("sandbox: --rate-limit must not be negative (0 turns the limit off), not %d", o.rateLimit)
 	}
 	o.mode = sandbox.SyncMode(*mode)
 	if o.mode != sandbox.SyncNormal && o.mode != sandbox.SyncSlow && o.mode != sandbox.SyncNever {

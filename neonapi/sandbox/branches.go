@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"maps"
 	"net/http"
@@ -217,6 +218,14 @@ func (s *Sandbox) createBranchHTTP(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if len(b.endpoints) > 0 {
+		// The answer's connection URIs must work; the branch exists already.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		defer cancel()
+		if err := s.ensureOwners(ctx, b); err != nil {
+			return err
+		}
+	}
 	s.mu.RLock()
 	body := struct {
 		Branch         branchJSON              `json:"branch"`
@@ -232,7 +241,7 @@ func (s *Sandbox) createBranchHTTP(w http.ResponseWriter, r *http.Request) error
 	for _, d := range b.databases {
 		body.Databases = append(body.Databases, databaseToJSON(b, d))
 		if len(b.endpoints) > 0 {
-			body.ConnectionURIs = append(body.ConnectionURIs, s.connectionDetails(d))
+			body.ConnectionURIs = append(body.ConnectionURIs, s.connectionDetails(b, d))
 		}
 	}
 	s.mu.RUnlock()

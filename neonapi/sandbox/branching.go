@@ -121,7 +121,7 @@ func (s *Sandbox) reserveBranch(projectID string, spec branchSpec) (*project, *b
 		copies = append(copies, dbCopy{from: d, to: nd})
 	}
 	for _, r := range parent.roles {
-		child.roles = append(child.roles, &role{name: r.name, createdAt: now})
+		child.roles = append(child.roles, s.copyRole(r, now))
 	}
 	for _, e := range child.endpoints {
 		e.id, e.createdAt = newChildID("ep"), now

@@ -63,18 +63,26 @@ func (s *Sandbox) getConnectionURI(w http.ResponseWriter, r *http.Request) error
 		s.mu.RUnlock()
 		return notFound("database %s not found on branch %s", dbName, b.id)
 	}
-	if b.roleByName(roleName) == nil {
+	rl := b.roleByName(roleName)
+	if rl == nil {
 		s.mu.RUnlock()
 		return notFound("role %s not found on branch %s", roleName, b.id)
+	}
+	if rl.noLogin {
+		s.mu.RUnlock()
+		return badRequest("role %s on branch %s cannot log in", roleName, b.id)
 	}
 	s.mu.RUnlock()
 
 	if err := s.pg.ensure(r.Context(), d.real); err != nil {
 		return err
 	}
+	if err := s.pg.ensureRole(r.Context(), rl.real); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, struct {
 		URI string `json:"uri"`
-	}{s.pg.url(d.real)})
+	}{s.pg.roleURL(d.real, rl.real)})
 	return nil
 }
 

@@ -92,7 +92,7 @@ func TestErrorAnswers(t *testing.T) {
 		{"delete unknown branch user", "DELETE", "/projects/" + p + "/branches/" + br + "/auth/users/nobody", nil, nil, 404, codeNotFound, "user nobody not found"},
 		{"unknown database in uri", "GET", "/projects/" + p + "/connection_uri?database_name=other&role_name=neondb_owner", nil, nil, 404, codeNotFound, "database other not found"},
 		{"unknown role in uri", "GET", "/projects/" + p + "/connection_uri?database_name=neondb&role_name=alice", nil, nil, 404, codeNotFound, "role alice not found"},
-		{"unknown endpoint", "GET", "/projects/" + p + "/endpoints", nil, nil, 404, codeNotFound, "no such endpoint"},
+		{"unknown endpoint", "GET", "/projects/" + p + "/jwks", nil, nil, 404, codeNotFound, "no such endpoint"},
 
 		{"second integration", "POST", "/projects/auth/create", map[string]any{"auth_provider": "stack", "project_id": p, "branch_id": br}, nil, 409, codeConflict, "already has a Neon Auth integration with stack"},
 		{"branch already enabled", "POST", "/projects/" + p + "/branches/" + br + "/auth", `{"auth_provider":"better_auth"}`, nil, 409, codeConflict, "already enabled on branch"},

@@ -137,6 +137,7 @@ func (s *Sandbox) routes() http.Handler {
 	handle("GET /projects/{project_id}/branches/{branch_id}/roles", s.listRoles)
 	handle("POST /projects/{project_id}/branches/{branch_id}/roles", s.createRole)
 	handle("GET /projects/{project_id}/connection_uri", s.getConnectionURI)
+	s.coreRoutes(handle)
 
 	handle("POST /projects/auth/create", s.createIntegration)
 	handle("GET /projects/{project_id}/auth/integrations", s.listIntegrations)
@@ -161,8 +162,11 @@ func (s *Sandbox) routes() http.Handler {
 	mux.Handle("GET /_sandbox/sync", s.api(s.getSync))
 	mux.Handle("GET /_sandbox/emails", s.api(s.getEmails))
 	mux.Handle("DELETE /_sandbox/emails", s.api(s.deleteEmails))
+	mux.Handle("GET /_sandbox/requests", s.api(s.getRequests))
+	mux.Handle("DELETE /_sandbox/requests", s.api(s.deleteRequests))
 	mux.HandleFunc("GET /_sandbox/transfer/confirm", s.confirmTransfer)
 	mux.HandleFunc("GET /_sandbox/jwks/{id}/.well-known/jwks.json", s.jwks)
+	s.betterAuthRoutes(mux)
 
 	// Anything else answers a GeneralError rather than the mux's plain text.
 	fallback := func(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +186,7 @@ func (s *Sandbox) routes() http.Handler {
 		writeError(w, r, http.StatusNotFound, codeNotFound, "no such endpoint: "+r.URL.Path)
 	}
 	mux.HandleFunc("/", fallback)
+	s.mux = mux
 	return s.middleware(mux)
 }
 
@@ -208,8 +213,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// middleware sets the request id, logs, injects faults and checks the bearer
-// token before the routes run.
+// middleware sets the request id, logs, injects faults, checks the bearer
+// token and applies the per-key rate limit before the routes run.
 func (s *Sandbox) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -219,6 +224,8 @@ func (s *Sandbox) middleware(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		rw.Header().Set("X-Request-ID", id)
+		// Neon answers its request id in this header too.
+		rw.Header().Set("X-Neon-Ret-Request-Id", id)
 		w := &statusWriter{ResponseWriter: rw}
 		defer func() {
 			// The bearer token and bodies stay out of the log on purpose.
@@ -240,7 +247,10 @@ func (s *Sandbox) middleware(next http.Handler) http.Handler {
 				writeError(w, r, http.StatusUnauthorized, codeUnauthorized, msg)
 				return
 			}
-		} else if strings.HasPrefix(r.URL.Path, "/_sandbox/faults") || strings.HasPrefix(r.URL.Path, "/_sandbox/sync") || strings.HasPrefix(r.URL.Path, "/_sandbox/emails") {
+			if s.rateLimit(w, r) {
+				return
+			}
+		} else if strings.HasPrefix(r.URL.Path, "/_sandbox/faults") || strings.HasPrefix(r.URL.Path, "/_sandbox/sync") || strings.HasPrefix(r.URL.Path, "/_sandbox/emails") || strings.HasPrefix(r.URL.Path, "/_sandbox/requests") {
 			if msg := s.checkToken(r, true); msg != "" {
 				writeError(w, r, http.StatusUnauthorized, codeUnauthorized, msg)
 				return
@@ -269,7 +279,7 @@ func (s *Sandbox) checkToken(r *http.Request, control bool) string {
 	if h == "" || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return "authentication required: send an API key as 'Authorization: Bearer <key>'"
 	}
-	if s.cfg.APIKey != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.APIKey)) != 1 {
+	if s.cfg.APIKey != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.APIKey)) != 1 && !s.keys.accepts(token, r) {
 		return "invalid API key"
 	}
 	return ""

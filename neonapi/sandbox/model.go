@@ -21,6 +21,11 @@ type project struct {
 	// with it (listSharedProjects).
 	ownerID    string
 	operations []*operation // oldest first
+	// opTime is how long each operation runs (Config.OperationTime).
+	opTime time.Duration
+	// deleted is set by deleteProject; the project stays in Sandbox.order
+	// so that listProjects cursors keep their places.
+	deleted bool
 }
 
 // operation is one entry of a project's operation log.
@@ -30,6 +35,9 @@ type operation struct {
 	endpointID string
 	action     string
 	createdAt  time.Time
+	// The operation runs from started to finishes; before started it waits
+	// behind the operations recorded with it.
+	started, finishes time.Time
 }
 
 // branch is a branch of a project, with its databases, roles and, once Neon
@@ -60,6 +68,12 @@ type endpoint struct {
 	typ          string
 	minCU, maxCU float64
 	createdAt    time.Time
+	// state is "active" or "idle"; "" is active (endpoints made with a branch).
+	state          string
+	name           string
+	disabled       bool
+	suspendTimeout int64
+	updatedAt      time.Time
 }
 
 // database is a database of a branch, backed by a real one.
@@ -71,10 +85,13 @@ type database struct {
 	real      *realDB
 }
 
-// role is a Postgres role of a branch; it exists only in the sandbox's records.
+// role is a Postgres role of a branch, backed by a real role with a password
+// (see realRole); a no_login role has none.
 type role struct {
 	name      string
 	createdAt time.Time
+	noLogin   bool
+	real      *realRole
 }
 
 // integration is Neon Auth enabled on one branch database.
@@ -89,6 +106,10 @@ type integration struct {
 	transferStatus    string
 	jwksURL           string
 	baseURL           string
+	// authSecret is a Better Auth integration's BETTER_AUTH_SECRET: it signs
+	// session cookies and verification tokens and encrypts the JWKS private
+	// keys. Never answered.
+	authSecret string
 	// settings are the branch-level configuration operations' state.
 	settings authSettings
 	// ready turns true once the schema is provisioned; until then the

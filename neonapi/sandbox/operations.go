@@ -4,31 +4,18 @@ import (
 	"net/http"
 	"slices"
 	"time"
-
-	"github.com/google/uuid"
 )
 
-// recordOps logs actions on branch b as finished operations and returns them
-// as answered. Callers hold s.mu, or own p before it is published.
+// recordOps logs actions on branch b as operations and returns them as
+// answered. They run one after the other, each for the project's operation
+// time (see operationToJSON). Callers hold s.mu, or own p before it is
+// published.
 func recordOps(p *project, b *branch, at time.Time, actions ...string) []operationJSON {
 	ep := ""
 	if e := b.readWriteEndpoint(); e != nil {
 		ep = e.id
 	}
-	out := make([]operationJSON, 0, len(actions))
-	for _, a := range actions {
-		o := &operation{id: uuid.NewString(), branchID: b.id, endpointID: ep, action: a, createdAt: at}
-		p.operations = append(p.operations, o)
-		out = append(out, operationToJSON(p, o))
-	}
-	return out
-}
-
-func operationToJSON(p *project, o *operation) operationJSON {
-	return operationJSON{
-		ID: o.id, ProjectID: p.id, BranchID: o.branchID, EndpointID: o.endpointID,
-		Action: o.action, Status: "finished", CreatedAt: o.createdAt, UpdatedAt: o.createdAt, TotalDurationMS: 1,
-	}
+	return recordEndpointOps(p, b.id, ep, at, actions...)
 }
 
 // listOperations is listProjectOperations: newest first. The cursor is the id

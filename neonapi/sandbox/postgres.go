@@ -32,6 +32,8 @@ type backend struct {
 	mu      sync.Mutex
 	created []*realDB
 	closed  bool
+
+	roles roleSet
 }
 
 // errClosed answers work asked of a closed sandbox.
@@ -49,6 +51,7 @@ type realDB struct {
 
 	mu      sync.Mutex // guards creation and pool
 	created bool
+	dropped bool // by deleting its branch, database or project
 	pool    *pgxpool.Pool
 
 	queue syncQueue
@@ -130,6 +133,9 @@ func (pg *backend) ensure(ctx context.Context, db *realDB) error {
 	if db.created {
 		return nil
 	}
+	if db.dropped {
+		return errDropped
+	}
 	pg.createMu.Lock()
 	defer pg.createMu.Unlock()
 	if pg.isClosed() {
@@ -177,6 +183,9 @@ func (pg *backend) pool(ctx context.Context, db *realDB) (*pgxpool.Pool, error) 
 	if pg.isClosed() {
 		return nil, errClosed
 	}
+	if db.dropped {
+		return nil, errDropped
+	}
 	cfg, err := pgxpool.ParseConfig(pg.url(db))
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: pool config: %w", redactErr(err))
@@ -213,6 +222,9 @@ func (pg *backend) close(ctx context.Context) error {
 		if _, err := pg.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db.name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			errs = append(errs, fmt.Errorf("sandbox: drop database %s: %w", db.name, err))
 		}
+	}
+	if err := pg.dropRoles(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	pg.admin.Close()
 	return errors.Join(errs...)

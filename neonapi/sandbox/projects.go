@@ -81,12 +81,12 @@ func (s *Sandbox) newProject(ctx context.Context, spec projectSpec, eager bool) 
 	p := &project{
 		name: spec.name, regionID: spec.regionID, platformID: regions[spec.regionID],
 		orgID: spec.orgID, pgVersion: spec.pgVersion, historyRetention: spec.historyRetention,
-		createdAt: now,
+		createdAt: now, opTime: s.cfg.OperationTime,
 	}
 	b := &branch{
 		id: newChildID("br"), name: spec.branchName, project: p, isDefault: true,
 		endpoints: []*endpoint{{id: newChildID("ep"), typ: "read_write", minCU: 0.25, maxCU: 2, createdAt: now}},
-		createdAt: now, roles: []*role{{name: spec.roleName, createdAt: now}},
+		createdAt: now, roles: []*role{s.newRole(spec.roleName, now, false)},
 	}
 	d := &database{
 		id: 1000000 + dbSeq, name: spec.databaseDB, owner: spec.roleName, createdAt: now,
@@ -211,7 +211,7 @@ func (s *Sandbox) pageProjects(w http.ResponseWriter, r *http.Request, shared bo
 		if len(body.Projects) == limit {
 			break
 		}
-		if (p.ownerID != s.accountID) != shared || (orgID != "" && p.orgID != orgID) {
+		if p.deleted || (p.ownerID != s.accountID) != shared || (orgID != "" && p.orgID != orgID) {
 			continue
 		}
 		if search != "" && !strings.Contains(strings.ToLower(p.name), search) && !strings.Contains(p.id, search) {
@@ -291,18 +291,26 @@ func (s *Sandbox) createProjectHTTP(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	// The project exists now: its owner role must too, client or not.
+	roleCtx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+	defer cancel()
+	if err := s.ensureOwners(roleCtx, p.branches[0]); err != nil {
+		return err
+	}
 
 	s.mu.RLock()
 	b := p.branches[0]
 	d := b.databases[0]
+	role := roleToJSON(b, b.roles[0])
+	role.Password = b.roles[0].real.secret()
 	ops := make([]operationJSON, 0, len(p.operations))
 	for _, o := range p.operations {
 		ops = append(ops, operationToJSON(p, o))
 	}
 	body := createdProjectJSON{
 		Project:        s.projectJSON(p),
-		ConnectionURIs: []connectionDetailsJSON{s.connectionDetails(d)},
-		Roles:          []roleJSON{roleToJSON(b, b.roles[0])},
+		ConnectionURIs: []connectionDetailsJSON{s.connectionDetails(b, d)},
+		Roles:          []roleJSON{role},
 		Databases:      []databaseJSON{databaseToJSON(b, d)},
 		Operations:     ops,
 		Branch:         branchToJSON(b),

@@ -93,11 +93,12 @@ type databaseJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// roleJSON is the spec's Role, without a password: sandbox roles have none of
-// their own.
+// roleJSON is the spec's Role. The password is answered only where Neon
+// answers it: when the role is created.
 type roleJSON struct {
 	BranchID  string    `json:"branch_id"`
 	Name      string    `json:"name"`
+	Password  string    `json:"password,omitempty"`
 	Protected bool      `json:"protected"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -125,6 +126,7 @@ type endpointJSON struct {
 	ProxyHost             string    `json:"proxy_host"`
 	SuspendTimeoutSeconds int64     `json:"suspend_timeout_seconds"`
 	Provisioner           string    `json:"provisioner"`
+	Name                  string    `json:"name,omitempty"`
 }
 
 // operationJSON is the spec's Operation.
@@ -270,9 +272,10 @@ func (s *Sandbox) endpointJSON(b *branch, e *endpoint) endpointJSON {
 	return endpointJSON{
 		Host: s.host(), ID: e.id, ProjectID: b.project.id, BranchID: b.id,
 		AutoscalingLimitMinCU: e.minCU, AutoscalingLimitMaxCU: e.maxCU, RegionID: b.project.regionID,
-		Type: e.typ, CurrentState: "active", PoolerMode: "transaction",
-		CreationSource: creationSource, CreatedAt: e.createdAt, UpdatedAt: e.createdAt,
-		ProxyHost: s.host(), Provisioner: provisioner,
+		Type: e.typ, CurrentState: cmp.Or(e.state, "active"), PoolerMode: "transaction",
+		CreationSource: creationSource, CreatedAt: e.createdAt, UpdatedAt: cmp.Or(e.updatedAt, e.createdAt),
+		ProxyHost: s.host(), Provisioner: provisioner, Disabled: e.disabled, SuspendTimeoutSeconds: e.suspendTimeout,
+		Name: e.name,
 	}
 }
 
@@ -284,12 +287,16 @@ func (s *Sandbox) endpointsJSON(b *branch) []endpointJSON {
 	return list
 }
 
-func (s *Sandbox) connectionDetails(d *database) connectionDetailsJSON {
+// connectionDetails answers how to reach d as its owner: the real role's
+// name and password (see realRole), which callers made sure exists.
+func (s *Sandbox) connectionDetails(b *branch, d *database) connectionDetailsJSON {
 	var c connectionDetailsJSON
-	c.ConnectionURI = s.pg.url(d.real)
 	c.ConnectionParameters.Database = d.real.name
-	c.ConnectionParameters.Role = s.pg.adminURL.User.Username()
-	c.ConnectionParameters.Password, _ = s.pg.adminURL.User.Password()
+	if rl := b.roleByName(d.owner); rl != nil {
+		c.ConnectionURI = s.pg.roleURL(d.real, rl.real)
+		c.ConnectionParameters.Role = rl.real.name
+		c.ConnectionParameters.Password = rl.real.secret()
+	}
 	c.ConnectionParameters.Host = s.host()
 	c.ConnectionParameters.PoolerHost = s.host()
 	return c

@@ -30,9 +30,9 @@ type createRoleRequest struct {
 	} `json:"role"`
 }
 
-// createRole is createProjectBranchRole. Sandbox roles exist only in its
-// records (connection URIs use the backing server's user), so no password is
-// answered.
+// createRole is createProjectBranchRole. The role gets a password, answered
+// here as Neon does, and a real role on first use (see realRole).
+// no_login roles get neither password nor login.
 func (s *Sandbox) createRole(w http.ResponseWriter, r *http.Request) error {
 	var req createRoleRequest
 	if err := decodeBody(r, &req, true); err != nil {
@@ -55,11 +55,13 @@ func (s *Sandbox) createRole(w http.ResponseWriter, r *http.Request) error {
 		return conflict("role %s already exists on branch %s", name, b.id)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	rl := &role{name: name, createdAt: now}
+	rl := s.newRole(name, now, req.Role.NoLogin != nil && *req.Role.NoLogin)
 	b.roles = append(b.roles, rl)
+	j := roleToJSON(b, rl)
+	j.Password = rl.real.secret()
 	writeJSON(w, http.StatusCreated, struct {
 		Role       roleJSON        `json:"role"`
 		Operations []operationJSON `json:"operations"`
-	}{roleToJSON(b, rl), recordOps(p, b, now, "apply_config")})
+	}{j, recordOps(p, b, now, "apply_config")})
 	return nil
 }

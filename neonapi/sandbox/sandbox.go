@@ -18,8 +18,9 @@ const DefaultSyncDelay = 500 * time.Millisecond
 // Config configures a Sandbox.
 type Config struct {
 	// DatabaseURL is an administrative postgres:// URL of the backing server: the
-	// sandbox creates and drops databases through it, and hands out its user and
-	// password in connection URIs.
+	// sandbox creates and drops databases and roles through it (its user needs
+	// CREATEDB and CREATEROLE). Connection URIs carry the branch roles'
+	// credentials, never these.
 	DatabaseURL string
 	// APIKey, when set, is the only bearer token accepted; otherwise any
 	// non-empty token is.
@@ -27,14 +28,22 @@ type Config struct {
 	// SyncDelay is how long a user write takes to reach the database: zero means
 	// DefaultSyncDelay, negative means at once.
 	SyncDelay time.Duration
+	// OperationTime is how long each operation (create_branch,
+	// start_compute, apply_config, ...) reports running before it finishes:
+	// zero means DefaultOperationTime, negative means finished at once.
+	OperationTime time.Duration
 	// Logger receives one line per request and the sync worker's failures;
 	// nil discards them.
 	Logger *slog.Logger
+	// RateLimitPerMinute, when positive, limits each API key as Neon does:
+	// that many calls a minute with bursts of up to NeonBurst, a call over
+	// it answered 429 with Retry-After. Zero turns the limit off.
+	RateLimitPerMinute int
 }
 
 // String keeps the API key out of any print of the configuration.
 func (c Config) String() string {
-	return fmt.Sprintf("sandbox.Config{APIKey set:%t SyncDelay:%s}", c.APIKey != "", c.SyncDelay)
+	return fmt.Sprintf("sandbox.Config{APIKey set:%t SyncDelay:%s RateLimitPerMinute:%d}", c.APIKey != "", c.SyncDelay, c.RateLimitPerMinute)
 }
 
 // GoString is String for %#v.
@@ -42,10 +51,13 @@ func (c Config) GoString() string { return c.String() }
 
 // Sandbox is a running Neon API emulator. It is safe for concurrent use.
 type Sandbox struct {
-	cfg       Config
-	log       *slog.Logger
-	pg        *backend
-	handler   http.Handler
+	cfg     Config
+	log     *slog.Logger
+	pg      *backend
+	handler http.Handler
+	// mux is the route table under the middleware; tests read which
+	// operation a request reaches from it.
+	mux       *http.ServeMux
 	accountID string
 
 	// ctx ends when the sandbox closes; sync workers run under it.
@@ -63,10 +75,12 @@ type Sandbox struct {
 	projSeq   int64
 	dbSeq     int64
 	transfers map[string]*integration // open transfer codes
+	keys      apiKeys                 // made with createApiKey
 	emails    []Email                 // test emails "sent", oldest first
 
-	sync   syncControl
-	faults faultTable
+	sync     syncControl
+	faults   faultTable
+	requests *requestStats
 }
 
 // New connects to the backing server and returns a sandbox with no projects.
@@ -80,6 +94,12 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		cfg.SyncDelay = DefaultSyncDelay
 	case cfg.SyncDelay < 0:
 		cfg.SyncDelay = 0
+	}
+	switch {
+	case cfg.OperationTime == 0:
+		cfg.OperationTime = DefaultOperationTime
+	case cfg.OperationTime < 0:
+		cfg.OperationTime = 0
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -96,6 +116,7 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		accountID: "sandbox-" + pg.prefix,
 		projects:  make(map[string]*project),
 		transfers: make(map[string]*integration),
+		requests:  newRequestStats(cfg.RateLimitPerMinute),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.sync.init(cfg.SyncDelay)
