@@ -173,11 +173,11 @@ func TestReadCacheSettingsWriteKeepsTheProject(t *testing.T) {
 	}
 	readAll()
 	for key, want := range map[string]int{
-		"GET /projects/" + p:                        1,
-		"GET /projects/" + p + "/branches/" + b:     1,
+		"GET /projects/" + p:                         1,
+		"GET /projects/" + p + "/branches/" + b:      1,
 		"GET /projects/" + p + "/branches?limit=100": 1,
-		branchGet(p, b, "/auth"):                    2,
-		branchGet(p, b, "/auth/domains"):            2,
+		branchGet(p, b, "/auth"):                     2,
+		branchGet(p, b, "/auth/domains"):             2,
 	} {
 		if got := w.count(key); got != want {
 			t.Errorf("%s: upstream calls = %d, want %d", key, got, want)
