@@ -106,8 +106,8 @@ func TestAuditRetentionPrunesAtStart(t *testing.T) {
 	if _, err := st.AppendAudit(t.Context(), state.AuditRecord{Action: "kept", Outcome: "ok"}); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	stop := startAuditRetention(t.Context(), st, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	logs := &syncBuffer{}
+	stop := startAuditRetention(t.Context(), st, 10*time.Millisecond, slog.New(slog.NewTextHandler(logs, nil)))
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(logs.String(), "pruned entries past retention") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
