@@ -4,9 +4,11 @@ package neontest
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +22,11 @@ import (
 // sandbox.Config's (negative: at once). The API base is srv.URL + "/api/v2".
 func StartSandbox(t testing.TB, syncDelay time.Duration) (*sandbox.Sandbox, *httptest.Server) {
 	t.Helper()
-	sb, err := sandbox.New(context.Background(), sandbox.Config{DatabaseURL: pgtest.Require(t), SyncDelay: syncDelay})
+	// The sandbox's errors (an answer of 500 says only "internal error")
+	// reach the test's log, so that a failure says why.
+	logs := &testLog{t: t}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
+	sb, err := sandbox.New(context.Background(), sandbox.Config{DatabaseURL: pgtest.Require(t), SyncDelay: syncDelay, Logger: logger})
 	if err != nil {
 		t.Fatalf("sandbox: %v", err)
 	}
@@ -28,10 +34,34 @@ func StartSandbox(t testing.TB, syncDelay time.Duration) (*sandbox.Sandbox, *htt
 		if err := sb.Close(); err != nil {
 			t.Errorf("sandbox close: %v", err)
 		}
+		logs.close()
 	})
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
 	return sb, srv
+}
+
+// testLog writes log lines to the test's log until the test is over, and
+// drops them after: logging after a test ends panics.
+type testLog struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (l *testLog) close() {
+	l.mu.Lock()
+	l.done = true
+	l.mu.Unlock()
 }
 
 // Requests is an http.RoundTripper that records each request it sends, as

@@ -138,7 +138,7 @@ func (pg *backend) ensureRole(ctx context.Context, rr *realRole) error {
 		}
 		stmt = "CREATE ROLE " + name + " LOGIN PASSWORD " + quoteLiteral(v)
 	}
-	err = pgx.BeginFunc(ctx, pg.admin, func(tx pgx.Tx) error {
+	err = pg.roleDDL(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return err
 		}
@@ -215,10 +215,52 @@ func (pg *backend) dropRealRole(ctx context.Context, name string, dbs []*realDB)
 			return fmt.Errorf("sandbox: drop role: %w", err)
 		}
 	}
-	if _, err := pg.admin.Exec(ctx, "DROP ROLE IF EXISTS "+id); err != nil {
+	err = pg.roleDDL(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "DROP ROLE IF EXISTS "+id)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("sandbox: drop role: %w", err)
 	}
 	return nil
+}
+
+// roleLockKey is the advisory lock every sandbox on a server takes, on its
+// admin database, around the statements that create or drop roles.
+const roleLockKey = 0x6e73625f726f6c65 // "nsb_role"
+
+// roleDDL runs fn in a transaction of the admin connection that holds
+// roleLockKey. Roles live in the server's shared catalogs, so the sandboxes
+// of many test processes on one server create and drop them at once; taking
+// turns keeps their catalog updates from colliding ("tuple concurrently
+// updated"), and a collision or deadlock that still happens is tried again.
+func (pg *backend) roleDDL(ctx context.Context, fn func(pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = pgx.BeginFunc(ctx, pg.admin, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(roleLockKey)); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+		var pgErr *pgconn.PgError
+		if err == nil || !errors.As(err, &pgErr) || !retryableCatalogError(pgErr) {
+			return err
+		}
+	}
+	return err
+}
+
+// retryableCatalogError reports whether a role statement failed only
+// because another session changed the same catalog rows at the same time.
+func retryableCatalogError(e *pgconn.PgError) bool {
+	switch e.Code {
+	case "40001", "40P01": // serialization failure, deadlock
+		return true
+	case "XX000":
+		return strings.Contains(e.Message, "concurrently")
+	}
+	return false
 }
 
 // dropRoles drops every role still standing, on close: their databases are
@@ -233,7 +275,10 @@ func (pg *backend) dropRoles(ctx context.Context) error {
 		rr.mu.Lock()
 		rr.dropped = true
 		rr.mu.Unlock()
-		_, err := pg.admin.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{rr.name}.Sanitize())
+		err := pg.roleDDL(ctx, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{rr.name}.Sanitize())
+			return err
+		})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "2BP01" { // owns objects in another database
 			_, err = pg.admin.Exec(ctx, "DROP OWNED BY "+pgx.Identifier{rr.name}.Sanitize()+"; DROP ROLE "+pgx.Identifier{rr.name}.Sanitize())
