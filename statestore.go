@@ -38,7 +38,20 @@ func openStateStore(ctx context.Context, cfg Config, logger *slog.Logger) (*stat
 		return nil, nil, err
 	}
 	logger.Info("state store open", "replica", st.Replica())
-	return st, func() { st.Close(); drop() }, nil
+	presence, stopPresence := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); st.KeepPresence(presence, version) }()
+	return st, func() {
+		stopPresence()
+		<-done
+		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := st.Leave(lctx); err != nil {
+			logger.Warn("state store: could not record this replica's leaving", "err", err)
+		}
+		cancel()
+		st.Close()
+		drop()
+	}, nil
 }
 
 // createDemoStateDB creates an empty database on the demo's server and

@@ -104,4 +104,6 @@ type Handler struct {
 type StateStore interface {
 	Ping(ctx context.Context) error
 	Replica() string
+	// ReplicasSeen counts the replicas alive within d.
+	ReplicasSeen(ctx context.Context, d time.Duration) (int, error)
 }

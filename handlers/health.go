@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -125,7 +126,19 @@ func (h *Handler) stateDetails(ctx context.Context) string {
 		h.logger().Warn("state store unreachable", "err", err)
 		return "state: postgres, unreachable (replica " + h.Store.Replica() + ")\n"
 	}
-	return "state: postgres (replica " + h.Store.Replica() + ")\n"
+	n, err := h.Store.ReplicasSeen(ctx, time.Minute)
+	if err != nil {
+		return "state: postgres (replica " + h.Store.Replica() + ")\n"
+	}
+	return fmt.Sprintf("state: postgres (replica %s; %d %s seen in the last minute)\n", h.Store.Replica(), n, plural(n, "replica", "replicas"))
+}
+
+// plural is one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // notReadyReason names the failure class for a probe's answer.

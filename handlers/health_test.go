@@ -79,7 +79,7 @@ func TestReadyzReportsTheStateStore(t *testing.T) {
 	get := func() *httptest.ResponseRecorder {
 		return serve(e, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	}
-	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ready\nstate: postgres (replica web-1)\n" {
+	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ready\nstate: postgres (replica web-1; 2 replicas seen in the last minute)\n" {
 		t.Errorf("readyz: %d %q", w.Code, w.Body)
 	}
 	store.err = errors.New("connection refused")
@@ -95,6 +95,9 @@ type fakeStore struct {
 
 func (f *fakeStore) Ping(context.Context) error { return f.err }
 func (f *fakeStore) Replica() string            { return f.replica }
+func (f *fakeStore) ReplicasSeen(context.Context, time.Duration) (int, error) {
+	return 2, f.err
+}
 
 func TestNotReadyReasons(t *testing.T) {
 	for _, tc := range []struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -68,5 +69,50 @@ func TestOpenRefusesABadURL(t *testing.T) {
 	}
 	if got := err.Error(); got != "state: STATE_DATABASE_URL is not a valid Postgres connection string" {
 		t.Errorf("error %q", got)
+	}
+}
+
+// Replicas record their presence; ReplicasSeen counts the ones seen
+// lately, and one that left is no longer counted.
+func TestReplicaPresence(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	a, err := state.Open(ctx, url, state.Options{Replica: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := state.Open(ctx, url, state.Options{Replica: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if n, err := a.ReplicasSeen(ctx, time.Minute); err != nil || n != 0 {
+		t.Fatalf("before any touch: %d, %v", n, err)
+	}
+	for _, s := range []*state.Store{a, b, a} {
+		if err := s.Touch(ctx, "v1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := b.ReplicasSeen(ctx, time.Minute); err != nil || n != 2 {
+		t.Fatalf("two replicas touched: seen %d, %v", n, err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE dashboard_state.replicas SET seen_at = now() - interval '2 minutes' WHERE name = 'b'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.ReplicasSeen(ctx, time.Minute); err != nil || n != 1 {
+		t.Fatalf("b unseen for two minutes: seen %d, %v", n, err)
+	}
+	if err := a.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.ReplicasSeen(ctx, time.Hour); err != nil || n != 1 {
+		t.Fatalf("a left: seen within the hour %d, %v; want b alone", n, err)
 	}
 }
