@@ -128,6 +128,7 @@ func (h *Handler) applyCopy(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	defer job.stopped()
 	res := h.AuthSettings.ApplyCopy(ctx, plan, in, job.stepCtx(identity.ChangeContext), func(sctx context.Context, st neonauth.CopyStep, err error) {
 		identity.AuditChange(sctx, c, st.Action, r.projectID, r.to, st.Target, err, copyStepBeforeAfter(st)...)
 		job.stepDone(err)

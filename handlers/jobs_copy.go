@@ -19,6 +19,9 @@ type copyJob struct {
 	t    *jobs.Tracked
 	p    jobs.Progress
 	next int
+	// finished is set once finish recorded the end; stopped records one
+	// otherwise.
+	finished bool
 }
 
 // trackCopy records the copy of plan as a running job. The context it
@@ -79,6 +82,7 @@ func (j *copyJob) finish(res *neonauth.CopyResult) {
 	if j == nil {
 		return
 	}
+	j.finished = true
 	result, errText := fmt.Sprintf("%d of %d steps applied", len(res.Applied), len(res.Plan.Steps)), ""
 	if res.Failed != nil {
 		j.p = j.p.CopyEnded(len(res.Applied), res.Unknown())
@@ -90,6 +94,29 @@ func (j *copyJob) finish(res *neonauth.CopyResult) {
 		j.p = j.p.CopyEnded(-1, false)
 	}
 	if err := j.t.Finish(j.p, result, errText); err != nil {
+		j.h.logger().Warn("copy end not recorded", "job", j.t.ID, "err", err)
+	}
+}
+
+// stopped concludes a copy that ended without finish (a panic between two
+// steps or within one), so that its branch does not stay refused to other
+// copies: the step in flight, if any, has an unknown outcome; otherwise the
+// next step failed before it was sent.
+func (j *copyJob) stopped() {
+	if j == nil || j.finished {
+		return
+	}
+	j.finished = true
+	at, unknown := int(j.p.Done), j.p.InFlight != nil
+	if unknown {
+		at = *j.p.InFlight
+	}
+	j.p = j.p.CopyEnded(at, unknown)
+	errText := "The copy stopped on an internal error before its next step; nothing more was sent to Neon."
+	if unknown {
+		errText = "The copy stopped on an internal error during a step, which may have been made."
+	}
+	if err := j.t.Finish(j.p, fmt.Sprintf("%d of %d steps applied", j.p.Done, len(j.p.Steps)), errText); err != nil {
 		j.h.logger().Warn("copy end not recorded", "job", j.t.ID, "err", err)
 	}
 }

@@ -168,3 +168,56 @@ func TestJobsPageForViewersAndReplicaHeader(t *testing.T) {
 		}
 	}
 }
+
+// panickingCopy makes a copy panic during its first step, as a bug would.
+type panickingCopy struct{ AuthSettings }
+
+func (p panickingCopy) ApplyCopy(ctx context.Context, _ *neonauth.CopyPlan, _ neonauth.CopyValues, stepCtx func(context.Context) context.Context, _ func(context.Context, neonauth.CopyStep, error)) *neonauth.CopyResult {
+	stepCtx(ctx)
+	panic("copy bug")
+}
+
+// A copy that panics mid-step is concluded as failed, its step's outcome
+// unknown, rather than left running: the next copy onto the branch is not
+// refused as if one still ran.
+func TestCopyThatPanicsIsConcluded(t *testing.T) {
+	a, _, preview := copyApp(t, &lockedBuffer{})
+	stateURL := pgtest.NewDatabase(t)
+	stA, runnerA := storeJobs(t, a.Handler, stateURL, "replica-a")
+	a.Handler.Jobs, a.Handler.Store = runnerA, stA
+	real := a.Handler.AuthSettings
+	a.Handler.AuthSettings = panickingCopy{real}
+	pid, main := a.projectID, a.project.BranchID
+	post := func() *testResponse {
+		page := a.get(views.CopyURL(pid, main, preview.ID))
+		page.wantStatus(t, http.StatusOK)
+		form := url.Values{"from": {main}, "to": {preview.ID}, "email_password": {copyPassword}}
+		page.byTestID("copy-form").Find(`input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
+			if n := s.AttrOr("name", ""); n != "_csrf" {
+				form.Add(n, s.AttrOr("value", ""))
+			}
+		})
+		return a.postForm("/projects/"+pid+"/auth/copy", form)
+	}
+	if r := post(); r.Status != http.StatusInternalServerError {
+		t.Fatalf("a copy that panicked answered %d", r.Status)
+	}
+	conn, err := pgx.Connect(context.Background(), stateURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var row string
+	if err := conn.QueryRow(context.Background(), `SELECT row_to_json(j)::text FROM dashboard_state.jobs j`).Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"status":"failed"`, `"unknown": ["Trust https://app.example.com"]`, "may have been made"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the copy's row lacks %s:\n%s", want, row)
+		}
+	}
+	a.Handler.AuthSettings = real
+	if r := post(); r.Status != http.StatusOK {
+		t.Errorf("the next copy answered %d, want 200 (no copy runs any more)", r.Status)
+	}
+}
