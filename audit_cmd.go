@@ -40,12 +40,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !validPostgresURL(url) {
 		return errors.New("audit verify: STATE_DATABASE_URL is not a valid Postgres connection string")
 	}
-	// Verifying reads: a database without the trail is named as such, not
-	// given an empty one by the migrations state.Open runs.
+	// Verifying reads: a database without the trail is named as such, and
+	// the store is opened without migrating it.
 	if err := auditTrailExists(ctx, url); err != nil {
 		return err
 	}
-	st, err := state.Open(ctx, url, state.Options{MaxConns: 2, Replica: "audit-verify"})
+	st, err := state.Open(ctx, url, state.Options{MaxConns: 2, Replica: "audit-verify", ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}

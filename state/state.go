@@ -37,6 +37,10 @@ type Options struct {
 	// Replica names this process in the store (jobs it leases, rows it
 	// writes); default host-pid-random.
 	Replica string
+	// ReadOnly opens the store as it is, without migrating it: a command
+	// that only reads (audit verify) must not change the schema of the
+	// store it inspects, which a newer binary's migrations would.
+	ReadOnly bool
 }
 
 // Open connects to the state database at url and migrates its schema.
@@ -60,9 +64,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("state: connect to STATE_DATABASE_URL: %w", err)
 	}
-	if err := migrate(ctx, pool, url); err != nil {
-		pool.Close()
-		return nil, err
+	if !opts.ReadOnly {
+		if err := migrate(ctx, pool, url); err != nil {
+			pool.Close()
+			return nil, err
+		}
 	}
 	s := &Store{pool: pool, replica: opts.Replica, url: url}
 	if s.replica == "" {

@@ -116,3 +116,23 @@ func TestReplicaPresence(t *testing.T) {
 		t.Fatalf("a left: seen within the hour %d, %v; want b alone", n, err)
 	}
 }
+
+// A read-only open leaves a database's schema as it is.
+func TestOpenReadOnlyDoesNotMigrate(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	st, err := state.Open(ctx, url, state.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'dashboard_state')`).Scan(&exists); err != nil || exists {
+		t.Errorf("schema after a read-only open: exists=%t, %v", exists, err)
+	}
+}
