@@ -115,9 +115,7 @@ func (a *Auditor) record(c echo.Context, e auditEntry) {
 		extra = e.details
 	}
 	attrs = append(attrs, extra...)
-	if stored, ok := a.store(c, auditRecord(c, e, actor, role, extra)); ok {
-		attrs = append(attrs, stored)
-	}
+	attrs = append(attrs, a.store(c, auditRecord(c, e, actor, role, extra))...)
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "audit", attrs...)
 }
 

@@ -113,13 +113,15 @@ func (s *Security) auditReady(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// store appends e to the trail, if there is one, and returns the attribute
-// that tells the log line how it went: its sequence number, or that it
-// could not be stored.
-func (a *Auditor) store(c echo.Context, rec state.AuditRecord) (slog.Attr, bool) {
+// store appends e to the trail, if there is one, and returns the
+// attributes that tell the log line how it went: its sequence number and
+// hash, or that it could not be stored. The hash in the log stream, shipped
+// elsewhere, anchors the chain outside the database: someone able to
+// rewrite the whole table and its head could not rewrite the lines too.
+func (a *Auditor) store(c echo.Context, rec state.AuditRecord) []slog.Attr {
 	st := &a.st
 	if st.store == nil {
-		return slog.Attr{}, false
+		return nil
 	}
 	// The change is made: record it even if the browser has gone.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), auditStoreTimeout)
@@ -130,9 +132,9 @@ func (a *Auditor) store(c echo.Context, rec state.AuditRecord) (slog.Attr, bool)
 		st.forget()
 		st.logger.Error("audit trail: entry not stored; the audit log line carries it", "err", err,
 			"action", rec.Action, "request_id", rec.RequestID)
-		return slog.Bool("audit_stored", false), true
+		return []slog.Attr{slog.Bool("audit_stored", false)}
 	}
-	return slog.Int64("audit_seq", e.Seq), true
+	return []slog.Attr{slog.Int64("audit_seq", e.Seq), slog.String("audit_hash", e.Hash)}
 }
 
 // auditRecord is e as the store keeps it; details are the handler's

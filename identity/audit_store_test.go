@@ -64,6 +64,10 @@ func TestAuditStoreGetsEveryLine(t *testing.T) {
 	if len(lines) != 2 || lines[0]["audit_seq"] != 1.0 || lines[1]["audit_seq"] != 2.0 || lines[0]["request_id"] != done.RequestID {
 		t.Errorf("log lines %v, want audit_seq 1 and 2", lines)
 	}
+	// Each line carries its entry's hash: the log stream anchors the chain.
+	if len(lines) == 2 && (lines[0]["audit_hash"] != done.Hash || lines[1]["audit_hash"] != denied.Hash || done.Hash == "") {
+		t.Errorf("log lines' audit_hash %v, %v; want the entries' %q, %q", lines[0]["audit_hash"], lines[1]["audit_hash"], done.Hash, denied.Hash)
+	}
 	if v, err := st.VerifyAudit(t.Context()); err != nil || v.Broken != nil || v.Entries != 2 {
 		t.Errorf("verify: %+v %v", v, err)
 	}
