@@ -21,6 +21,10 @@ type backend interface {
 	progress(ctx context.Context, id int64, p Progress) error
 	finish(ctx context.Context, id int64, status Status, p Progress, result, errText string) error
 	release(ctx context.Context, id int64, p Progress) error
+	// giveUp fails a claimed job without running it, its progress kept.
+	giveUp(ctx context.Context, id int64, errText string) error
+	// prune deletes up to limit jobs that ended more than olderThan ago.
+	prune(ctx context.Context, olderThan time.Duration, limit int) (int64, error)
 	latest(ctx context.Context, key string) (Job, error)
 	recent(ctx context.Context, limit int) ([]Job, error)
 }
@@ -81,6 +85,14 @@ func (b storeBackend) release(ctx context.Context, id int64, p Progress) error {
 		return err
 	}
 	return lost(b.st.ReleaseJob(ctx, id, raw))
+}
+
+func (b storeBackend) giveUp(ctx context.Context, id int64, errText string) error {
+	return lost(b.st.GiveUpJob(ctx, id, errText))
+}
+
+func (b storeBackend) prune(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
+	return b.st.PruneJobs(ctx, olderThan, limit)
 }
 
 func (b storeBackend) latest(ctx context.Context, key string) (Job, error) {
@@ -165,6 +177,14 @@ func (m *memoryBackend) finish(_ context.Context, id int64, status Status, p Pro
 func (m *memoryBackend) release(_ context.Context, id int64, p Progress) error {
 	return m.update(id, func(j *Job) { j.Status, j.Progress = Queued, p })
 }
+
+// giveUp never comes: the memory backend has nothing to claim.
+func (m *memoryBackend) giveUp(_ context.Context, id int64, errText string) error {
+	return m.update(id, func(j *Job) { j.Status, j.Error, j.FinishedAt = Failed, errText, time.Now() })
+}
+
+// prune has nothing to do: memoryKeep already bounds what is remembered.
+func (m *memoryBackend) prune(context.Context, time.Duration, int) (int64, error) { return 0, nil }
 
 func (m *memoryBackend) latest(_ context.Context, key string) (Job, error) {
 	m.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -25,6 +26,12 @@ const (
 	// coming back does not take every job at once.
 	claimsPerTick = 4
 )
+
+// MaxAttempts bounds how many times a job that resumes is started. A job
+// whose every replica stopped while running it may be what stops them (a
+// crash, memory running out), so rather than being taken over for ever, it
+// fails once that many attempts ended that way, keeping its progress.
+const MaxAttempts = 5
 
 // Options configure New.
 type Options struct {
@@ -59,6 +66,10 @@ type Runner struct {
 	closing bool
 	halted  bool
 	once    sync.Once
+
+	// pruneDue is when the takeover loop next prunes finished jobs; only
+	// that loop touches it.
+	pruneDue time.Time
 }
 
 // active is a job this replica runs.
@@ -106,7 +117,11 @@ func (r *Runner) Start() {
 	if r.shared {
 		r.loops.Go(func() {
 			r.takeOver()
-			r.every(r.lease/2, r.takeOver)
+			r.prune()
+			r.every(r.lease/2, func() {
+				r.takeOver()
+				r.prune()
+			})
 		})
 	}
 }
@@ -199,6 +214,10 @@ func (r *Runner) takeOver() {
 			r.abandon(j, k)
 			continue
 		}
+		if j.Attempts > MaxAttempts {
+			r.giveUp(j)
+			continue
+		}
 		r.log.Info("job taken over", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
 		if !r.launchClaimed(j, k) {
 			return
@@ -249,6 +268,20 @@ func (r *Runner) abandon(j Job, k kind) {
 		return
 	}
 	r.log.Warn("job concluded: its replica stopped while it ran", "job", j.ID, "kind", j.Kind, "status", string(status))
+}
+
+// giveUp fails a job taken over once too often instead of starting it
+// again, keeping the progress its replicas made.
+func (r *Runner) giveUp(j Job) {
+	ran := j.Attempts - 1
+	msg := fmt.Sprintf("given up after %d attempts: each replica running it stopped before it ended, so it is not started again.", ran)
+	ctx, cancel := writeCtx()
+	defer cancel()
+	if err := r.b.giveUp(ctx, j.ID, msg); err != nil {
+		r.log.Warn("job give-up failed", "job", j.ID, "kind", j.Kind, "err", err)
+		return
+	}
+	r.log.Warn("job given up: every replica running it stopped", "job", j.ID, "kind", j.Kind, "attempts", ran)
 }
 
 // StartJob records spec as running on this replica and runs it in the

@@ -178,6 +178,31 @@ func (s *Store) ReleaseJob(ctx context.Context, id int64, progress json.RawMessa
 	return s.held(ctx, "release job", `status = 'queued', progress = $3, lease_until = NULL`, id, s.replica, orEmpty(progress))
 }
 
+// GiveUpJob ends job id as failed with errText instead of running the
+// attempt a claim just counted: its progress stays as the replicas before
+// left it, and its attempts are those that ran. Only while this replica
+// holds the job.
+func (s *Store) GiveUpJob(ctx context.Context, id int64, errText string) error {
+	return s.held(ctx, "give up job", `status = 'failed', attempts = greatest(attempts - 1, 0), error = $3,
+ lease_until = NULL, finished_at = now()`, id, s.replica, errText)
+}
+
+// PruneJobs deletes up to limit done or failed jobs that finished longer
+// than olderThan ago, oldest first, and reports how many it deleted.
+// Replicas pruning at once skip each other's rows rather than wait on them;
+// a job that is queued or running is never deleted.
+func (s *Store) PruneJobs(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM dashboard_state.jobs
+ WHERE id IN (SELECT id FROM dashboard_state.jobs
+               WHERE status IN ('done', 'failed')
+                 AND coalesce(finished_at, created_at) < now() - $1 * interval '1 millisecond'
+               ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`, leaseMillis(olderThan), limit)
+	if err != nil {
+		return 0, fmt.Errorf("state: prune jobs: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // GetJob reads job id.
 func (s *Store) GetJob(ctx context.Context, id int64) (Job, error) {
 	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM dashboard_state.jobs WHERE id = $1`, id))
