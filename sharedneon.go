@@ -61,6 +61,7 @@ func newSharedNeon(ctx context.Context, store *state.Store, apiKey string, perMi
 	s.notifier = store.Notifier(changesChannel, state.NotifierOptions{
 		Handle:      s.applyRemote,
 		OnListening: s.hearing,
+		OnMissed:    s.missed,
 		Logger:      logger,
 	})
 	return s, nil
@@ -151,6 +152,20 @@ func (s *sharedNeon) hearing(listening bool) {
 		c.HearRemoteWrites(listening)
 	}
 	if r := s.results.Load(); r != nil && listening {
+		r.ForgetRemote("")
+	}
+}
+
+// missed makes the caches forget everything after another replica dropped
+// a change notice (its queue was full, or the store did not take it): the
+// change is unknown, and a Neon Auth setting would otherwise be served
+// stale for the whole freshness window.
+func (s *sharedNeon) missed() {
+	s.logger.Warn("another replica dropped a change notice; forgetting every cached answer")
+	if c := s.current(); c != nil {
+		c.MissedRemoteWrites()
+	}
+	if r := s.results.Load(); r != nil {
 		r.ForgetRemote("")
 	}
 }

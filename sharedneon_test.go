@@ -28,9 +28,20 @@ type replica struct {
 }
 
 // startReplica opens a store on url as replica name and builds its client
-// with a long freshness window. reconnect is the listener's first pause
-// before reconnecting.
+// with a long freshness window, listening for the other replicas' changes
+// and sending its own. reconnect, when positive, is the listener's first
+// pause before reconnecting; otherwise the notifier is newSharedNeon's.
 func startReplica(t *testing.T, url, name, apiURL string, reconnect time.Duration) *replica {
+	t.Helper()
+	r := newReplica(t, url, name, apiURL, reconnect)
+	r.shared.start(context.Background(), r.client)
+	t.Cleanup(r.shared.stop)
+	return r
+}
+
+// newReplica is startReplica without the start: the replica neither hears
+// the others nor sends the notices it queues until r.shared.start.
+func newReplica(t *testing.T, url, name, apiURL string, reconnect time.Duration) *replica {
 	t.Helper()
 	ctx := context.Background()
 	st, err := state.Open(ctx, url, state.Options{Replica: name})
@@ -43,9 +54,11 @@ func startReplica(t *testing.T, url, name, apiURL string, reconnect time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared.notifier = st.Notifier(changesChannel, state.NotifierOptions{
-		Handle: shared.applyRemote, OnListening: shared.hearing, Logger: logger, MinBackoff: reconnect,
-	})
+	if reconnect > 0 {
+		shared.notifier = st.Notifier(changesChannel, state.NotifierOptions{
+			Handle: shared.applyRemote, OnListening: shared.hearing, OnMissed: shared.missed, Logger: logger, MinBackoff: reconnect,
+		})
+	}
 	r := &replica{shared: shared, sent: &neontest.Requests{}}
 	r.client, err = neonapi.New("napi_invalidation-test", append([]neonapi.Option{
 		neonapi.WithBaseURL(apiURL),
@@ -56,8 +69,6 @@ func startReplica(t *testing.T, url, name, apiURL string, reconnect time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared.start(ctx, r.client)
-	t.Cleanup(shared.stop)
 	return r
 }
 

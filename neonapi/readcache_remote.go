@@ -65,6 +65,20 @@ func (c *Client) HearRemoteWrites(heard bool) {
 	rc.heard = heard
 }
 
+// MissedRemoteWrites tells the read cache that some other client's write
+// did not reach it (its notice was dropped on the way): it forgets every
+// answer it holds, as on hearing them again after a time it did not.
+func (c *Client) MissedRemoteWrites() {
+	if c.cache == nil || !c.cache.remote {
+		return
+	}
+	rc := c.cache
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.epoch++
+	clear(rc.entries)
+}
+
 // gen is the generation of a project's entries: its invalidations plus the
 // times the whole cache was forgotten. Both only grow, so an answer read
 // while either moved is never kept, and no read joins a flight that

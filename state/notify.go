@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,12 @@ import (
 // connection drops, Run tells OnListening(false), reconnects with backoff,
 // and once it listens again tells OnListening(true): what was published in
 // between is lost, and the handler's owner must assume it missed some.
+//
+// A message this replica drops (see Publish) is lost the same way, but to
+// the others, which cannot tell. So after a drop the next message that
+// gets out says so, and each replica hearing it is told OnMissed before
+// its data; when nothing else is waiting, the Notifier sends one that
+// carries only that.
 type Notifier struct {
 	store   *Store
 	channel string
@@ -32,8 +39,15 @@ type Notifier struct {
 	conn *pgx.Conn // the listening connection, nil while there is none
 	pid  uint32
 
-	// queue orders Publish's messages for the one goroutine sending them.
-	queue chan []byte
+	// queue orders Publish's messages (their data) for the one goroutine
+	// sending them.
+	queue chan json.RawMessage
+	// dropped is whether a message was dropped since the last one that got
+	// out, which must then tell the others they missed some.
+	dropped atomic.Bool
+	// nudge wakes the sending goroutine after a drop, so that it tells
+	// the others even when nothing else is published.
+	nudge chan struct{}
 }
 
 // NotifierOptions are what a Notifier does with what it hears.
@@ -43,6 +57,14 @@ type NotifierOptions struct {
 	// OnListening is told when the Notifier starts (true) and stops (false)
 	// hearing messages; it may be nil.
 	OnListening func(listening bool)
+	// OnMissed is told that another replica dropped a message since the
+	// last one it heard from it: whatever that message would have made
+	// wrong must be forgotten. It runs before the Handle of the message
+	// that says so, on the goroutine that runs Handle; it may be nil.
+	OnMissed func()
+	// SendRetryFor is how long a message the store does not take is tried
+	// again before it is dropped (default 30s).
+	SendRetryFor time.Duration
 	// Logger receives the outages; nil discards them.
 	Logger *slog.Logger
 	// MinBackoff is the first pause before reconnecting (default 100ms);
@@ -75,10 +97,13 @@ const (
 // checkEvery is NotifierOptions.CheckEvery's default.
 const checkEvery = 15 * time.Second
 
-// notice is the payload of a message.
+// notice is the payload of a message. Missed says the sender dropped a
+// message since its last one that got out; a notice may carry only that,
+// without data.
 type notice struct {
 	Sender string          `json:"sender"`
-	Data   json.RawMessage `json:"data"`
+	Missed bool            `json:"missed,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
 }
 
 // Notifier returns a notifier on channel, a Postgres identifier such as
@@ -96,27 +121,52 @@ func (s *Store) Notifier(channel string, opts NotifierOptions) *Notifier {
 	if opts.CheckEvery <= 0 {
 		opts.CheckEvery = checkEvery
 	}
-	return &Notifier{store: s, channel: channel, opts: opts, queue: make(chan []byte, publishQueue)}
+	if opts.OnMissed == nil {
+		opts.OnMissed = func() {}
+	}
+	if opts.SendRetryFor <= 0 {
+		opts.SendRetryFor = sendRetryFor
+	}
+	return &Notifier{
+		store: s, channel: channel, opts: opts,
+		queue: make(chan json.RawMessage, publishQueue),
+		nudge: make(chan struct{}, 1),
+	}
 }
 
 // Publish sends data to every other replica listening on the channel. It
 // does not wait: one goroutine of Run sends the messages in order, trying
 // each again for a while when the store does not take it. A message is
 // dropped, with a log line, when it is too large, the queue is full, or the
-// store did not take it for sendRetryFor; the replicas then miss it.
+// store did not take it for SendRetryFor; the replicas then miss it, and
+// the next message that gets out tells them so (OnMissed).
 func (n *Notifier) Publish(data any) {
 	raw, err := json.Marshal(data)
+	size := len(raw)
 	if err == nil {
-		raw, err = json.Marshal(notice{Sender: n.store.replica, Data: raw})
+		var env []byte
+		env, err = json.Marshal(notice{Sender: n.store.replica, Missed: true, Data: raw})
+		size = len(env)
 	}
-	if err != nil || len(raw) > maxNotice {
-		n.opts.Logger.Warn("state: a notice was not sent: it does not encode within the size Postgres allows", "channel", n.channel, "bytes", len(raw))
+	if err != nil || size > maxNotice {
+		n.opts.Logger.Warn("state: a notice was not sent: it does not encode within the size Postgres allows", "channel", n.channel, "bytes", size)
+		n.drop()
 		return
 	}
 	select {
 	case n.queue <- raw:
 	default:
 		n.opts.Logger.Warn("state: a notice was not sent: too many wait to be sent", "channel", n.channel)
+		n.drop()
+	}
+}
+
+// drop records that a message was dropped, and wakes the sender to say so.
+func (n *Notifier) drop() {
+	n.dropped.Store(true)
+	select {
+	case n.nudge <- struct{}{}:
+	default:
 	}
 }
 
@@ -233,41 +283,67 @@ func (n *Notifier) listen(ctx context.Context, conn *pgx.Conn) error {
 		if in.Sender == n.store.replica {
 			continue
 		}
-		n.opts.Handle(in.Data)
+		if in.Missed {
+			n.opts.OnMissed()
+		}
+		if len(in.Data) > 0 {
+			n.opts.Handle(in.Data)
+		}
 	}
 }
 
-// send publishes the queued messages in order through the pool.
+// send publishes the queued messages in order through the pool. After a
+// drop with nothing queued, it sends a message that says only that.
 func (n *Notifier) send(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case raw := <-n.queue:
-			n.sendOne(ctx, raw)
+		case data := <-n.queue:
+			n.sendOne(ctx, data)
+		case <-n.nudge:
+			if n.dropped.Load() {
+				n.sendOne(ctx, nil)
+			}
 		}
 	}
 }
 
-// sendRetryFor is how long a notice the store does not take is tried
-// again. The replicas listening do not know they missed it, and would
-// trust their caches for the whole freshness window: a store that is
-// briefly slow or out of connections must not lose it.
+// sendRetryFor is NotifierOptions.SendRetryFor's default: how long a
+// notice the store does not take is tried again. A notice given up makes
+// every other replica forget all it caches once one gets out: a store
+// that is briefly slow or out of connections should not cost them that.
 const sendRetryFor = 30 * time.Second
 
-// sendOne publishes one notice, trying again with backoff for up to
-// sendRetryFor, the notices after it waiting their turn.
-func (n *Notifier) sendOne(ctx context.Context, raw []byte) {
+// sendOne publishes one notice carrying data (none for one that only says
+// messages were dropped), trying again with backoff for up to
+// SendRetryFor, the notices after it waiting their turn. Whether a drop
+// must be told is taken as the notice leaves, and put back if it does not
+// get out.
+func (n *Notifier) sendOne(ctx context.Context, data json.RawMessage) {
 	start, backoff := time.Now(), n.opts.MinBackoff
 	for {
+		missed := n.dropped.Swap(false)
+		if data == nil && !missed {
+			return // a notice sent since told of the drop
+		}
+		// Publish checked that the notice encodes within maxNotice.
+		raw, _ := json.Marshal(notice{Sender: n.store.replica, Missed: missed, Data: data})
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := n.store.pool.Exec(sctx, `SELECT pg_notify($1, $2)`, n.channel, string(raw))
 		cancel()
-		if err == nil || ctx.Err() != nil {
+		if err == nil {
 			return
 		}
-		if time.Since(start) >= sendRetryFor {
+		if missed {
+			n.dropped.Store(true)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) >= n.opts.SendRetryFor {
 			n.opts.Logger.Warn("state: a notice was not sent: the store did not take it", "channel", n.channel, "err", err)
+			n.drop()
 			return
 		}
 		pause(ctx, backoff)
