@@ -315,7 +315,7 @@ func clientOperationIDs(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notOperations := map[string]bool{"String": true, "GoString": true, "Format": true, "InvalidateProject": true, "Spend": true, "ApplyRemoteWrite": true, "HearRemoteWrites": true}
+	notOperations := map[string]bool{"String": true, "GoString": true, "Format": true, "InvalidateProject": true, "Spend": true, "ApplyRemoteWrite": true, "HearRemoteWrites": true, "MissedRemoteWrites": true}
 	opRE := regexp.MustCompile(`operationId\s+(\w+)`)
 	fset := token.NewFileSet()
 	ops := map[string]string{}
