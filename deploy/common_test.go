@@ -39,12 +39,15 @@ var docEnvName = regexp.MustCompile(`(?m)^//\t+([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b
 var authEnvName = regexp.MustCompile(`"(AUTH_[A-Z0-9_]*[A-Z0-9])"`)
 
 // dashboardEnvNames is every variable the serve command reads: the tables
-// of config.go's doc comments, and the AUTH_* names identity reads.
+// of the doc comments of config.go and config_limits.go, and the AUTH_*
+// names identity reads.
 func dashboardEnvNames(t *testing.T) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
-	for _, m := range docEnvName.FindAllStringSubmatch(readRepoFile(t, "config.go"), -1) {
-		names[m[1]] = true
+	for _, file := range []string{"config.go", "config_limits.go"} {
+		for _, m := range docEnvName.FindAllStringSubmatch(readRepoFile(t, file), -1) {
+			names[m[1]] = true
+		}
 	}
 	files, err := filepath.Glob(filepath.Join(repoRoot, "identity", "*.go"))
 	if err != nil {
@@ -64,7 +67,7 @@ func dashboardEnvNames(t *testing.T) map[string]bool {
 	}
 	for _, must := range []string{"LISTEN_ADDR", "NEON_API_KEY", "SESSION_KEYS", "STATE_DATABASE_URL", "AUTH_MODE", "AUTH_PROXY_TRUSTED", "REQUEST_TIMEOUT"} {
 		if !names[must] {
-			t.Fatalf("config.go's doc comment (or identity) no longer names %s: the parse of the variable names is broken", must)
+			t.Fatalf("config.go's and config_limits.go's doc comments (or identity) no longer name %s: the parse of the variable names is broken", must)
 		}
 	}
 	return names
