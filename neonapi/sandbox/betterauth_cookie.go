@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Better Auth's cookie names (cookiePrefix "better-auth"); over https they
@@ -163,8 +164,10 @@ func wildcardPattern(p string) *regexp.Regexp {
 // originOf reduces a URL (an Origin or a Referer) to scheme://host[:port].
 func originOf(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return raw
+	if err != nil || u.Scheme == "" || u.Host == "" || strings.ContainsAny(u.Host, `\/`) {
+		// No origin, as getOrigin answers null: a pattern must not
+		// match a string no browser would treat as one.
+		return ""
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }
@@ -218,7 +221,14 @@ func (ba *baInstance) checkCallbackURL(raw string) error {
 		return nil
 	}
 	if strings.HasPrefix(raw, "/") {
-		if strings.HasPrefix(raw, "//") || strings.Contains(raw, `\`) {
+		// isSafeRelativeURL: browsers drop tabs and newlines and may read
+		// an encoded slash, so "/\t/evil.test" would leave the site.
+		path, _, _ := strings.Cut(raw, "?")
+		path, _, _ = strings.Cut(path, "#")
+		lower := strings.ToLower(path)
+		if strings.HasPrefix(raw, "//") || strings.Contains(raw, `\`) ||
+			strings.ContainsFunc(raw, unicode.IsControl) ||
+			strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
 			return baInvalidCallbackURL
 		}
 		return nil
