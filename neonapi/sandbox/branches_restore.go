@@ -19,8 +19,15 @@ import (
 func (pg *backend) pgDumpURL(db *realDB) (string, []string) {
 	u := *pg.adminURL
 	env := os.Environ()
+	q, qpw := withoutCredentials(u.RawQuery)
+	if user := u.Query().Get("user"); user != "" && u.User == nil {
+		u.User = url.User(user) // the user is no secret; keep it
+	}
+	u.RawQuery = q
 	if pw, ok := u.User.Password(); ok {
 		env = append(env, "PGPASSWORD="+pw)
+	} else if qpw != "" {
+		env = append(env, "PGPASSWORD="+qpw)
 	}
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
@@ -40,7 +47,7 @@ func (pg *backend) schemaDump(ctx context.Context, db *realDB) (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("sandbox: pg_dump: %w: %s", err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("sandbox: pg_dump: %w: %s", err, firstLine(stderr.String()))
 	}
 	var kept []string
 	for line := range strings.SplitSeq(string(out), "\n") {
@@ -70,19 +77,30 @@ func (pg *backend) copyDatabase(ctx context.Context, src, dst *realDB) error {
 	load.Stdin = pipe
 	var dumpErr, loadErr bytes.Buffer
 	dump.Stderr, load.Stderr = &dumpErr, &loadErr
-	load.Stdout = &loadErr
+	// load.Stdout stays nil: psql's query results (set_config's) are noise.
 	if err := dump.Start(); err != nil {
 		return fmt.Errorf("sandbox: pg_dump: %w", err)
 	}
 	lerr := load.Run()
+	// psql reads no more: closing our end of the pipe ends pg_dump's writes
+	// (EPIPE) instead of leaving it blocked on a full pipe until ctx ends.
+	_ = pipe.Close()
 	derr := dump.Wait()
-	if derr != nil {
-		return fmt.Errorf("sandbox: pg_dump: %w: %s", derr, strings.TrimSpace(dumpErr.String()))
+	if lerr != nil { // the cause of pg_dump's broken pipe, if it has one
+		return fmt.Errorf("sandbox: psql: %w: %s", lerr, firstLine(loadErr.String()))
 	}
-	if lerr != nil {
-		return fmt.Errorf("sandbox: psql: %w: %s", lerr, strings.TrimSpace(loadErr.String()))
+	if derr != nil {
+		return fmt.Errorf("sandbox: pg_dump: %w: %s", derr, firstLine(dumpErr.String()))
 	}
 	return nil
+}
+
+// firstLine is the first line of a tool's error output: the error itself.
+// The DETAIL and CONTEXT lines after it may quote rows (a COPY line holds a
+// password hash or a session token), which must stay out of logs.
+func firstLine(out string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	return line
 }
 
 // branchSchema is getProjectBranchSchema: pg_dump --schema-only of the

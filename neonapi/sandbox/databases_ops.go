@@ -33,6 +33,10 @@ func (pg *backend) dropDB(ctx context.Context, db *realDB) error {
 	pg.created = slices.DeleteFunc(pg.created, func(c *realDB) bool { return c == db })
 	pg.mu.Unlock()
 	if _, err := pg.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db.name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		// Still there: Close tries again.
+		pg.mu.Lock()
+		pg.created = append(pg.created, db)
+		pg.mu.Unlock()
 		return fmt.Errorf("sandbox: drop database %s: %w", db.name, err)
 	}
 	return nil

@@ -193,7 +193,14 @@ func (pg *backend) dropRole(ctx context.Context, rr *realRole, dbs []*realDB) er
 		}
 	}
 	pg.roles.mu.Unlock()
-	return pg.dropRealRole(ctx, rr.name, dbs)
+	if err := pg.dropRealRole(ctx, rr.name, dbs); err != nil {
+		// Still standing, with its password: Close tries again.
+		pg.roles.mu.Lock()
+		pg.roles.created = append(pg.roles.created, rr)
+		pg.roles.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // dropRealRole is dropRole's statements.
@@ -302,5 +309,26 @@ func (pg *backend) roleURL(db *realDB, rr *realRole) string {
 	u.User = url.UserPassword(rr.name, rr.secret())
 	u.Path = "/" + db.name
 	u.RawPath = ""
+	// The server's own credentials, when its URL carries them as
+	// parameters, must not reach the role's URI (nor override its user).
+	q, _ := withoutCredentials(u.RawQuery)
+	u.RawQuery = q
 	return u.String()
+}
+
+// withoutCredentials removes the parameters of a connection URI's query
+// that name a user or carry a secret, and returns the password among them.
+func withoutCredentials(rawQuery string) (string, string) {
+	if rawQuery == "" {
+		return "", ""
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", "" // unreadable: keep none of it rather than a secret
+	}
+	pw := q.Get("password")
+	for _, k := range []string{"user", "password", "sslpassword"} {
+		q.Del(k)
+	}
+	return q.Encode(), pw
 }
