@@ -102,8 +102,8 @@ type Handler struct {
 // StateStore is what /readyz reports of the state store. *state.Store is
 // one.
 type StateStore interface {
-	Ping(ctx context.Context) error
 	Replica() string
-	// ReplicasSeen counts the replicas alive within d.
+	// ReplicasSeen counts the replicas alive within d; an error means the
+	// store does not answer.
 	ReplicasSeen(ctx context.Context, d time.Duration) (int, error)
 }

@@ -93,8 +93,7 @@ type fakeStore struct {
 	err     error
 }
 
-func (f *fakeStore) Ping(context.Context) error { return f.err }
-func (f *fakeStore) Replica() string            { return f.replica }
+func (f *fakeStore) Replica() string { return f.replica }
 func (f *fakeStore) ReplicasSeen(context.Context, time.Duration) (int, error) {
 	return 2, f.err
 }
